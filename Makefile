@@ -1,0 +1,46 @@
+# kymaros-api: every task a developer or CI runs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_TEST := node --import tsx --test --test-reporter=spec
+UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
+INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
+
+.PHONY: help deps lint format typecheck build test test-unit test-integration kafka-up kafka-down kafka-clean run demo
+
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+# npm ci only when the lock file changed since the last install.
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed ## install the Node.js dependencies
+
+lint: deps ## biome (lint + format check) and the TypeScript compiler
+	npx biome check .
+	npx tsc -p tsconfig.json --noEmit
+
+format: deps ## rewrite files in the house format
+	npx biome check --write .
+
+build: deps ## compile services/ to dist/
+	rm -rf dist && npx tsc -p tsconfig.build.json
+
+test: deps ## unit tests, then integration tests against a real broker (started and stopped here)
+	@tools/with-kafka.sh $(NODE_TEST) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+test-unit: deps ## unit tests only (no broker)
+	$(NODE_TEST) $(UNIT_TESTS)
+
+test-integration: deps ## integration tests only (broker started and stopped here)
+	@tools/with-kafka.sh $(NODE_TEST) $(INTEGRATION_TESTS)
+
+kafka-up: deps ## start the local Kafka broker on 127.0.0.1:9092 (idempotent)
+	@tools/kafka/kafka.sh up
+
+kafka-down: ## stop the local Kafka broker
+	@tools/kafka/kafka.sh down
+
+kafka-clean: ## stop the local Kafka broker and delete its data
+	@tools/kafka/kafka.sh clean

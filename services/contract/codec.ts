@@ -1,0 +1,125 @@
+/**
+ * Avro single-object encoding of RunCompleted: C3 01, the writer schema's 8-byte CRC-64-AVRO
+ * fingerprint (little-endian), then the Avro binary datum. The only module that knows the wire.
+ */
+import avro from "avsc";
+import { CodecError } from "./errors.ts";
+import { LATEST_SCHEMA_VERSION, type RunCompleted, SCHEMA_VERSIONS, type SchemaVersion } from "./event.ts";
+import { fingerprint } from "./fingerprint.ts";
+import { loadSchema } from "./schemas.ts";
+
+export const MAGIC = Buffer.from([0xc3, 0x01]);
+export const HEADER_BYTES = 10;
+/** Far above any real event (a few hundred bytes); larger messages are refused before parsing. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+interface Writer {
+  version: SchemaVersion;
+  type: avro.Type;
+  header: Buffer;
+}
+
+interface Reading {
+  writer: Writer;
+  resolver: avro.Resolver | undefined;
+}
+
+export interface Codec {
+  readonly readerVersion: SchemaVersion;
+  encode(run: RunCompleted, writerVersion?: SchemaVersion): Buffer;
+  /** Decodes any known writer into the reader's shape; throws CodecError. */
+  decode(message: Uint8Array): RunCompleted;
+  /** The fingerprint of a schema version, as hex (for logs and vectors). */
+  fingerprintHex(version: SchemaVersion): string;
+}
+
+function makeWriter(version: SchemaVersion): Writer {
+  const schema = loadSchema(version);
+  const type = avro.Type.forSchema(schema as avro.Schema);
+  return { version, type, header: Buffer.concat([MAGIC, fingerprint(schema)]) };
+}
+
+function describeInvalid(type: avro.Type, value: unknown): string {
+  const problems: string[] = [];
+  type.isValid(value, {
+    errorHook: (path, v) => problems.push(`${path.join(".") || "(record)"}=${JSON.stringify(v)}`),
+  });
+  return problems.length > 0
+    ? `not allowed by the schema: ${problems.join(", ")}`
+    : "not allowed by the schema";
+}
+
+export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION): Codec {
+  const writers = new Map<SchemaVersion, Writer>(SCHEMA_VERSIONS.map((v) => [v, makeWriter(v)]));
+  const reader = writers.get(readerVersion) as Writer;
+  // Fingerprints as the 64-bit key read straight from the message: no string per decode.
+  const byFingerprint = new Map<bigint, Reading>();
+  for (const writer of writers.values()) {
+    const resolver = writer === reader ? undefined : reader.type.createResolver(writer.type);
+    byFingerprint.set(writer.header.readBigUInt64LE(2), { writer, resolver });
+  }
+
+  return {
+    readerVersion,
+
+    encode(run, writerVersion = LATEST_SCHEMA_VERSION) {
+      const writer = writers.get(writerVersion);
+      if (!writer) throw new CodecError("unknown_fingerprint", `unknown schema version ${writerVersion}`);
+      if (writerVersion === 1 && run.cluster != null) {
+        throw new CodecError("schema_violation", "cluster is set but schema version 1 has no cluster field");
+      }
+      const datum = writerVersion === 1 ? withoutCluster(run) : run;
+      if (!writer.type.isValid(datum)) {
+        throw new CodecError("schema_violation", describeInvalid(writer.type, datum));
+      }
+      return Buffer.concat([writer.header, writer.type.toBuffer(datum)]);
+    },
+
+    decode(message) {
+      if (message.length > MAX_MESSAGE_BYTES) {
+        throw new CodecError("too_large", `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+      }
+      if (message.length < HEADER_BYTES) {
+        if (message.length >= 2 && (message[0] !== 0xc3 || message[1] !== 0x01)) {
+          throw new CodecError("bad_magic", "message does not start with C3 01");
+        }
+        throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);
+      }
+      if (message[0] !== 0xc3 || message[1] !== 0x01) {
+        throw new CodecError("bad_magic", "message does not start with C3 01 (not Avro single-object)");
+      }
+      const buf = Buffer.isBuffer(message)
+        ? message
+        : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+      const reading = byFingerprint.get(buf.readBigUInt64LE(2));
+      if (!reading) {
+        throw new CodecError(
+          "unknown_fingerprint",
+          `unknown writer schema fingerprint ${buf.subarray(2, HEADER_BYTES).toString("hex")}`,
+        );
+      }
+      let decoded: { value: unknown; offset: number };
+      try {
+        decoded = reader.type.decode(buf, HEADER_BYTES, reading.resolver);
+      } catch (err) {
+        throw new CodecError("undecodable", `Avro datum cannot be decoded: ${(err as Error).message}`);
+      }
+      if (decoded.offset < 0) throw new CodecError("truncated", "Avro datum is truncated");
+      if (decoded.offset !== buf.length) {
+        throw new CodecError("trailing_bytes", `${buf.length - decoded.offset} bytes after the Avro datum`);
+      }
+      const run = decoded.value as RunCompleted;
+      if (readerVersion === 1) run.cluster = null;
+      return run;
+    },
+
+    fingerprintHex(version) {
+      return (writers.get(version) as Writer).header.subarray(2).toString("hex");
+    },
+  };
+}
+
+function withoutCluster(run: RunCompleted): Omit<RunCompleted, "cluster"> {
+  const { cluster: _ignored, ...rest } = run;
+  return rest;
+}

@@ -1,0 +1,28 @@
+/** The RunCompleted event as the code sees it, whatever schema version wrote it. */
+
+export const RESULTS = ["pass", "fail", "partial"] as const;
+export type Result = (typeof RESULTS)[number];
+
+/**
+ * Timestamps are integer milliseconds since the Unix epoch (UTC), exactly as Avro's
+ * timestamp-millis stores them: no Date objects, so arithmetic on them stays exact.
+ */
+export interface RunCompleted {
+  runId: string;
+  test: string;
+  namespace: string;
+  result: Result;
+  score: number;
+  startedAt: number;
+  completedAt: number;
+  rtoSeconds: number | null;
+  backupName: string | null;
+  backupCreatedAt: number | null;
+  rtoTargetSeconds: number | null;
+  /** Only written by schema version 2; null when the writer was version 1. */
+  cluster: string | null;
+}
+
+export type SchemaVersion = 1 | 2;
+export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];
+export const LATEST_SCHEMA_VERSION: SchemaVersion = 2;

@@ -1,0 +1,19 @@
+/** The RunCompleted contract shared by the producer SDK and the service. */
+export { type Codec, createCodec, MAX_MESSAGE_BYTES } from "./codec.ts";
+export {
+  CodecError,
+  type CodecErrorReason,
+  type InvalidReason,
+  ValidationError,
+  type ValidationReason,
+} from "./errors.ts";
+export {
+  LATEST_SCHEMA_VERSION,
+  RESULTS,
+  type Result,
+  type RunCompleted,
+  SCHEMA_VERSIONS,
+  type SchemaVersion,
+} from "./event.ts";
+export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
+export { validateRun } from "./validate.ts";

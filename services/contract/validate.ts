@@ -1,0 +1,70 @@
+/**
+ * What makes a decoded RunCompleted trustworthy (design §2). One place, used by the producer SDK
+ * (refuse to publish) and by the service (dead-letter instead of applying).
+ */
+import { ValidationError } from "./errors.ts";
+import type { RunCompleted } from "./event.ts";
+
+/** Timestamps must fall in [1970-01-01, 9999-12-31T23:59:59.999Z]: anything else is a unit mistake. */
+export const MAX_TIMESTAMP_MS = 253402300799999;
+/** Kubernetes names are at most 253 characters; ids and free text get some more room. */
+export const MAX_NAME_LENGTH = 253;
+export const MAX_RUN_ID_LENGTH = 512;
+/** A restore longer than a year is not a measurement; it is a bug. */
+export const MAX_SECONDS = 365 * 24 * 3600;
+
+function timestamp(field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_TIMESTAMP_MS) {
+    throw new ValidationError(
+      "timestamp_out_of_range",
+      field,
+      `${field}=${value} is not epoch milliseconds between 1970 and 9999`,
+    );
+  }
+}
+
+function seconds(field: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0 || value > MAX_SECONDS) {
+    throw new ValidationError(
+      "invalid_number",
+      field,
+      `${field}=${value} must be seconds in 0..${MAX_SECONDS}`,
+    );
+  }
+}
+
+function text(field: string, value: string, max: number): void {
+  if (value.length > max) {
+    throw new ValidationError(
+      "oversized_field",
+      field,
+      `${field} has ${value.length} characters (max ${max})`,
+    );
+  }
+}
+
+/** Throws ValidationError naming the first field at fault. */
+export function validateRun(run: RunCompleted): void {
+  if (run.runId.length === 0) throw new ValidationError("empty_run_id", "runId", "runId is empty");
+  text("runId", run.runId, MAX_RUN_ID_LENGTH);
+  if (run.test.length === 0) throw new ValidationError("empty_test", "test", "test is empty");
+  text("test", run.test, MAX_NAME_LENGTH);
+  text("namespace", run.namespace, MAX_NAME_LENGTH);
+  if (!Number.isInteger(run.score) || run.score < 0 || run.score > 100) {
+    throw new ValidationError("score_out_of_range", "score", `score=${run.score} is outside 0..100`);
+  }
+  timestamp("startedAt", run.startedAt);
+  timestamp("completedAt", run.completedAt);
+  if (run.completedAt < run.startedAt) {
+    throw new ValidationError(
+      "completed_before_started",
+      "completedAt",
+      `completedAt (${run.completedAt}) is before startedAt (${run.startedAt})`,
+    );
+  }
+  if (run.rtoSeconds !== null) seconds("rtoSeconds", run.rtoSeconds);
+  if (run.rtoTargetSeconds !== null) seconds("rtoTargetSeconds", run.rtoTargetSeconds);
+  if (run.backupCreatedAt !== null) timestamp("backupCreatedAt", run.backupCreatedAt);
+  if (run.backupName !== null) text("backupName", run.backupName, MAX_NAME_LENGTH);
+  if (run.cluster !== null) text("cluster", run.cluster, MAX_NAME_LENGTH);
+}
