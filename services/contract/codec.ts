@@ -80,7 +80,8 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
         throw new CodecError("too_large", `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
       }
       if (message.length < HEADER_BYTES) {
-        if (message.length >= 2 && (message[0] !== 0xc3 || message[1] !== 0x01)) {
+        // Whatever bytes there are must already be the magic: a lone 0x00 is not "truncated".
+        if ((message.length >= 1 && message[0] !== 0xc3) || (message.length >= 2 && message[1] !== 0x01)) {
           throw new CodecError("bad_magic", "message does not start with C3 01");
         }
         throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);

@@ -8,7 +8,21 @@
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const PRIMITIVES = new Set(["null", "boolean", "int", "long", "float", "double", "bytes", "string"]);
-const KEPT = ["name", "type", "fields", "symbols", "items", "values", "size"] as const;
+/**
+ * [STRIP] and [ORDER]: the attributes each complex type keeps, in the canonical order (name, type, fields,
+ * symbols, items, values, size). Anything else, including a custom property that happens to be called
+ * "size" on a record, is not relevant to parsing data and is dropped, as the reference implementation does.
+ */
+const KEPT: Readonly<
+  Record<string, readonly ("type" | "fields" | "symbols" | "items" | "values" | "size")[]>
+> = {
+  record: ["type", "fields"],
+  error: ["type", "fields"],
+  enum: ["type", "symbols"],
+  fixed: ["type", "size"],
+  array: ["type", "items"],
+  map: ["type", "values"],
+};
 
 function fullName(name: string, namespace: string | undefined): string {
   if (name.includes(".") || !namespace) return name;
@@ -32,6 +46,9 @@ function canonical(schema: Json, namespace: string | undefined, seen: Set<string
     return canonical(type ?? null, namespace, seen);
   }
   if (PRIMITIVES.has(type)) return JSON.stringify(type);
+  const kept = KEPT[type];
+  // {"type": "Name"}: a reference to a named type defined earlier, canonically just its fullname.
+  if (!kept) return JSON.stringify(fullName(type, namespace));
 
   const parts: string[] = [];
   let ns = namespace;
@@ -45,8 +62,7 @@ function canonical(schema: Json, namespace: string | undefined, seen: Set<string
     ns = name.includes(".") ? name.slice(0, name.lastIndexOf(".")) : undefined;
     parts.push(`"name":${JSON.stringify(name)}`);
   }
-  for (const key of KEPT) {
-    if (key === "name") continue;
+  for (const key of kept) {
     const value = schema[key];
     if (value === undefined) continue;
     if (key === "type") {
