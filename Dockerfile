@@ -22,7 +22,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Read at run time: dist/services/contract/ finds them as ../../../schemas/ (= /app/schemas).
-COPY --from=build /app/schemas ./schemas
+# Only the .avsc files: the golden vectors and README in schemas/ are test material.
+COPY --from=build /app/schemas/*.avsc ./schemas/
 # Files stay owned by root and read-only to the process; the Deployment also mounts the root
 # filesystem read-only, with an emptyDir on /tmp. The uid matches runAsUser in k8s/deployment.yaml.
 USER 10001:10001
