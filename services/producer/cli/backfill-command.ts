@@ -1,0 +1,150 @@
+/** kymaros-backfill: publish RestoreReports (kubectl get restorereports -A -o json) as RunCompleted. */
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { InputError, PublishError } from "../errors.ts";
+import { convertReports } from "../restore-report.ts";
+import { runToJsonLine } from "../run-input.ts";
+import {
+  type CliDeps,
+  type CliIo,
+  defaultDeps,
+  EXIT,
+  kafkaFailureLine,
+  openProducer,
+  parseSchemaVersion,
+  progressReporter,
+  readAll,
+  UsageError,
+  usageLine,
+} from "./common.ts";
+
+const PROGRAM = "kymaros-backfill";
+
+export const BACKFILL_HELP = `Usage:
+  kubectl get restorereports -A -o json | ${PROGRAM} [--dry-run] [--schema-version 1|2] [--cluster NAME]
+  ${PROGRAM} --file reports.json [--dry-run] [--progress]
+
+Publishes one RunCompleted per RestoreReport (runId = report name, namespace = report
+namespace, test = spec.testRef), to KYMAROS_TOPIC (default kymaros.run-completed) on
+KYMAROS_KAFKA_BROKERS (default localhost:9092). Old runs are counted by the service, and move
+its gauges only where they are newer than what it has.
+
+Reports that cannot be converted (no status yet, no completedAt, a bad duration, a score
+outside 0..100, ...) are listed on stderr with the reason; the others are published.
+
+Options:
+  --file PATH         read the kubectl JSON from PATH ("-" or absent: stdin)
+  --dry-run           print the events as NDJSON on stdout (what kymaros-publish --file reads)
+                      instead of publishing them
+  --cluster NAME      set the events' cluster (schema version 2)
+  --schema-version V  writer schema, 1 or 2 (default 2)
+  --progress          report progress on stderr (on by default when stderr is a terminal)
+  -h, --help          this help
+
+Exit codes: 0 every report published (or printed); 1 unreadable input or bad flags or
+configuration (nothing published); 2 some reports skipped, the others published (or printed);
+3 Kafka failure (stderr says how many, and which, were acknowledged).
+
+Examples:
+  kubectl get restorereports -A -o json | ${PROGRAM}
+  kubectl get restorereports -n shop -o json > reports.json
+  ${PROGRAM} --file reports.json --dry-run > runs.ndjson && kymaros-publish --file runs.ndjson
+  KYMAROS_TOPIC=kymaros.run-completed ${PROGRAM} --file reports.json --cluster prod-eu-1
+`;
+
+export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = defaultDeps): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        file: { type: "string", short: "f" },
+        "dry-run": { type: "boolean" },
+        cluster: { type: "string" },
+        "schema-version": { type: "string" },
+        progress: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    if (values.help) {
+      io.stdout(BACKFILL_HELP);
+      return EXIT.ok;
+    }
+    const schemaVersion = parseSchemaVersion(values["schema-version"]);
+    const cluster = values.cluster ?? null;
+    if (cluster !== null && schemaVersion === 1) {
+      throw new UsageError("--cluster needs schema version 2 (version 1 has no cluster field)");
+    }
+    const file = values.file ?? "-";
+    if (file === "-" && io.stdin.isTTY === true) {
+      throw new UsageError("give --file, or pipe `kubectl get restorereports -A -o json` into stdin");
+    }
+    const text = file === "-" ? await readAll(io.stdin) : await readFile(file, "utf8");
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`the input is not JSON: ${(err as Error).message}`, false);
+    }
+    let conversion: ReturnType<typeof convertReports>;
+    try {
+      conversion = convertReports(document, { cluster });
+    } catch (err) {
+      if (err instanceof InputError) throw new UsageError(err.message, false);
+      throw err;
+    }
+    const { converted, skipped } = conversion;
+    for (const s of skipped) io.stderr(`${PROGRAM}: skipped ${s.ref}: ${s.reason}\n`);
+    const total = converted.length + skipped.length;
+    const done = skipped.length > 0 ? EXIT.skipped : EXIT.ok;
+
+    if (values["dry-run"]) {
+      io.stdout(converted.map(({ run }) => `${runToJsonLine(run)}\n`).join(""));
+      io.stderr(
+        `${PROGRAM}: dry run, ${converted.length} of ${total} reports converted, ${skipped.length} skipped\n`,
+      );
+      return done;
+    }
+
+    const producer = openProducer(deps, io, { schemaVersion });
+    try {
+      await producer.publishMany(
+        converted.map((c) => c.run),
+        { onProgress: progressReporter(PROGRAM, io, values.progress === true || io.stderrIsTTY) },
+      );
+      io.stderr(
+        `${PROGRAM}: ${converted.length} of ${total} reports published to ${producer.topic} and acknowledged, ${skipped.length} skipped\n`,
+      );
+      return done;
+    } catch (err) {
+      if (!(err instanceof PublishError)) throw err;
+      if (err.kind === "kafka") {
+        io.stderr(
+          kafkaFailureLine(PROGRAM, err, producer.topic, converted.length, (first, last) =>
+            first === last
+              ? `${converted[first]?.ref}`
+              : `${converted[first]?.ref} .. ${converted[last]?.ref}, in input order`,
+          ),
+        );
+        return EXIT.kafka;
+      }
+      // Converted runs passed validateRun already: only an encoding problem can land here.
+      const ref = err.index === undefined ? "" : `${converted[err.index]?.ref}: `;
+      io.stderr(`${PROGRAM}: ${ref}${err.message}; nothing was published\n`);
+      return EXIT.invalid;
+    } finally {
+      await producer.close();
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && "code" in err)) {
+      io.stderr(usageLine(PROGRAM, err));
+      return EXIT.invalid;
+    }
+    if (err instanceof Error && "code" in err && typeof err.code === "string" && "path" in err) {
+      io.stderr(`${PROGRAM}: cannot read ${String(err.path)}: ${err.code}\n`);
+      return EXIT.invalid;
+    }
+    throw err;
+  }
+}

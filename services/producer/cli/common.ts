@@ -1,0 +1,125 @@
+/** What the two CLIs share: their I/O seam, exit codes, flags, progress and Kafka failure reports. */
+import type { Readable } from "node:stream";
+import { ConfigError, type Env } from "../../config/errors.ts";
+import type { SchemaVersion } from "../../contract/index.ts";
+import type { PublishError } from "../errors.ts";
+import { createProducer, describeKafkaError, type ProducerOptions, type RunProducer } from "../sdk.ts";
+
+export const EXIT = {
+  ok: 0,
+  /** Bad flags, unreadable or invalid input, bad configuration: nothing was published. */
+  invalid: 1,
+  /** kymaros-backfill: some reports could not be converted; the others were published. */
+  skipped: 2,
+  /** Kafka failed: some records may have been acknowledged (the message says how many). */
+  kafka: 3,
+} as const;
+
+export interface CliIo {
+  stdin: Readable & { isTTY?: boolean };
+  stdout(text: string): void;
+  stderr(text: string): void;
+  stderrIsTTY: boolean;
+  env: Env;
+}
+
+export interface CliDeps {
+  createProducer(options: ProducerOptions): RunProducer;
+}
+
+export const defaultDeps: CliDeps = { createProducer };
+
+export function processIo(): CliIo {
+  return {
+    stdin: process.stdin,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+  };
+}
+
+/** Thrown for a usage or input problem: the CLI prints the message and exits 1. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  constructor(
+    message: string,
+    /** Whether to point at --help (flags), or not (a bad input record). */
+    readonly pointAtHelp = true,
+  ) {
+    super(message);
+  }
+}
+
+export function parseSchemaVersion(value: string | undefined): SchemaVersion | undefined {
+  if (value === undefined) return undefined;
+  if (value === "1" || value === "2") return Number(value) as SchemaVersion;
+  throw new UsageError(`--schema-version must be 1 or 2, not "${value}"`);
+}
+
+/** `parseArgs` messages, and our own, as one line pointing at --help. */
+export function usageLine(program: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const help = err instanceof UsageError && !err.pointAtHelp ? "" : ` (see ${program} --help)`;
+  return `${program}: ${message.split("\n")[0]}${help}\n`;
+}
+
+export async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/^\uFEFF/, "");
+}
+
+/**
+ * Publishing progress on stderr: at most once a second or every 10k records, only when asked
+ * for (a TTY, or --progress), and never for small inputs that finish at once.
+ */
+export function progressReporter(
+  program: string,
+  io: CliIo,
+  enabled: boolean,
+): (acknowledged: number, total: number) => void {
+  let lastCount = 0;
+  let lastTime = Date.now();
+  return (acknowledged, total) => {
+    if (!enabled) return;
+    const now = Date.now();
+    if (acknowledged - lastCount < 10_000 && now - lastTime < 1000) return;
+    lastCount = acknowledged;
+    lastTime = now;
+    const percent = total === 0 ? 100 : Math.floor((acknowledged / total) * 100);
+    io.stderr(`${program}: ${acknowledged}/${total} records acknowledged (${percent}%)\n`);
+  };
+}
+
+/** Creating the producer reads KYMAROS_KAFKA_* and KYMAROS_TOPIC: a bad one is a usage error. */
+export function openProducer(deps: CliDeps, io: CliIo, options: ProducerOptions): RunProducer {
+  try {
+    return deps.createProducer({ env: io.env, ...options });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`configuration: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The one-line report of a Kafka failure: how many records were acknowledged, and which (the
+ * acknowledged records are always the first ones of the input: batches go out in order).
+ */
+export function kafkaFailureLine(
+  program: string,
+  err: PublishError,
+  topic: string,
+  total: number,
+  describe: (first: number, last: number) => string,
+): string {
+  const acked = err.acknowledged.length;
+  const which =
+    acked === 0
+      ? "no record was acknowledged"
+      : `${acked} of ${total} records were acknowledged (${describe(0, acked - 1)})${acked < total ? `; the other ${total - acked} were not confirmed` : ""}`;
+  const cause = err.cause instanceof Error ? err.cause : err;
+  return `${program}: Kafka failure publishing to ${topic}, ${which}: ${describeKafkaError(cause, topic)}\n`;
+}

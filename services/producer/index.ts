@@ -1,0 +1,14 @@
+/** The producer SDK: publish RunCompleted events to Kafka (see sdk.ts). */
+export { DEFAULT_TOPIC } from "./config.ts";
+export { InputError, PublishError, type PublishErrorKind, type PublishResult } from "./errors.ts";
+export { parseGoDuration, parseGoDurationNanos } from "./go-duration.ts";
+export { formatRfc3339, parseRfc3339, parseTimestamp } from "./rfc3339.ts";
+export { runFromJson, runToJsonLine } from "./run-input.ts";
+export {
+  createProducer,
+  DEFAULT_CLIENT_ID,
+  type ProducerOptions,
+  type PublishManyOptions,
+  type PublishOptions,
+  type RunProducer,
+} from "./sdk.ts";

@@ -1,0 +1,151 @@
+/**
+ * RunCompleted from what a person or a script types: a JSON object (one NDJSON line) or the
+ * string values of CLI flags. Same field names as the event; timestamps as RFC 3339 or epoch
+ * milliseconds. Only the shape is checked here (types, formats, unknown fields); the contract's
+ * validateRun judges the values (score range, ordering of timestamps, sizes).
+ */
+import { RESULTS, type Result, type RunCompleted } from "../contract/index.ts";
+import { InputError } from "./errors.ts";
+import { formatRfc3339, parseTimestamp } from "./rfc3339.ts";
+
+type FieldKind = "string" | "result" | "score" | "timestamp" | "seconds";
+
+interface FieldSpec {
+  name: keyof RunCompleted;
+  kind: FieldKind;
+  required: boolean;
+}
+
+/** The fields in schema order. */
+export const RUN_FIELDS: readonly FieldSpec[] = [
+  { name: "runId", kind: "string", required: true },
+  { name: "test", kind: "string", required: true },
+  { name: "namespace", kind: "string", required: true },
+  { name: "result", kind: "result", required: true },
+  { name: "score", kind: "score", required: true },
+  { name: "startedAt", kind: "timestamp", required: true },
+  { name: "completedAt", kind: "timestamp", required: true },
+  { name: "rtoSeconds", kind: "seconds", required: false },
+  { name: "backupName", kind: "string", required: false },
+  { name: "backupCreatedAt", kind: "timestamp", required: false },
+  { name: "rtoTargetSeconds", kind: "seconds", required: false },
+  { name: "cluster", kind: "string", required: false },
+];
+
+const FIELD_NAMES = new Set<string>(RUN_FIELDS.map((f) => f.name));
+const DECIMAL = /^\d+(?:\.\d+)?$/;
+const INTEGER = /^-?\d+$/;
+
+function describe(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/** `pass`, `fail`, `partial` in any letter case. */
+export function parseResult(value: unknown, field = "result"): Result {
+  const lower = typeof value === "string" ? value.toLowerCase() : undefined;
+  const result = RESULTS.find((r) => r === lower);
+  if (result === undefined) {
+    throw new InputError(field, `${field}=${describe(value)} is not one of ${RESULTS.join(", ")}`);
+  }
+  return result;
+}
+
+type FieldValue = string | number | null;
+
+/** One field from a JSON value (numbers are numbers) or from flag text (everything is a string). */
+function parseField(spec: FieldSpec, value: unknown, fromText: boolean, label: string): FieldValue {
+  switch (spec.kind) {
+    case "string":
+      if (typeof value !== "string") throw new InputError(spec.name, `${label} must be a string`);
+      return value;
+    case "result":
+      return parseResult(value, label);
+    case "score": {
+      if (fromText && typeof value === "string" && INTEGER.test(value)) return Number(value);
+      if (typeof value === "number" && Number.isInteger(value)) return value;
+      throw new InputError(spec.name, `${label}=${describe(value)} is not an integer`);
+    }
+    case "timestamp":
+      if (typeof value === "string" || typeof value === "number") {
+        return parseTimestamp(value, label);
+      }
+      throw new InputError(spec.name, `${label} must be an RFC 3339 string or epoch milliseconds`);
+    case "seconds": {
+      if (fromText && typeof value === "string" && DECIMAL.test(value)) return Number(value);
+      if (typeof value === "number" && Number.isFinite(value)) return value;
+      throw new InputError(spec.name, `${label}=${describe(value)} is not a number of seconds`);
+    }
+  }
+}
+
+function build(
+  values: Map<string, unknown>,
+  fromText: boolean,
+  label: (name: string) => string,
+): RunCompleted {
+  const run: Record<string, FieldValue> = {};
+  for (const spec of RUN_FIELDS) {
+    const value = values.get(spec.name);
+    if (value === undefined || (value === null && !spec.required)) {
+      if (spec.required) throw new InputError(spec.name, `${label(spec.name)} is missing`);
+      run[spec.name] = null;
+      continue;
+    }
+    try {
+      run[spec.name] = parseField(spec, value, fromText, label(spec.name));
+    } catch (err) {
+      // Errors name the event's field, whatever the label in the message says.
+      if (err instanceof InputError && err.field !== spec.name) throw new InputError(spec.name, err.message);
+      throw err;
+    }
+  }
+  return run as unknown as RunCompleted;
+}
+
+/** A RunCompleted from a parsed JSON value (one NDJSON line). Unknown fields are refused. */
+export function runFromJson(value: unknown): RunCompleted {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError("(record)", "the line is not a JSON object");
+  }
+  const entries = Object.entries(value);
+  for (const [key] of entries) {
+    if (!FIELD_NAMES.has(key)) {
+      throw new InputError(key, `unknown field "${key}" (expected ${[...FIELD_NAMES].join(", ")})`);
+    }
+  }
+  return build(new Map(entries), false, (name) => name);
+}
+
+/** The CLI flag of a field: runId -> run-id. */
+export function flagName(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** A RunCompleted from flag values keyed by field name (`runId`, ...); errors name the flag. */
+export function runFromFlags(values: Readonly<Record<string, string | undefined>>): RunCompleted {
+  const map = new Map<string, unknown>();
+  for (const spec of RUN_FIELDS) {
+    const value = values[spec.name];
+    if (value !== undefined) map.set(spec.name, value);
+  }
+  return build(map, true, (name) => `--${flagName(name)}`);
+}
+
+/** A run as one NDJSON line in the shape runFromJson reads (timestamps as RFC 3339). */
+export function runToJsonLine(run: RunCompleted): string {
+  return JSON.stringify({
+    runId: run.runId,
+    test: run.test,
+    namespace: run.namespace,
+    result: run.result,
+    score: run.score,
+    startedAt: formatRfc3339(run.startedAt),
+    completedAt: formatRfc3339(run.completedAt),
+    rtoSeconds: run.rtoSeconds,
+    backupName: run.backupName,
+    backupCreatedAt: run.backupCreatedAt === null ? null : formatRfc3339(run.backupCreatedAt),
+    rtoTargetSeconds: run.rtoTargetSeconds,
+    cluster: run.cluster,
+  });
+}

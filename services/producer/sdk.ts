@@ -1,0 +1,304 @@
+/**
+ * The producer SDK: publish RunCompleted events the way the service expects them (design §1):
+ * validated, Avro single-object encoded, keyed by test name, acknowledged by every in-sync
+ * replica (acks=-1) on an idempotent producer with one request in flight, so a test's runs stay
+ * in order in their partition.
+ */
+
+import { Kafka, logLevel, type Message, Partitioners, type Producer, type RecordMetadata } from "kafkajs";
+import { ConfigError, type Env } from "../config/errors.ts";
+import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
+import {
+  type Codec,
+  CodecError,
+  createCodec,
+  LATEST_SCHEMA_VERSION,
+  type RunCompleted,
+  type SchemaVersion,
+  ValidationError,
+  validateRun,
+} from "../contract/index.ts";
+import { checkTopic, readTopic } from "./config.ts";
+import { InputError, PublishError, type PublishResult } from "./errors.ts";
+import { jsonLogCreator, type LineWriter } from "./log.ts";
+import { checkRunShape } from "./run-shape.ts";
+
+export const DEFAULT_CLIENT_ID = "kymaros-producer";
+/** A batch stays well under the broker's default 1 MiB message.max.bytes even in one partition. */
+export const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
+export const DEFAULT_MAX_BATCH_RECORDS = 5000;
+/** Per-record overhead in a Kafka record batch, counted towards the batch size. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+export interface ProducerOptions {
+  /** Where KYMAROS_KAFKA_* and KYMAROS_TOPIC are read; process.env by default. */
+  env?: Env;
+  /** Overrides of the KYMAROS_KAFKA_* settings. */
+  kafka?: Partial<KafkaSettings>;
+  /** Overrides KYMAROS_TOPIC (default kymaros.run-completed). */
+  topic?: string;
+  /** Writer schema for publishes that do not say; the latest by default. */
+  schemaVersion?: SchemaVersion;
+  /** Send attempts after the first before a publish fails with kind "kafka" (default 5, ~10 s). */
+  retries?: number;
+  /** kafkajs timeouts, in milliseconds. */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Off by default: a missing topic is an error, not a topic with the broker's defaults. */
+  allowAutoTopicCreation?: boolean;
+  /** Where kafkajs warnings and errors go, as JSON lines; stderr by default. */
+  logWriter?: LineWriter;
+}
+
+export interface PublishOptions {
+  schemaVersion?: SchemaVersion;
+}
+
+export interface PublishManyOptions extends PublishOptions {
+  maxBatchBytes?: number;
+  maxBatchRecords?: number;
+  /** Called after each acknowledged batch with the running count. */
+  onProgress?: (acknowledged: number, total: number) => void;
+}
+
+export interface RunProducer {
+  readonly topic: string;
+  /** Validates, encodes and sends one run; resolves once the broker acknowledged it. */
+  publish(run: RunCompleted, options?: PublishOptions): Promise<PublishResult>;
+  /**
+   * Validates and encodes every run first (nothing is sent if one is refused: PublishError
+   * naming its index and field), then sends them in order, in batches. Results are in input order.
+   */
+  publishMany(runs: readonly RunCompleted[], options?: PublishManyOptions): Promise<PublishResult[]>;
+  /** Waits for the publishes in flight, then disconnects. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Prepared {
+  message: Message;
+  run: RunCompleted;
+  bytes: number;
+}
+
+function prepare(
+  codec: Codec,
+  run: RunCompleted,
+  version: SchemaVersion,
+  index: number | undefined,
+): Prepared {
+  const where = index === undefined ? "" : `run ${index}: `;
+  try {
+    checkRunShape(run);
+    validateRun(run);
+  } catch (err) {
+    if (err instanceof InputError) {
+      throw new PublishError("validation", `${where}${err.message}`, {
+        index,
+        field: err.field,
+        reason: "invalid_type",
+        cause: err,
+      });
+    }
+    if (err instanceof ValidationError) {
+      throw new PublishError("validation", `${where}${err.message}`, {
+        index,
+        field: err.field,
+        reason: err.reason,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  let value: Buffer;
+  try {
+    value = codec.encode(run, version);
+  } catch (err) {
+    if (err instanceof CodecError) {
+      const field = version === 1 && run.cluster != null ? "cluster" : undefined;
+      throw new PublishError("encoding", `${where}${err.message}`, {
+        index,
+        field,
+        reason: err.reason,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  const key = Buffer.from(run.test, "utf8");
+  return { message: { key, value }, run, bytes: key.length + value.length + RECORD_OVERHEAD_BYTES };
+}
+
+/** A kafkajs error in one line, with a hint for the common missing-topic case. */
+export function describeKafkaError(err: unknown, topic?: string): string {
+  if (!(err instanceof Error)) return String(err);
+  if ("type" in err && err.type === "UNKNOWN_TOPIC_OR_PARTITION") {
+    return `${err.message} (does topic ${topic ?? "KYMAROS_TOPIC"} exist? Topics are not created on publish)`;
+  }
+  return err.message;
+}
+
+export function createProducer(options: ProducerOptions = {}): RunProducer {
+  const env = options.env ?? process.env;
+  const settings = readKafkaSettings(env, DEFAULT_CLIENT_ID);
+  const brokers = options.kafka?.brokers ?? settings.brokers;
+  if (brokers.length === 0) throw new ConfigError("brokers", "no broker given");
+  const clientId = options.kafka?.clientId ?? settings.clientId;
+  const topic = options.topic === undefined ? readTopic(env) : checkTopic(options.topic, "topic");
+  const defaultVersion = options.schemaVersion ?? LATEST_SCHEMA_VERSION;
+  const retry = { retries: options.retries ?? 5 };
+  const codec = createCodec(defaultVersion);
+
+  // The partition kafkajs picks for each message object, recorded by wrapping its default
+  // (Java-compatible murmur2) partitioner: how a batch's per-partition base offsets map back
+  // to the records, with no second metadata lookup.
+  const partitionOf = new WeakMap<Message, number>();
+  const kafka = new Kafka({
+    brokers,
+    clientId,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    retry,
+    logLevel: logLevel.WARN,
+    logCreator: jsonLogCreator(options.logWriter),
+  });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry,
+    allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
+    createPartitioner: () => {
+      const partition = Partitioners.DefaultPartitioner();
+      return (args) => {
+        const chosen = partition(args);
+        partitionOf.set(args.message, chosen);
+        return chosen;
+      };
+    },
+  });
+
+  let connecting: Promise<void> | undefined;
+  let connected = false;
+  let closing: Promise<void> | undefined;
+  const inFlight = new Set<Promise<unknown>>();
+
+  async function ensureConnected(): Promise<void> {
+    if (connected) return;
+    connecting ??= producer.connect().then(
+      () => {
+        connected = true;
+      },
+      (err: unknown) => {
+        connecting = undefined;
+        throw err;
+      },
+    );
+    await connecting;
+  }
+
+  /** Sends one batch; results in the batch's order. */
+  async function sendBatch(batch: readonly Prepared[]): Promise<PublishResult[]> {
+    await ensureConnected();
+    const metadata: RecordMetadata[] = await producer.send({
+      topic,
+      acks: -1,
+      messages: batch.map((p) => p.message),
+    });
+    const nextOffset = new Map<number, bigint>();
+    for (const m of metadata) {
+      if (m.errorCode !== 0 || m.baseOffset === undefined) {
+        throw new Error(`partition ${m.partition} answered error code ${m.errorCode}`);
+      }
+      nextOffset.set(m.partition, BigInt(m.baseOffset));
+    }
+    // Records of a partition are appended in the order sent, from the batch's base offset.
+    return batch.map(({ message, run }) => {
+      const partition = partitionOf.get(message);
+      const offset = partition === undefined ? undefined : nextOffset.get(partition);
+      if (partition === undefined || offset === undefined) {
+        throw new Error(`no acknowledgement for the record of run ${run.runId}`);
+      }
+      nextOffset.set(partition, offset + 1n);
+      return { topic, partition, offset: offset.toString(), runId: run.runId, test: run.test };
+    });
+  }
+
+  function track<T>(work: Promise<T>): Promise<T> {
+    inFlight.add(work);
+    return work.finally(() => inFlight.delete(work));
+  }
+
+  function refuseWhenClosing(): void {
+    if (closing) throw new PublishError("kafka", "the producer is closed");
+  }
+
+  async function publishMany(
+    runs: readonly RunCompleted[],
+    opts: PublishManyOptions = {},
+  ): Promise<PublishResult[]> {
+    refuseWhenClosing();
+    const version = opts.schemaVersion ?? defaultVersion;
+    const prepared = runs.map((run, index) => prepare(codec, run, version, index));
+    const maxBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    const maxRecords = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+    const results: PublishResult[] = [];
+    let start = 0;
+    while (start < prepared.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < prepared.length && end - start < maxRecords) {
+        const size = (prepared[end] as Prepared).bytes;
+        if (end > start && bytes + size > maxBytes) break;
+        bytes += size;
+        end++;
+      }
+      try {
+        results.push(...(await sendBatch(prepared.slice(start, end))));
+      } catch (err) {
+        throw new PublishError(
+          "kafka",
+          `publishing to ${topic} failed at run ${start} (${results.length} of ${runs.length} runs acknowledged): ${describeKafkaError(err, topic)}`,
+          { index: start, acknowledged: results, cause: err },
+        );
+      }
+      start = end;
+      opts.onProgress?.(results.length, runs.length);
+    }
+    return results;
+  }
+
+  return {
+    topic,
+
+    async publish(run, opts = {}) {
+      refuseWhenClosing();
+      const prepared = prepare(codec, run, opts.schemaVersion ?? defaultVersion, undefined);
+      return track(
+        sendBatch([prepared]).then(
+          ([result]) => result as PublishResult,
+          (err: unknown) => {
+            throw new PublishError(
+              "kafka",
+              `publishing run ${run.runId} to ${topic} failed: ${describeKafkaError(err, topic)}`,
+              { cause: err },
+            );
+          },
+        ),
+      );
+    },
+
+    async publishMany(runs, opts) {
+      return track(publishMany(runs, opts));
+    },
+
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([...inFlight]);
+        if (connecting) {
+          await connecting.catch(() => undefined);
+          await producer.disconnect();
+        }
+      })();
+      return closing;
+    },
+  };
+}
