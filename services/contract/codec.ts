@@ -12,6 +12,17 @@ export const MAGIC = Buffer.from([0xc3, 0x01]);
 export const HEADER_BYTES = 10;
 /** Far above any real event (a few hundred bytes); larger messages are refused before parsing. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * avsc does zigzag varint arithmetic on doubles: a long below -2^52 is written as a different (positive)
+ * number, and Java's correct bytes for it decode with the sign flipped. Longs are therefore carried only
+ * in (-2^52, 2^52), which is thousands of times wider than any valid timestamp.
+ */
+export const LONG_LIMIT = 2 ** 52;
+const LONG_FIELDS = ["startedAt", "completedAt", "backupCreatedAt"] as const;
+
+function exactLong(value: number | null): boolean {
+  return value === null || (value > -LONG_LIMIT && value < LONG_LIMIT);
+}
 
 interface Writer {
   version: SchemaVersion;
@@ -68,6 +79,11 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
       if (writerVersion === 1 && run.cluster != null) {
         throw new CodecError("schema_violation", "cluster is set but schema version 1 has no cluster field");
       }
+      for (const field of LONG_FIELDS) {
+        if (typeof run[field] === "number" && !exactLong(run[field])) {
+          throw new CodecError("schema_violation", `${field}=${run[field]} is beyond ±2^52`);
+        }
+      }
       const datum = writerVersion === 1 ? withoutCluster(run) : run;
       if (!writer.type.isValid(datum)) {
         throw new CodecError("schema_violation", describeInvalid(writer.type, datum));
@@ -110,6 +126,13 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
         throw new CodecError("trailing_bytes", `${buf.length - decoded.offset} bytes after the Avro datum`);
       }
       const run = decoded.value as RunCompleted;
+      // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
+      if ((run.score | 0) !== run.score) {
+        throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
+      }
+      if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
+        throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
+      }
       if (readerVersion === 1) run.cluster = null;
       return run;
     },

@@ -87,9 +87,10 @@ export function javaDecode(reader: SchemaVersion, messages: readonly Uint8Array[
   );
 }
 
-/** Java's Parsing Canonical Form and parsingFingerprint64 (little-endian hex) of a schema version. */
-export function javaFingerprint(version: SchemaVersion): { fingerprint: string; canonical: string } {
-  const [line] = runJavaAvro(["fingerprint", schemaFile(version)]);
+/** Java's Parsing Canonical Form and parsingFingerprint64 (little-endian hex) of a schema version or file. */
+export function javaFingerprint(schema: SchemaVersion | string): { fingerprint: string; canonical: string } {
+  const [line] = runJavaAvro(["fingerprint", typeof schema === "string" ? schema : schemaFile(schema)]);
   if (!line) throw new Error("java printed no fingerprint");
+  if (line.startsWith("ERROR ")) throw new Error(`java: ${line}`);
   return JSON.parse(line) as { fingerprint: string; canonical: string };
 }
