@@ -1,0 +1,62 @@
+/** The service's settings, read and validated once at start from KYMAROS_* variables. */
+import { ConfigError, type Env } from "../config/errors.ts";
+import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+export interface Config {
+  kafka: KafkaSettings;
+  topic: string;
+  dlqTopic: string;
+  groupId: string;
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+}
+
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+function topicName(env: Env, setting: string, fallback: string): string {
+  const value = env[setting] ?? fallback;
+  if (!TOPIC.test(value) || value === "." || value === "..") {
+    throw new ConfigError(setting, `"${value}" is not a legal Kafka topic name (1-249 of [A-Za-z0-9._-])`);
+  }
+  return value;
+}
+
+function port(env: Env, setting: string, fallback: number): number {
+  const raw = env[setting];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > 65535) {
+    throw new ConfigError(setting, `"${raw}" is not a TCP port (1-65535)`);
+  }
+  return value;
+}
+
+export function readConfig(env: Env): Config {
+  const topic = topicName(env, "KYMAROS_TOPIC", "kymaros.run-completed");
+  const dlqTopic = topicName(env, "KYMAROS_DLQ_TOPIC", `${topic}.dlq`);
+  if (dlqTopic === topic) throw new ConfigError("KYMAROS_DLQ_TOPIC", "must differ from KYMAROS_TOPIC");
+  const groupId = env.KYMAROS_GROUP_ID ?? "kymaros-api";
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(groupId)) {
+    throw new ConfigError("KYMAROS_GROUP_ID", `"${groupId}" must be 1-255 of [A-Za-z0-9._-]`);
+  }
+  const logLevel = (env.KYMAROS_LOG_LEVEL ?? "info").toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(
+      "KYMAROS_LOG_LEVEL",
+      `"${env.KYMAROS_LOG_LEVEL}" is not one of ${LOG_LEVELS.join(", ")}`,
+    );
+  }
+  const host = env.KYMAROS_HOST ?? "0.0.0.0";
+  if (host.length === 0) throw new ConfigError("KYMAROS_HOST", "is empty");
+  return {
+    kafka: readKafkaSettings(env, "kymaros-api"),
+    topic,
+    dlqTopic,
+    groupId,
+    port: port(env, "KYMAROS_PORT", 8080),
+    host,
+    logLevel: logLevel as LogLevel,
+  };
+}

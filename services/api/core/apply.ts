@@ -1,0 +1,76 @@
+/**
+ * The reducer at the heart of the service: apply(state, run) folds one valid RunCompleted into
+ * the state. Synchronous, deterministic, no I/O, no clock. It mutates the state it is given (a
+ * copy per event would cost more than the whole pipeline), and the result depends only on the
+ * set of distinct (test, runId) pairs applied, never on their order or repetition:
+ * counters and histogram sums are integer, and "latest" is a total order on (completedAt, runId).
+ *
+ * Dedupe is by (test, runId). One test's runs share a partition (keyed by test), so even a
+ * runId re-published with different content resolves the same way on every replay: first wins.
+ */
+import type { RunCompleted } from "../../contract/index.ts";
+import { DURATION_BUCKETS_SECONDS, type Latest, type RunOrder, type State, type TestState } from "./state.ts";
+
+export type Outcome = "applied" | "duplicate";
+
+const BUCKET_BOUNDS_MS = DURATION_BUCKETS_SECONDS.map((s) => s * 1000);
+
+/** True when run a is later than run b. */
+export function isLater(a: RunOrder, b: RunOrder): boolean {
+  return a.completedAt !== b.completedAt ? a.completedAt > b.completedAt : a.runId > b.runId;
+}
+
+function latest<T>(current: Latest<T> | null, run: RunCompleted, value: T): Latest<T> {
+  return current === null || isLater(run, current)
+    ? { completedAt: run.completedAt, runId: run.runId, value }
+    : current;
+}
+
+function bucketIndex(durationMs: number): number {
+  for (let i = 0; i < BUCKET_BOUNDS_MS.length; i++) {
+    if (durationMs <= (BUCKET_BOUNDS_MS[i] as number)) return i;
+  }
+  return BUCKET_BOUNDS_MS.length;
+}
+
+function newTest(run: RunCompleted): TestState {
+  return {
+    test: run.test,
+    runIds: new Set(),
+    results: { pass: 0, fail: 0, partial: 0 },
+    buckets: new Array<number>(BUCKET_BOUNDS_MS.length + 1).fill(0),
+    durationSumMs: 0,
+    score: { completedAt: run.completedAt, runId: run.runId, value: run.score },
+    rtoSeconds: null,
+    backupAgeMs: null,
+    revision: 0,
+  };
+}
+
+/** Folds a run that passed validateRun() into the state. */
+export function apply(state: State, run: RunCompleted): Outcome {
+  let test = state.tests.get(run.test);
+  if (test === undefined) {
+    test = newTest(run);
+    state.tests.set(run.test, test);
+  } else if (test.runIds.has(run.runId)) {
+    return "duplicate";
+  }
+  test.runIds.add(run.runId);
+
+  test.results[run.result] += 1;
+  const durationMs = run.completedAt - run.startedAt;
+  const bucket = bucketIndex(durationMs);
+  test.buckets[bucket] = (test.buckets[bucket] as number) + 1;
+  test.durationSumMs += durationMs;
+
+  test.score = latest(test.score, run, run.score);
+  if (run.rtoSeconds !== null) test.rtoSeconds = latest(test.rtoSeconds, run, run.rtoSeconds);
+  if (run.backupCreatedAt !== null) {
+    test.backupAgeMs = latest(test.backupAgeMs, run, run.startedAt - run.backupCreatedAt);
+  }
+
+  test.revision += 1;
+  state.revision += 1;
+  return "applied";
+}

@@ -1,0 +1,44 @@
+/**
+ * The state the metrics are rendered from: per test, everything the five metrics need and
+ * nothing more. It is a function of the set of distinct valid events (see apply.ts).
+ */
+import type { Result } from "../../contract/index.ts";
+
+/** Upper bounds of kymaros_test_duration_seconds, in seconds, from the metrics reference. */
+export const DURATION_BUCKETS_SECONDS = [60, 120, 240, 480, 960, 1920, 3840, 7680] as const;
+
+/** Orders runs: greatest completedAt wins, ties broken by the greatest runId. */
+export interface RunOrder {
+  completedAt: number;
+  runId: string;
+}
+
+export interface Latest<T> extends RunOrder {
+  value: T;
+}
+
+export interface TestState {
+  readonly test: string;
+  /** Distinct runIds seen for this test: the dedupe set. */
+  readonly runIds: Set<string>;
+  readonly results: Record<Result, number>;
+  /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
+  readonly buckets: number[];
+  /** Sum of durations in integer milliseconds: exact whatever the order of events. */
+  durationSumMs: number;
+  score: Latest<number>;
+  rtoSeconds: Latest<number> | null;
+  backupAgeMs: Latest<number> | null;
+  /** Bumped on every change, so a view can re-render only the tests that changed. */
+  revision: number;
+}
+
+export interface State {
+  readonly tests: Map<string, TestState>;
+  /** Bumped on every change to any test. */
+  revision: number;
+}
+
+export function createState(): State {
+  return { tests: new Map(), revision: 0 };
+}

@@ -1,0 +1,8 @@
+export {
+  countResult,
+  emptyTally,
+  type IngestResult,
+  ingest,
+  type RejectReason,
+  type Tally,
+} from "./ingest.ts";

@@ -1,0 +1,60 @@
+/**
+ * The transform between the Kafka source and the core: bytes -> decode -> validate -> apply.
+ * Knows nothing of Kafka clients; it sees a key and a value.
+ */
+import {
+  type Codec,
+  CodecError,
+  type InvalidReason,
+  type RunCompleted,
+  ValidationError,
+  validateRun,
+} from "../../contract/index.ts";
+import { apply, type Outcome, type State } from "../core/index.ts";
+
+/** Why a message was refused; stable strings that label metrics and DLQ headers. */
+export type RejectReason = InvalidReason | "missing_value" | "key_mismatch";
+
+export type IngestResult =
+  | { outcome: Outcome; run: RunCompleted }
+  | { outcome: "invalid"; reason: RejectReason; detail: string };
+
+/** Counts per outcome over a batch of messages. */
+export interface Tally {
+  applied: number;
+  duplicate: number;
+  invalid: Map<RejectReason, number>;
+}
+
+export function emptyTally(): Tally {
+  return { applied: 0, duplicate: 0, invalid: new Map() };
+}
+
+export function countResult(tally: Tally, result: IngestResult): void {
+  if (result.outcome === "invalid") {
+    tally.invalid.set(result.reason, (tally.invalid.get(result.reason) ?? 0) + 1);
+  } else {
+    tally[result.outcome] += 1;
+  }
+}
+
+function invalid(reason: RejectReason, detail: string): IngestResult {
+  return { outcome: "invalid", reason, detail };
+}
+
+export function ingest(codec: Codec, state: State, key: Buffer | null, value: Buffer | null): IngestResult {
+  if (value === null || value.length === 0) return invalid("missing_value", "message has no value");
+  let run: RunCompleted;
+  try {
+    run = codec.decode(value);
+    validateRun(run);
+  } catch (err) {
+    if (err instanceof CodecError || err instanceof ValidationError) return invalid(err.reason, err.message);
+    throw err;
+  }
+  // The key places a test in its partition: one test, one partition, one order on every replay.
+  if (key === null || !key.equals(Buffer.from(run.test, "utf8"))) {
+    return invalid("key_mismatch", `message key must be the test name "${run.test}"`);
+  }
+  return { outcome: apply(state, run), run };
+}

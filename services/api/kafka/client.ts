@@ -1,0 +1,22 @@
+/** The kafkajs client, logging through our structured logger instead of its own console output. */
+import { Kafka, type LogEntry, logLevel } from "kafkajs";
+import type { KafkaSettings } from "../../config/kafka.ts";
+import type { Logger } from "../log.ts";
+
+export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    // kafkajs reports each reconnect attempt at error level; its info level is group chatter.
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, timestamp: _t, logger: _l, ...fields } = log;
+        const line = `kafka: ${message}`;
+        if (level <= logLevel.ERROR) logger.warn(line, fields);
+        else logger.debug(line, fields);
+      },
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+  });
+}

@@ -1,0 +1,70 @@
+/** Creates the events and dead-letter topics when missing, and checks the events topic's retention. */
+import type { Admin, ConfigResourceTypes } from "kafkajs";
+
+// kafkajs is CommonJS and Node's ESM loader cannot see this export: the protocol value of TOPIC.
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+import type { Logger } from "../log.ts";
+
+export const EVENTS_TOPIC_PARTITIONS = 6;
+
+export interface RetentionCheck {
+  finite: boolean;
+  retentionMs: string | undefined;
+  retentionBytes: string | undefined;
+  cleanupPolicy: string | undefined;
+}
+
+export async function ensureTopics(
+  admin: Admin,
+  topic: string,
+  dlqTopic: string,
+  logger: Logger,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const wanted = [
+    // The log is the system of record: it must never forget a run.
+    {
+      topic,
+      numPartitions: EVENTS_TOPIC_PARTITIONS,
+      configEntries: [
+        { name: "retention.ms", value: "-1" },
+        { name: "retention.bytes", value: "-1" },
+        { name: "cleanup.policy", value: "delete" },
+      ],
+    },
+    { topic: dlqTopic, numPartitions: 1, configEntries: [{ name: "retention.ms", value: "-1" }] },
+  ].filter((t) => !existing.has(t.topic));
+  if (wanted.length === 0) return;
+  try {
+    await admin.createTopics({ topics: wanted, waitForLeaders: true });
+  } catch (err) {
+    // Another instance may have created it at the same time; only a still-missing topic is an error.
+    const now = new Set(await admin.listTopics());
+    if (wanted.some((t) => !now.has(t.topic))) throw err;
+  }
+  for (const t of wanted) logger.info("created topic", { topic: t.topic, partitions: t.numPartitions });
+}
+
+export async function checkRetention(admin: Admin, topic: string): Promise<RetentionCheck> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [
+      {
+        type: TOPIC_RESOURCE,
+        name: topic,
+        configNames: ["retention.ms", "retention.bytes", "cleanup.policy"],
+      },
+    ],
+  });
+  const entries = described.resources[0]?.configEntries ?? [];
+  const value = (name: string) => entries.find((e) => e.configName === name)?.configValue;
+  const retentionMs = value("retention.ms");
+  const retentionBytes = value("retention.bytes");
+  const cleanupPolicy = value("cleanup.policy");
+  const finite =
+    (retentionMs !== undefined && retentionMs !== "-1") ||
+    (retentionBytes !== undefined && retentionBytes !== "-1") ||
+    (cleanupPolicy?.includes("compact") ?? false);
+  return { finite, retentionMs, retentionBytes, cleanupPolicy };
+}

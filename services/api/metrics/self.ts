@@ -1,0 +1,95 @@
+/**
+ * The service's own metrics (kymaros_api_*), on prom-client, plus its default process metrics.
+ * Two registries hold the same metrics, one per exposition format, since prom-client fixes the
+ * format per registry.
+ */
+import { Counter, collectDefaultMetrics, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
+import type { Tally } from "../ingest/index.ts";
+
+export interface SelfMetrics {
+  readonly text: Registry;
+  readonly openMetrics: Registry<OpenMetricsContentType>;
+  readonly events: Counter<"outcome">;
+  readonly invalidEvents: Counter<"reason">;
+  readonly deadLetters: Counter<"result">;
+  readonly consumerLag: Gauge<"topic" | "partition">;
+  readonly lastAppliedTime: Gauge;
+  readonly tests: Gauge;
+  readonly replayProgress: Gauge;
+  readonly ready: Gauge;
+  readonly retentionFinite: Gauge<"topic">;
+}
+
+export function createSelfMetrics(): SelfMetrics {
+  const text = new Registry();
+  const openMetrics = new Registry<OpenMetricsContentType>();
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registers = [text, openMetrics];
+  collectDefaultMetrics({ register: text });
+  collectDefaultMetrics({ register: openMetrics });
+
+  return {
+    text,
+    openMetrics,
+    events: new Counter({
+      name: "kymaros_api_events_total",
+      help: "RunCompleted messages consumed, by outcome: applied, duplicate (runId already counted) or invalid.",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    invalidEvents: new Counter({
+      name: "kymaros_api_invalid_events_total",
+      help: "Messages that were not applied and went to the dead-letter topic, by reason.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: "kymaros_api_dead_letters_total",
+      help: "Dead letters by result: published, or skipped because an earlier run of the service already published it.",
+      labelNames: ["result"],
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: "kymaros_api_consumer_lag",
+      help: "Messages between the consumer's position and the end of the partition.",
+      labelNames: ["topic", "partition"],
+      registers,
+    }),
+    lastAppliedTime: new Gauge({
+      name: "kymaros_api_last_applied_event_timestamp_seconds",
+      help: "Unix time at which the service last applied an event.",
+      registers,
+    }),
+    tests: new Gauge({
+      name: "kymaros_api_tests",
+      help: "Number of distinct tests in the state.",
+      registers,
+    }),
+    replayProgress: new Gauge({
+      name: "kymaros_api_replay_progress_ratio",
+      help: "Share of the log, as it stood at start, replayed so far (1 once caught up).",
+      registers,
+    }),
+    ready: new Gauge({
+      name: "kymaros_api_ready",
+      help: "1 when caught up with the log and connected to Kafka (what /readyz answers).",
+      registers,
+    }),
+    retentionFinite: new Gauge({
+      name: "kymaros_api_topic_retention_finite",
+      help: "1 when the events topic's retention is finite, so old runs would be lost from the metrics.",
+      labelNames: ["topic"],
+      registers,
+    }),
+  };
+}
+
+/** Adds one batch's tally: a handful of prom-client calls per batch, none per message. */
+export function recordTally(m: SelfMetrics, tally: Tally): void {
+  if (tally.applied > 0) m.events.inc({ outcome: "applied" }, tally.applied);
+  if (tally.duplicate > 0) m.events.inc({ outcome: "duplicate" }, tally.duplicate);
+  for (const [reason, n] of tally.invalid) {
+    m.events.inc({ outcome: "invalid" }, n);
+    m.invalidEvents.inc({ reason }, n);
+  }
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { apply, createState } from "../../services/api/core/index.ts";
+import { createDomainView } from "../../services/api/metrics/domain.ts";
+import type { RunCompleted } from "../../services/contract/index.ts";
+import { domainSamples } from "../support/exposition.ts";
+import { expectedSamples, numericSamples } from "../support/model.ts";
+import { distinctLogArb, run } from "../support/runs.ts";
+
+function render(log: readonly RunCompleted[]): string {
+  const state = createState();
+  const view = createDomainView(state);
+  for (const r of log) apply(state, r);
+  return view.render("text");
+}
+
+/** A permutation of the log with some runs repeated (exact copies, as a redelivery makes). */
+const shuffledWithDuplicates = (log: RunCompleted[]) =>
+  fc
+    .tuple(fc.array(fc.nat({ max: log.length - 1 }), { maxLength: log.length }), fc.infiniteStream(fc.nat()))
+    .map(([dupIdx, rnd]) => {
+      const all = [...log, ...dupIdx.map((i) => ({ ...(log[i] as RunCompleted) }))];
+      // Fisher-Yates driven by the generated stream, so fast-check can shrink it.
+      const it = rnd[Symbol.iterator]();
+      for (let i = all.length - 1; i > 0; i--) {
+        const j = (it.next().value as number) % (i + 1);
+        [all[i], all[j]] = [all[j] as RunCompleted, all[i] as RunCompleted];
+      }
+      return all;
+    });
+
+test("any permutation and duplication of the log renders byte-identical domain metrics", () => {
+  fc.assert(
+    fc.property(
+      distinctLogArb.chain((log) => fc.tuple(fc.constant(log), shuffledWithDuplicates(log))),
+      ([log, shuffled]) => {
+        assert.equal(render(shuffled), render(log));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("every rendered value equals the independent model of the distinct runs", () => {
+  fc.assert(
+    fc.property(distinctLogArb, (log) => {
+      assert.deepEqual(numericSamples(domainSamples(render(log))), expectedSamples(log));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("apply reports duplicates by (test, runId) and changes nothing for them", () => {
+  const state = createState();
+  const view = createDomainView(state);
+  assert.equal(apply(state, run({ runId: "a" })), "applied");
+  const before = view.render("text");
+  const revision = state.revision;
+  assert.equal(apply(state, run({ runId: "a", score: 10, result: "fail" })), "duplicate");
+  assert.equal(state.revision, revision);
+  assert.equal(view.render("text"), before);
+  // The same runId under another test is another run.
+  assert.equal(apply(state, run({ runId: "a", test: "other" })), "applied");
+});
+
+test("all three result series exist from a test's first event", () => {
+  const samples = domainSamples(render([run({ result: "fail" })]));
+  assert.equal(samples.get('kymaros_tests_total{test="my-app-nightly",result="pass"}'), "0");
+  assert.equal(samples.get('kymaros_tests_total{test="my-app-nightly",result="fail"}'), "1");
+  assert.equal(samples.get('kymaros_tests_total{test="my-app-nightly",result="partial"}'), "0");
+});
+
+test("gauges follow the latest run by completedAt, not the last to arrive", () => {
+  const newer = run({ runId: "b", startedAt: 2_000_000, completedAt: 3_000_000, score: 42 });
+  const older = run({ runId: "a", startedAt: 1_000_000, completedAt: 1_500_000, score: 96 });
+  const samples = domainSamples(render([newer, older]));
+  assert.equal(samples.get('kymaros_score{test="my-app-nightly"}'), "42");
+  // Ties on completedAt: the greatest runId wins.
+  const tie = domainSamples(render([run({ runId: "b", score: 1 }), run({ runId: "a", score: 2 })]));
+  assert.equal(tie.get('kymaros_score{test="my-app-nightly"}'), "1");
+});
+
+test("RTO and backup age follow the latest run that carries them", () => {
+  const carries = run({
+    runId: "a",
+    startedAt: 1_000_000,
+    completedAt: 2_000_000,
+    rtoSeconds: 1105,
+    backupCreatedAt: 982_000,
+  });
+  const lacks = run({
+    runId: "b",
+    startedAt: 3_000_000,
+    completedAt: 4_000_000,
+    rtoSeconds: null,
+    backupCreatedAt: null,
+  });
+  const samples = domainSamples(render([carries, lacks]));
+  assert.equal(samples.get('kymaros_rto_seconds{test="my-app-nightly"}'), "1105");
+  assert.equal(samples.get('kymaros_backup_age_seconds{test="my-app-nightly"}'), "18");
+});
+
+test("a test whose runs never carry RTO or backup has no such series", () => {
+  const samples = domainSamples(render([run({ rtoSeconds: null, backupCreatedAt: null })]));
+  assert.equal(samples.has('kymaros_rto_seconds{test="my-app-nightly"}'), false);
+  assert.equal(samples.has('kymaros_backup_age_seconds{test="my-app-nightly"}'), false);
+});
+
+test("histogram sums stay exact over many fractional durations", () => {
+  // 0.1 s added 1000 times in floating point is not 100; in integer milliseconds it is.
+  const log = Array.from({ length: 1000 }, (_, i) => run({ runId: `r${i}`, startedAt: 0, completedAt: 100 }));
+  const samples = domainSamples(render(log));
+  assert.equal(samples.get('kymaros_test_duration_seconds_sum{test="my-app-nightly"}'), "100");
+  assert.equal(samples.get('kymaros_test_duration_seconds_bucket{test="my-app-nightly",le="60"}'), "1000");
+});
+
+test("bucket bounds are inclusive: exactly 60 s falls in le=60, 60.001 s does not", () => {
+  const samples = domainSamples(
+    render([
+      run({ runId: "a", startedAt: 0, completedAt: 60_000 }),
+      run({ runId: "b", startedAt: 0, completedAt: 60_001 }),
+    ]),
+  );
+  assert.equal(samples.get('kymaros_test_duration_seconds_bucket{test="my-app-nightly",le="60"}'), "1");
+  assert.equal(samples.get('kymaros_test_duration_seconds_bucket{test="my-app-nightly",le="120"}'), "2");
+  assert.equal(samples.get('kymaros_test_duration_seconds_sum{test="my-app-nightly"}'), "120.001");
+});
