@@ -1,0 +1,104 @@
+/**
+ * The PrometheusRule of k8s/ under promtool: `check rules` accepts its spec, and `test rules`
+ * passes k8s/tests/rules.test.yaml, which makes each alert fire, stay quiet and resolve on
+ * synthetic series. Mutated rules must fail those tests, or the tests would prove nothing.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { parse } from "yaml";
+import { baseResources, field, k8sDir, only } from "../support/kustomize.ts";
+import { checkRules, type RulesWorkspace, rulesWorkspace, testRules } from "../support/promtool.ts";
+
+interface Rule {
+  alert: string;
+  expr: string;
+  [key: string]: unknown;
+}
+interface Group {
+  name: string;
+  rules: Rule[];
+}
+
+const unitTests = join(k8sDir, "tests", "rules.test.yaml");
+const spec = field(only(baseResources(), "PrometheusRule", "kymaros"), "spec") as { groups: Group[] };
+const alerts = spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
+
+/** A deep copy of the spec with `change` applied to the rule named `alert`. */
+function mutated(alert: string, change: (rule: Rule) => void): { groups: Group[] } {
+  const copy = structuredClone(spec);
+  const rule = copy.groups.flatMap((g) => g.rules).find((r) => r.alert === alert);
+  assert.ok(rule, `no rule ${alert}`);
+  change(rule);
+  return copy;
+}
+
+describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
+  const workspaces: RulesWorkspace[] = [];
+  const workspace = (rules: unknown): RulesWorkspace => {
+    const ws = rulesWorkspace(rules, [unitTests]);
+    workspaces.push(ws);
+    return ws;
+  };
+  after(() => {
+    for (const ws of workspaces) ws.remove();
+  });
+
+  it("promtool check rules accepts the spec", () => {
+    const ws = workspace(spec);
+    const run = checkRules(ws.rulesFile);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, new RegExp(`SUCCESS: ${alerts.length} rules found`));
+  });
+
+  it("the unit tests cover every alert, firing and quiet", () => {
+    const tests = parse(readFileSync(unitTests, "utf8")) as {
+      tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
+    };
+    const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []);
+    for (const alert of alerts) {
+      const own = cases.filter((c) => c.alertname === alert);
+      assert.ok(
+        own.some((c) => c.exp_alerts.length > 0),
+        `${alert}: no case where it fires`,
+      );
+      assert.ok(
+        own.some((c) => c.exp_alerts.length === 0),
+        `${alert}: no case where it is quiet`,
+      );
+    }
+  });
+
+  it("promtool test rules passes k8s/tests/rules.test.yaml", () => {
+    const ws = workspace(spec);
+    const run = testRules(ws.testFiles, ws.dir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /SUCCESS/);
+    assert.doesNotMatch(run.output, /FAILED/);
+  });
+
+  const mutations: Array<[string, string, (rule: Rule) => void]> = [
+    ["KymarosTestFailed", "threshold 70 -> 60", (r) => (r.expr = "kymaros_score < 60")],
+    ["KymarosRTOExceeded", "threshold 900 -> 1200", (r) => (r.expr = "kymaros_rto_seconds > 1200")],
+    [
+      "KymarosTestStale",
+      "increase() over 25h (flags new tests)",
+      (r) => (r.expr = "sum by (test) (increase(kymaros_tests_total[25h])) == 0"),
+    ],
+    ["KymarosTestStale", "offset 24h", (r) => (r.expr = r.expr.replace("offset 25h", "offset 24h"))],
+    ["KymarosApiDown", "for 5m -> 10m", (r) => (r.for = "10m")],
+    ["KymarosApiDown", "only the static job name", (r) => (r.expr = 'up{job="kymaros"} == 0')],
+    ["KymarosApiAbsent", "for 5m -> 15m", (r) => (r.for = "15m")],
+    ["KymarosApiConsumerLag", "threshold 1000 -> 10000", (r) => (r.expr = r.expr.replace("1000", "10000"))],
+  ];
+  for (const [alert, what, change] of mutations) {
+    it(`promtool test rules fails when ${alert} is broken: ${what}`, () => {
+      const ws = workspace(mutated(alert, change));
+      assert.equal(checkRules(ws.rulesFile).code, 0, "the mutant must still be a valid rule");
+      const run = testRules(ws.testFiles, ws.dir);
+      assert.notEqual(run.code, 0, `the unit tests did not notice: ${run.output}`);
+      assert.match(run.output, new RegExp(`alertname: ${alert}`));
+    });
+  }
+});
