@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { apply, createState } from "../../services/api/core/index.ts";
+import { createDomainView } from "../../services/api/metrics/domain.ts";
+import { escapeLabel, formatMillisAsSeconds } from "../../services/api/metrics/format.ts";
+import { createSelfMetrics } from "../../services/api/metrics/self.ts";
+import { createMetricsView } from "../../services/api/metrics/view.ts";
+import { promtoolPath } from "../support/promtool.ts";
+import { run } from "../support/runs.ts";
+
+const REFERENCE_HELP: Record<string, string> = {
+  kymaros_tests_total: "Total number of completed test runs, partitioned by test name and outcome.",
+  kymaros_score: "Current confidence score (0–100) for the most recent run of each test.",
+  kymaros_rto_seconds: "Measured restore duration in seconds for the most recent run of each test.",
+  kymaros_test_duration_seconds:
+    "Full test execution duration in seconds. Exponential buckets from 60s to 7680s.",
+  kymaros_backup_age_seconds: "Age of the backup that was restored, in seconds, as of the most recent run.",
+};
+
+function populated() {
+  const state = createState();
+  apply(state, run());
+  apply(state, run({ runId: "b", test: 'we"ird\\name\n', rtoSeconds: 0.1, result: "partial" }));
+  apply(state, run({ runId: "c", test: "orders-db-validation", rtoSeconds: null, backupCreatedAt: null }));
+  return state;
+}
+
+function promtoolCheck(text: string) {
+  const r = spawnSync(promtoolPath(), ["check", "metrics"], { input: text, encoding: "utf8" });
+  return { code: r.status, problems: `${r.stdout}${r.stderr}`.trim() };
+}
+
+test("the domain exposition passes promtool check metrics", () => {
+  const { code, problems } = promtoolCheck(createDomainView(populated()).render("text"));
+  assert.equal(problems, "");
+  assert.equal(code, 0);
+});
+
+test("the whole /metrics text has no promtool complaint but prom-client's own default names", async () => {
+  const view = createMetricsView(createDomainView(populated()), createSelfMetrics(), () => true);
+  const { problems } = promtoolCheck((await view.render("text")).body);
+  const ours = problems
+    .split("\n")
+    .filter((l) => l !== "" && !/^nodejs_active_(handles|requests|resources)_total /.test(l));
+  assert.deepEqual(ours, []);
+});
+
+test("HELP and TYPE lines are the reference's, families in its order", () => {
+  const text = createDomainView(populated()).render("text");
+  const helps = [...text.matchAll(/^# HELP (\S+) (.*)$/gm)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(helps, Object.entries(REFERENCE_HELP));
+  const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+  assert.deepEqual(types, [
+    "kymaros_tests_total counter",
+    "kymaros_score gauge",
+    "kymaros_rto_seconds gauge",
+    "kymaros_test_duration_seconds histogram",
+    "kymaros_backup_age_seconds gauge",
+  ]);
+  assert.doesNotMatch(text, /\} \S+ \d+$/m, "no sample carries a timestamp");
+});
+
+test("buckets are exactly 60..7680 and +Inf, cumulative", () => {
+  const text = createDomainView(populated()).render("text");
+  const les = [
+    ...text.matchAll(/kymaros_test_duration_seconds_bucket\{test="my-app-nightly",le="([^"]+)"\} (\d+)/g),
+  ];
+  assert.deepEqual(
+    les.map((m) => m[1]),
+    ["60", "120", "240", "480", "960", "1920", "3840", "7680", "+Inf"],
+  );
+  // One run of 700 s: 0 below 960, 1 from 960 on.
+  assert.deepEqual(
+    les.map((m) => Number(m[2])),
+    [0, 0, 0, 0, 1, 1, 1, 1, 1],
+  );
+});
+
+test("OpenMetrics: family names without _total, samples unchanged, one # EOF at the end", async () => {
+  const view = createMetricsView(createDomainView(populated()), createSelfMetrics(), () => true);
+  const { body, contentType } = await view.render("openmetrics");
+  assert.match(contentType, /^application\/openmetrics-text; version=1\.0\.0/);
+  assert.match(body, /^# TYPE kymaros_tests counter$/m);
+  assert.match(body, /^kymaros_tests_total\{test="my-app-nightly",result="pass"\} 1$/m);
+  assert.equal(body.match(/^# EOF$/gm)?.length, 1);
+  assert.match(body, /# EOF\n?$/);
+});
+
+test("the domain view is hidden until the replay caught up", async () => {
+  let visible = false;
+  const view = createMetricsView(createDomainView(populated()), createSelfMetrics(), () => visible);
+  assert.doesNotMatch((await view.render("text")).body, /^kymaros_(tests|score)/m);
+  visible = true;
+  assert.match((await view.render("text")).body, /^kymaros_score\{test="my-app-nightly"\} 96$/m);
+});
+
+test("the exposition is re-rendered only after the state changed", () => {
+  const state = populated();
+  const view = createDomainView(state);
+  const first = view.render("text");
+  assert.equal(view.render("text"), first);
+  apply(state, run({ runId: "late", completedAt: Date.UTC(2030, 0, 1), score: 7 }));
+  assert.match(view.render("text"), /^kymaros_score\{test="my-app-nightly"\} 7$/m);
+});
+
+test("label values and exact seconds are rendered as the text format requires", () => {
+  assert.equal(escapeLabel('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
+  assert.equal(formatMillisAsSeconds(28_140_123), "28140.123");
+  assert.equal(formatMillisAsSeconds(28_140_000), "28140");
+  assert.equal(formatMillisAsSeconds(5), "0.005");
+  assert.equal(formatMillisAsSeconds(-1500), "-1.5");
+  assert.equal(formatMillisAsSeconds(0), "0");
+});
