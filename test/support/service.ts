@@ -1,0 +1,123 @@
+/** Runs the real service (services/api/main.ts) as a child process against the test broker. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { testBrokers } from "./kafka.ts";
+
+const MAIN = fileURLToPath(new URL("../../services/api/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Everything the process wrote, stdout and stderr. */
+  output(): string;
+  /** Resolves with the exit code once the process ended. */
+  readonly exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface ServiceOptions {
+  topic: string;
+  groupId: string;
+  dlqTopic?: string;
+  env?: Record<string, string>;
+}
+
+export async function startService(o: ServiceOptions): Promise<RunningService> {
+  const port = await freePort();
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    KYMAROS_KAFKA_BROKERS: testBrokers().join(","),
+    KYMAROS_TOPIC: o.topic,
+    KYMAROS_DLQ_TOPIC: o.dlqTopic ?? `${o.topic}.dlq`,
+    KYMAROS_GROUP_ID: o.groupId,
+    KYMAROS_PORT: String(port),
+    KYMAROS_HOST: "127.0.0.1",
+    ...o.env,
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    output: () => output,
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  service?: RunningService,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tail = service ? `\nservice output:\n${service.output().slice(-4000)}` : "";
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}${tail}`);
+}
+
+export async function waitReady(service: RunningService, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    "/readyz to answer 200",
+    async () => ((await fetch(`${service.url}/readyz`)).status === 200 ? true : undefined),
+    timeoutMs,
+    service,
+  );
+}
+
+export async function scrape(service: RunningService): Promise<string> {
+  const res = await fetch(`${service.url}/metrics`);
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return res.text();
+}
+
+/** Sum of a service metric's samples whose labels contain the given text. */
+export function selfMetric(text: string, name: string, labels = ""): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name) || line.startsWith("#")) continue;
+    const cut = line.lastIndexOf(" ");
+    const series = line.slice(0, cut);
+    if ((series === name || series.startsWith(`${name}{`)) && series.includes(labels))
+      sum += Number(line.slice(cut + 1));
+  }
+  return sum;
+}
