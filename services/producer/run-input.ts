@@ -4,7 +4,14 @@
  * milliseconds. Only the shape is checked here (types, formats, unknown fields); the contract's
  * validateRun judges the values (score range, ordering of timestamps, sizes).
  */
-import { RESULTS, type Result, type RunCompleted } from "../contract/index.ts";
+import {
+  RESULTS,
+  type Result,
+  type RunCompleted,
+  type SchemaVersion,
+  ValidationError,
+  validateRun,
+} from "../contract/index.ts";
 import { InputError } from "./errors.ts";
 import { formatRfc3339, parseTimestamp } from "./rfc3339.ts";
 
@@ -148,4 +155,20 @@ export function runToJsonLine(run: RunCompleted): string {
     rtoTargetSeconds: run.rtoTargetSeconds,
     cluster: run.cluster,
   });
+}
+
+/**
+ * What the SDK would refuse, as an InputError: the contract's validateRun, and a cluster that
+ * schema version 1 cannot carry. The CLIs check every record with it before sending any.
+ */
+export function checkPublishable(run: RunCompleted, schemaVersion: SchemaVersion | undefined): void {
+  try {
+    validateRun(run);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new InputError(err.field, err.message);
+    throw err;
+  }
+  if (schemaVersion === 1 && run.cluster !== null) {
+    throw new InputError("cluster", "cluster is set but schema version 1 has no cluster field");
+  }
 }

@@ -39,7 +39,7 @@ export interface ProducerOptions {
   topic?: string;
   /** Writer schema for publishes that do not say; the latest by default. */
   schemaVersion?: SchemaVersion;
-  /** Send attempts after the first before a publish fails with kind "kafka" (default 5, ~10 s). */
+  /** Attempts after the first (>= 1) before a publish fails with kind "kafka" (default 5, ~10 s). */
   retries?: number;
   /** kafkajs timeouts, in milliseconds. */
   connectionTimeoutMs?: number;
@@ -145,7 +145,12 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
   const clientId = options.kafka?.clientId ?? settings.clientId;
   const topic = options.topic === undefined ? readTopic(env) : checkTopic(options.topic, "topic");
   const defaultVersion = options.schemaVersion ?? LATEST_SCHEMA_VERSION;
-  const retry = { retries: options.retries ?? 5 };
+  const retries = options.retries ?? 5;
+  if (!Number.isInteger(retries) || retries < 1) {
+    // kafkajs refuses an idempotent producer that may not retry at all.
+    throw new ConfigError("retries", `${retries} must be an integer >= 1`);
+  }
+  const retry = { retries };
   const codec = createCodec(defaultVersion);
 
   // The partition kafkajs picks for each message object, recorded by wrapping its default

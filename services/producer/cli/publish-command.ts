@@ -3,9 +3,9 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import type { RunCompleted } from "../../contract/index.ts";
+import type { RunCompleted, SchemaVersion } from "../../contract/index.ts";
 import { InputError, PublishError } from "../errors.ts";
-import { flagName, RUN_FIELDS, runFromFlags, runFromJson } from "../run-input.ts";
+import { checkPublishable, flagName, RUN_FIELDS, runFromFlags, runFromJson } from "../run-input.ts";
 import {
   type CliDeps,
   type CliIo,
@@ -64,7 +64,7 @@ interface Input {
   lines: number[];
 }
 
-async function readNdjson(stream: Readable): Promise<Input> {
+async function readNdjson(stream: Readable, schemaVersion: SchemaVersion | undefined): Promise<Input> {
   const input: Input = { runs: [], lines: [] };
   let first: string | undefined;
   let invalid = 0;
@@ -80,7 +80,9 @@ async function readNdjson(stream: Readable): Promise<Input> {
       } catch (err) {
         throw new InputError("(record)", `not JSON (${(err as Error).message})`);
       }
-      input.runs.push(runFromJson(value));
+      const run = runFromJson(value);
+      checkPublishable(run, schemaVersion);
+      input.runs.push(run);
       input.lines.push(lineNumber);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
@@ -132,15 +134,21 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
           `--file and --${flagName((flagged[0] as (typeof flagged)[0]).name)} do not go together`,
         );
       }
-      input = await readNdjson(file === "-" ? io.stdin : createReadStream(file));
+      input = await readNdjson(file === "-" ? io.stdin : createReadStream(file), schemaVersion);
     } else {
       if (flagged.length === 0)
         throw new UsageError("give a run with --run-id, --test, ... or NDJSON with --file");
       const byField = Object.fromEntries(RUN_FIELDS.map((f) => [f.name, text(flagName(f.name))]));
       try {
-        input = { runs: [runFromFlags(byField)], lines: [0] };
+        const run = runFromFlags(byField);
+        checkPublishable(run, schemaVersion);
+        input = { runs: [run], lines: [0] };
       } catch (err) {
-        if (err instanceof InputError) throw new UsageError(err.message);
+        if (err instanceof InputError) {
+          // Flag syntax points at --help; a value the contract refuses does not.
+          const syntax = err.message.startsWith("--");
+          throw new UsageError(syntax ? err.message : `--${flagName(err.field)}: ${err.message}`, syntax);
+        }
         throw err;
       }
     }
@@ -166,7 +174,7 @@ async function publish(
   input: Input,
   io: CliIo,
   deps: CliDeps,
-  options: { schemaVersion: 1 | 2 | undefined; fromFile: boolean; progress: boolean },
+  options: { schemaVersion: SchemaVersion | undefined; fromFile: boolean; progress: boolean },
 ): Promise<number> {
   const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
   try {

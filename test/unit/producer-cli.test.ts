@@ -1,0 +1,338 @@
+/**
+ * The CLIs' logic with the producer swapped for an in-memory one (what the integration tests
+ * do against the real broker is in test/integration/cli-*.test.ts): exit codes, the one-line
+ * errors, nothing published on invalid input, and the report of a Kafka failure mid-way.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { describe, test } from "node:test";
+import type { RunCompleted } from "../../services/contract/index.ts";
+import { runBackfill } from "../../services/producer/cli/backfill-command.ts";
+import type { CliDeps, CliIo } from "../../services/producer/cli/common.ts";
+import { runPublish } from "../../services/producer/cli/publish-command.ts";
+import { PublishError, type PublishResult } from "../../services/producer/errors.ts";
+import { runFromJson } from "../../services/producer/run-input.ts";
+import type { PublishManyOptions, RunProducer } from "../../services/producer/sdk.ts";
+
+const fixturePath = new URL("../fixtures/restorereports.json", import.meta.url).pathname;
+
+interface Captured {
+  io: CliIo;
+  out: () => string;
+  err: () => string;
+}
+
+function capture(stdin = "", env: Record<string, string> = {}): Captured {
+  let out = "";
+  let err = "";
+  return {
+    io: {
+      stdin: Readable.from([Buffer.from(stdin)]),
+      stdout: (text) => {
+        out += text;
+      },
+      stderr: (text) => {
+        err += text;
+      },
+      stderrIsTTY: false,
+      env: { KYMAROS_KAFKA_BROKERS: "127.0.0.1:1", KYMAROS_TOPIC: "cli.unit", ...env },
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** An in-memory producer: acknowledges everything, or the first `failAfter` runs then fails. */
+function fakeDeps(failAfter = Number.POSITIVE_INFINITY): CliDeps & { sent: RunCompleted[]; created: number } {
+  const deps = {
+    sent: [] as RunCompleted[],
+    created: 0,
+    createProducer(): RunProducer {
+      deps.created++;
+      const result = (run: RunCompleted, i: number): PublishResult => ({
+        topic: "cli.unit",
+        partition: 0,
+        offset: String(i),
+        runId: run.runId,
+        test: run.test,
+      });
+      return {
+        topic: "cli.unit",
+        async publish(run) {
+          deps.sent.push(run);
+          return result(run, 0);
+        },
+        async publishMany(runs: readonly RunCompleted[], options?: PublishManyOptions) {
+          const results: PublishResult[] = [];
+          for (const [i, run] of runs.entries()) {
+            if (i >= failAfter) {
+              throw new PublishError("kafka", "publishing failed", {
+                index: i,
+                acknowledged: results,
+                cause: new Error("Broker not available"),
+              });
+            }
+            deps.sent.push(run);
+            results.push(result(run, i));
+            options?.onProgress?.(results.length, runs.length);
+          }
+          return results;
+        },
+        async close() {},
+      };
+    },
+  };
+  return deps;
+}
+
+const line = (runId: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    runId,
+    test: "my-app-nightly",
+    namespace: "shop",
+    result: "pass",
+    score: 97,
+    startedAt: "2026-11-26T03:00:00Z",
+    completedAt: 1795662850000,
+    ...extra,
+  });
+
+const FLAGS = [
+  "--run-id",
+  "r-1",
+  "--test",
+  "my-app-nightly",
+  "--namespace",
+  "shop",
+  "--result",
+  "pass",
+  "--score",
+  "97",
+  "--started-at",
+  "2026-11-26T03:00:00Z",
+  "--completed-at",
+  "2026-11-26T03:14:10Z",
+];
+
+describe("kymaros-publish", () => {
+  test("--help shows usage and examples on stdout", async () => {
+    const c = capture();
+    assert.equal(await runPublish(["--help"], c.io, fakeDeps()), 0);
+    assert.match(c.out(), /^Usage:/);
+    assert.match(c.out(), /Examples:\n {2}kymaros-publish --run-id/);
+    assert.equal(c.err(), "");
+  });
+
+  test("one run from flags: published, its partition and offset on stdout", async () => {
+    const c = capture();
+    const deps = fakeDeps();
+    assert.equal(await runPublish([...FLAGS, "--rto-seconds", "695", "--cluster", "prod"], c.io, deps), 0);
+    assert.equal(deps.sent.length, 1);
+    assert.equal(deps.sent[0]?.rtoSeconds, 695);
+    assert.equal(deps.sent[0]?.cluster, "prod");
+    assert.deepEqual(JSON.parse(c.out()), {
+      topic: "cli.unit",
+      partition: 0,
+      offset: "0",
+      runId: "r-1",
+      test: "my-app-nightly",
+    });
+  });
+
+  test("NDJSON from stdin, blank lines and CRLF allowed", async () => {
+    const c = capture(`${line("a")}\r\n\n${line("b")}\n   \n${line("c")}`);
+    const deps = fakeDeps();
+    assert.equal(await runPublish(["--file", "-"], c.io, deps), 0);
+    assert.deepEqual(
+      deps.sent.map((r) => r.runId),
+      ["a", "b", "c"],
+    );
+    assert.match(c.err(), /3 records published to cli\.unit and acknowledged/);
+  });
+
+  test("an invalid line: one line naming line and field, exit 1, no producer even created", async () => {
+    for (const [input, expected] of [
+      [
+        `${line("a")}\n\n${line("b", { score: 120 })}\n`,
+        /^kymaros-publish: line 3, field score: .*120.*nothing was published\n$/,
+      ],
+      [`${line("a")}\n{"runId":\n`, /^kymaros-publish: line 2, field \(record\): not JSON/],
+      [`${line("a", { startedAt: "2026-11-26" })}\n`, /^kymaros-publish: line 1, field startedAt: /],
+      [`${line("a", { rtoSecs: 3 })}\n`, /^kymaros-publish: line 1, field rtoSecs: unknown field/],
+      [
+        `${line("a", { result: "ok" })}\n${line("b", { result: "ok" })}\n`,
+        /line 1, field result: .*\(and 1 more invalid lines\)/,
+      ],
+    ] as const) {
+      const c = capture(input);
+      const deps = fakeDeps();
+      assert.equal(await runPublish(["--file", "-"], c.io, deps), 1, input);
+      assert.match(c.err(), expected);
+      assert.equal(c.err().trimEnd().split("\n").length, 1);
+      assert.equal(deps.created, 0);
+      assert.equal(deps.sent.length, 0);
+    }
+  });
+
+  test("what only the contract refuses (completedAt before startedAt) is reported by line, nothing sent", async () => {
+    // The real SDK, pointed at a port nothing listens on: validation happens before any connection.
+    const c = capture(`${line("a")}\n${line("b", { completedAt: "2026-11-26T02:00:00Z" })}\n`);
+    assert.equal(await runPublish(["--file", "-"], c.io), 1);
+    assert.match(
+      c.err(),
+      /^kymaros-publish: line 2, field completedAt: completedAt \(\d+\) is before startedAt \(\d+\); nothing was published\n$/,
+    );
+  });
+
+  test("cluster with --schema-version 1 is refused by line", async () => {
+    const c = capture(`${line("a")}\n${line("b", { cluster: "prod" })}\n`);
+    assert.equal(await runPublish(["--file", "-", "--schema-version", "1"], c.io), 1);
+    assert.match(c.err(), /^kymaros-publish: line 2, field cluster: .*schema version 1/);
+  });
+
+  test("bad flags are usage errors pointing at --help", async () => {
+    for (const argv of [
+      ["--bogus"],
+      [],
+      ["--file", "-", "--test", "t"],
+      [...FLAGS, "--schema-version", "3"],
+      [...FLAGS.slice(0, -2)],
+      [...FLAGS, "--score", "ninety"],
+      ["positional"],
+    ]) {
+      const c = capture();
+      const deps = fakeDeps();
+      assert.equal(await runPublish(argv, c.io, deps), 1, argv.join(" "));
+      assert.match(c.err(), /^kymaros-publish: .*\(see kymaros-publish --help\)\n$/, argv.join(" "));
+      assert.equal(deps.sent.length, 0);
+    }
+  });
+
+  test("a bad KYMAROS_* setting is named", async () => {
+    const c = capture(`${line("a")}\n`, { KYMAROS_KAFKA_BROKERS: "nohostport" });
+    assert.equal(await runPublish(["--file", "-"], c.io), 1);
+    assert.match(c.err(), /KYMAROS_KAFKA_BROKERS: "nohostport" is not host:port/);
+    const d = capture(`${line("a")}\n`, { KYMAROS_TOPIC: "bad topic" });
+    assert.equal(await runPublish(["--file", "-"], d.io), 1);
+    assert.match(d.err(), /KYMAROS_TOPIC: "bad topic" is not a Kafka topic name/);
+  });
+
+  test("a missing file is one line", async () => {
+    const c = capture();
+    assert.equal(await runPublish(["--file", "/nonexistent/runs.ndjson"], c.io, fakeDeps()), 1);
+    assert.equal(c.err(), "kymaros-publish: cannot read /nonexistent/runs.ndjson: ENOENT\n");
+  });
+
+  test("a Kafka failure mid-way says how many and which records were acknowledged, exit 3", async () => {
+    const c = capture([line("a"), "", line("b"), line("c"), line("d"), line("e")].join("\n"));
+    const deps = fakeDeps(2);
+    assert.equal(await runPublish(["--file", "-"], c.io, deps), 3);
+    assert.equal(
+      c.err(),
+      "kymaros-publish: Kafka failure publishing to cli.unit, 2 of 5 records were acknowledged (lines 1-3); the other 3 were not confirmed: Broker not available\n",
+    );
+    const none = capture(line("a"));
+    assert.equal(await runPublish(["--file", "-"], none.io, fakeDeps(0)), 3);
+    assert.match(none.err(), /no record was acknowledged: Broker not available/);
+  });
+
+  test("progress on stderr with --progress (at most once a second or every 10k records)", async () => {
+    const lines = Array.from({ length: 25_000 }, (_, i) => line(`r-${i}`)).join("\n");
+    const quiet = capture(lines);
+    assert.equal(await runPublish(["--file", "-"], quiet.io, fakeDeps()), 0);
+    assert.doesNotMatch(quiet.err(), /records acknowledged \(/);
+    const loud = capture(lines);
+    assert.equal(await runPublish(["--file", "-", "--progress"], loud.io, fakeDeps()), 0);
+    const progress = loud
+      .err()
+      .split("\n")
+      .filter((l) => l.includes("acknowledged ("));
+    assert.ok(progress.length >= 2 && progress.length <= 4, loud.err());
+    assert.match(progress[0] ?? "", /^kymaros-publish: 10000\/25000 records acknowledged \(40%\)$/);
+  });
+});
+
+describe("kymaros-backfill", () => {
+  const fixtureText = readFileSync(fixturePath, "utf8");
+
+  test("--help shows usage and examples", async () => {
+    const c = capture();
+    assert.equal(await runBackfill(["-h"], c.io, fakeDeps()), 0);
+    assert.match(c.out(), /kubectl get restorereports -A -o json \| kymaros-backfill/);
+  });
+
+  test("publishes the convertible reports, lists the others, exit 2", async () => {
+    const c = capture(fixtureText);
+    const deps = fakeDeps();
+    assert.equal(await runBackfill([], c.io, deps), 2);
+    assert.equal(deps.sent.length, 7);
+    const skippedLines = c
+      .err()
+      .split("\n")
+      .filter((l) => l.startsWith("kymaros-backfill: skipped "));
+    assert.equal(skippedLines.length, 7);
+    assert.ok(
+      skippedLines.includes(
+        "kymaros-backfill: skipped billing/invoices-hourly-20261126-080000: status.score=120 is outside 0..100",
+      ),
+    );
+    assert.match(c.err(), /7 of 14 reports published to cli\.unit and acknowledged, 7 skipped\n$/);
+    assert.equal(c.out(), "");
+  });
+
+  test("exit 0 when every report converts", async () => {
+    const document = JSON.parse(fixtureText) as { items: unknown[] };
+    const good = { apiVersion: "v1", kind: "List", items: document.items.slice(0, 3) };
+    const c = capture(JSON.stringify(good));
+    const deps = fakeDeps();
+    assert.equal(await runBackfill(["--file", "-", "--cluster", "prod-eu-1"], c.io, deps), 0);
+    assert.deepEqual(
+      deps.sent.map((r) => r.cluster),
+      ["prod-eu-1", "prod-eu-1", "prod-eu-1"],
+    );
+  });
+
+  test("--dry-run prints NDJSON that kymaros-publish reads, publishes nothing", async () => {
+    const c = capture();
+    const deps = fakeDeps();
+    assert.equal(await runBackfill(["--file", fixturePath, "--dry-run"], c.io, deps), 2);
+    assert.equal(deps.created, 0);
+    const lines = c.out().trimEnd().split("\n");
+    assert.equal(lines.length, 7);
+    const runs = lines.map((l) => runFromJson(JSON.parse(l)));
+    assert.equal(runs[0]?.runId, "checkout-nightly-20261124-030000");
+    assert.equal(runs[0]?.startedAt, Date.parse("2026-11-24T03:00:00Z"));
+    // ... and kymaros-publish takes it as it is.
+    const p = capture(c.out());
+    const publishDeps = fakeDeps();
+    assert.equal(await runPublish(["--file", "-"], p.io, publishDeps), 0);
+    assert.deepEqual(publishDeps.sent, runs);
+  });
+
+  test("unreadable input and bad flags exit 1 with one line", async () => {
+    for (const [argv, stdin, expected] of [
+      [[], "not json", /^kymaros-backfill: the input is not JSON: /],
+      [[], '{"kind":"Pod"}', /^kymaros-backfill: the input is neither a List/],
+      [["--file", "/nonexistent.json"], "", /^kymaros-backfill: cannot read \/nonexistent.json: ENOENT/],
+      [["--cluster", "c", "--schema-version", "1"], "{}", /--cluster needs schema version 2/],
+      [["--what"], "{}", /see kymaros-backfill --help/],
+    ] as const) {
+      const c = capture(stdin);
+      const deps = fakeDeps();
+      assert.equal(await runBackfill([...argv], c.io, deps), 1, argv.join(" "));
+      assert.match(c.err(), expected);
+      assert.equal(c.err().trimEnd().split("\n").length, 1);
+      assert.equal(deps.sent.length, 0);
+    }
+  });
+
+  test("a Kafka failure mid-way names the acknowledged reports, exit 3", async () => {
+    const c = capture(fixtureText);
+    assert.equal(await runBackfill([], c.io, fakeDeps(3)), 3);
+    assert.match(
+      c.err(),
+      /Kafka failure publishing to cli\.unit, 3 of 7 records were acknowledged \(shop\/checkout-nightly-20261124-030000 \.\. shop\/cart-weekly-20261123-040000, in input order\); the other 4 were not confirmed: Broker not available\n$/,
+    );
+  });
+});
