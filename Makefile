@@ -5,7 +5,7 @@ NODE_TEST := node --import tsx --test --test-reporter=spec
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 
-.PHONY: help deps lint format typecheck build test test-unit test-integration kafka-up kafka-down kafka-clean run demo
+.PHONY: help deps lint format build test test-unit test-integration kafka-up kafka-down kafka-clean run demo
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -44,3 +44,9 @@ kafka-down: ## stop the local Kafka broker
 
 kafka-clean: ## stop the local Kafka broker and delete its data
 	@tools/kafka/kafka.sh clean
+
+run: deps kafka-up ## the service in the foreground against the local broker (:8080/metrics)
+	KYMAROS_KAFKA_BROKERS=$${KYMAROS_KAFKA_BROKERS:-127.0.0.1:9092} node --import tsx services/api/main.ts
+
+demo: deps kafka-up ## make run, plus sample runs published through the SDK; prints the URL to open
+	@tools/demo/demo.sh

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# make demo: the local broker, the service in the foreground, and sample runs published
+# through the SDK once it is ready. Ctrl-C stops the service (the broker keeps running:
+# make kafka-down stops it).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+port=${KYMAROS_PORT:-8080}
+export KYMAROS_KAFKA_BROKERS=${KYMAROS_KAFKA_BROKERS:-127.0.0.1:9092}
+
+node --import tsx services/api/main.ts &
+svc=$!
+trap 'kill -TERM $svc 2>/dev/null; wait $svc' INT TERM
+
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 $svc 2>/dev/null || { echo "demo: the service exited; see its log above" >&2; exit 1; }
+  sleep 0.5
+done
+node --import tsx tools/demo/samples.ts
+cat >&2 <<MSG
+
+  kymaros-api is running with sample data.
+  Metrics:   http://localhost:$port/metrics
+  Readiness: http://localhost:$port/readyz
+  Ctrl-C stops the service; make kafka-down stops the broker.
+
+MSG
+wait $svc
