@@ -131,7 +131,10 @@ function prepare(
 /** A kafkajs error in one line, with a hint for the common missing-topic case. */
 export function describeKafkaError(err: unknown, topic?: string): string {
   if (!(err instanceof Error)) return String(err);
-  if ("type" in err && err.type === "UNKNOWN_TOPIC_OR_PARTITION") {
+  // kafkajs wraps the broker's error (retries exhausted) in a KafkaJSNonRetriableError.
+  let inner: unknown = err;
+  while (inner instanceof Error && !("type" in inner) && inner.cause !== undefined) inner = inner.cause;
+  if (inner instanceof Error && "type" in inner && inner.type === "UNKNOWN_TOPIC_OR_PARTITION") {
     return `${err.message} (does topic ${topic ?? "KYMAROS_TOPIC"} exist? Topics are not created on publish)`;
   }
   return err.message;
