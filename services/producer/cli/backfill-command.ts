@@ -121,10 +121,16 @@ export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = def
       if (!(err instanceof PublishError)) throw err;
       if (err.kind === "kafka") {
         io.stderr(
-          kafkaFailureLine(PROGRAM, err, producer.topic, converted.length, (first, last) =>
-            first === last
-              ? `${converted[first]?.ref}`
-              : `${converted[first]?.ref} .. ${converted[last]?.ref}, in input order`,
+          kafkaFailureLine(
+            PROGRAM,
+            err,
+            producer.topic,
+            err.acknowledged.length,
+            converted.length,
+            (first, last) =>
+              first === last
+                ? `${converted[first]?.ref}`
+                : `${converted[first]?.ref} .. ${converted[last]?.ref}, in input order`,
           ),
         );
         return EXIT.kafka;

@@ -112,10 +112,10 @@ export function kafkaFailureLine(
   program: string,
   err: PublishError,
   topic: string,
+  acked: number,
   total: number,
   describe: (first: number, last: number) => string,
 ): string {
-  const acked = err.acknowledged.length;
   const which =
     acked === 0
       ? "no record was acknowledged"

@@ -1,7 +1,11 @@
 /** kymaros-publish: publish one run given by flags, or many given as NDJSON. */
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import type { RunCompleted, SchemaVersion } from "../../contract/index.ts";
 import { InputError, PublishError } from "../errors.ts";
@@ -20,6 +24,11 @@ import {
 } from "./common.ts";
 
 const PROGRAM = "kymaros-publish";
+/**
+ * NDJSON is read twice: once to validate every line (nothing is sent if one is invalid), then
+ * again to publish, this many runs at a time, so memory stays flat however long the input.
+ */
+const CHUNK_RUNS = 20_000;
 
 export const PUBLISH_HELP = `Usage:
   ${PROGRAM} --run-id ID --test NAME --namespace NS --result pass|fail|partial --score N
@@ -37,15 +46,16 @@ One run from flags, or many from NDJSON: one JSON object per line with the event
 (runId, test, namespace, result, score, startedAt, completedAt, rtoSeconds, backupName,
 backupCreatedAt, rtoTargetSeconds, cluster). TIME is RFC 3339 (2026-11-26T03:00:00Z) or epoch
 milliseconds. The whole input is validated first: if any line is invalid, nothing is sent.
+Records go out in input order.
 
 Options:
-  --file PATH         read NDJSON from PATH ("-" for stdin)
+  --file PATH         read NDJSON from PATH ("-" for stdin, which is spooled to a temporary file)
   --schema-version V  writer schema, 1 or 2 (default 2; cluster needs 2)
   --progress          report progress on stderr (on by default when stderr is a terminal)
   -h, --help          this help
 
 Exit codes: 0 all acknowledged; 1 invalid flags, input or configuration (nothing sent);
-3 Kafka failure (stderr says how many records, and which, were acknowledged).
+3 Kafka failure (stderr says how many records, and which lines, were acknowledged).
 
 Examples:
   ${PROGRAM} --run-id my-app-nightly-20261126-030000 --test my-app-nightly --namespace shop \\
@@ -58,48 +68,175 @@ Examples:
 
 const RUN_FLAGS = Object.fromEntries(RUN_FIELDS.map((f) => [flagName(f.name), { type: "string" as const }]));
 
-interface Input {
-  runs: RunCompleted[];
-  /** The line number of each run (1-based), or 0 when the run came from flags. */
-  lines: number[];
-}
+type Line = { line: number; run: RunCompleted } | { line: number; error: InputError };
 
-async function readNdjson(stream: Readable, schemaVersion: SchemaVersion | undefined): Promise<Input> {
-  const input: Input = { runs: [], lines: [] };
-  let first: string | undefined;
-  let invalid = 0;
+/** The NDJSON records of a stream with their line numbers; blank lines are skipped. */
+async function* ndjson(stream: Readable, schemaVersion: SchemaVersion | undefined): AsyncGenerator<Line> {
   let lineNumber = 0;
   for await (const raw of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
     lineNumber++;
-    const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
-    if (line.trim() === "") continue;
+    const text = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+    if (text.trim() === "") continue;
     try {
       let value: unknown;
       try {
-        value = JSON.parse(line);
+        value = JSON.parse(text);
       } catch (err) {
         throw new InputError("(record)", `not JSON (${(err as Error).message})`);
       }
       const run = runFromJson(value);
       checkPublishable(run, schemaVersion);
-      input.runs.push(run);
-      input.lines.push(lineNumber);
+      yield { line: lineNumber, run };
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
+      yield { line: lineNumber, error: err };
+    }
+  }
+}
+
+/** Pass one: every line valid, or a UsageError naming the first invalid one. Returns the count. */
+async function validateAll(path: string, schemaVersion: SchemaVersion | undefined): Promise<number> {
+  let valid = 0;
+  let invalid = 0;
+  let first: string | undefined;
+  for await (const entry of ndjson(createReadStream(path), schemaVersion)) {
+    if ("run" in entry) {
+      valid++;
+    } else {
       invalid++;
-      first ??= `line ${lineNumber}, field ${err.field}: ${err.message}`;
+      first ??= `line ${entry.line}, field ${entry.error.field}: ${entry.error.message}`;
     }
   }
   if (first !== undefined) {
     const more = invalid > 1 ? ` (and ${invalid - 1} more invalid lines)` : "";
     throw new UsageError(`${first}${more}; nothing was published`, false);
   }
-  return input;
+  return valid;
 }
 
-function where(input: Input, index: number): string {
-  const line = input.lines[index];
-  return line === undefined || line === 0 ? "" : `line ${line}, `;
+interface Options {
+  schemaVersion: SchemaVersion | undefined;
+  progress: boolean;
+}
+
+/** Pass two: publish in order, a chunk at a time; a Kafka failure says which lines made it. */
+async function publishFile(
+  path: string,
+  total: number,
+  io: CliIo,
+  deps: CliDeps,
+  options: Options,
+): Promise<number> {
+  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
+  const progress = progressReporter(PROGRAM, io, options.progress);
+  let acknowledged = 0;
+  let lastAckedLine = 0;
+  let chunk: RunCompleted[] = [];
+  let lines: number[] = [];
+  // One chunk in flight while the next is read: parsing overlaps the round trips, and since a
+  // chunk is sent only once the previous one was acknowledged, the records stay in input order.
+  let inFlight: Promise<void> | undefined;
+  const send = async (runs: RunCompleted[], runLines: number[]): Promise<void> => {
+    const base = acknowledged;
+    try {
+      await producer.publishMany(runs, { onProgress: (acked) => progress(base + acked, total) });
+    } catch (err) {
+      if (err instanceof PublishError) {
+        const acked = err.kind === "kafka" ? err.acknowledged.length : 0;
+        throw new ChunkFailure(err, base + acked, acked > 0 ? (runLines[acked - 1] ?? 0) : lastAckedLine);
+      }
+      throw err;
+    }
+    acknowledged += runs.length;
+    lastAckedLine = runLines[runLines.length - 1] ?? lastAckedLine;
+  };
+  const flush = async (): Promise<void> => {
+    await inFlight;
+    inFlight = send(chunk, lines);
+    // Observed at the next flush; until then, not an unhandled rejection.
+    inFlight.catch(() => undefined);
+    chunk = [];
+    lines = [];
+  };
+  try {
+    for await (const entry of ndjson(createReadStream(path), options.schemaVersion)) {
+      if (!("run" in entry)) {
+        await inFlight;
+        throw new ChunkFailure(
+          new PublishError(
+            "validation",
+            `line ${entry.line} changed since it was validated: ${entry.error.message}`,
+          ),
+          acknowledged,
+          lastAckedLine,
+        );
+      }
+      chunk.push(entry.run);
+      lines.push(entry.line);
+      if (chunk.length >= CHUNK_RUNS) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    await inFlight;
+    io.stderr(`${PROGRAM}: ${acknowledged} records published to ${producer.topic} and acknowledged\n`);
+    return EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof ChunkFailure)) throw err;
+    const which = () => (err.lastLine === 1 ? "line 1" : `lines 1-${err.lastLine}`);
+    if (err.error.kind === "kafka") {
+      io.stderr(kafkaFailureLine(PROGRAM, err.error, producer.topic, err.acknowledged, total, which));
+      return EXIT.kafka;
+    }
+    const done =
+      err.acknowledged === 0
+        ? "nothing was published"
+        : `${err.acknowledged} records (${which()}) were published`;
+    io.stderr(`${PROGRAM}: ${err.error.message}; ${done}\n`);
+    return err.acknowledged === 0 ? EXIT.invalid : EXIT.kafka;
+  } finally {
+    await producer.close();
+  }
+}
+
+class ChunkFailure extends Error {
+  constructor(
+    readonly error: PublishError,
+    readonly acknowledged: number,
+    readonly lastLine: number,
+  ) {
+    super(error.message);
+  }
+}
+
+async function publishOne(run: RunCompleted, io: CliIo, deps: CliDeps, options: Options): Promise<number> {
+  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
+  try {
+    const [result] = await producer.publishMany([run]);
+    io.stdout(`${JSON.stringify(result)}\n`);
+    return EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof PublishError)) throw err;
+    if (err.kind === "kafka") {
+      io.stderr(kafkaFailureLine(PROGRAM, err, producer.topic, 0, 1, () => "the run"));
+      return EXIT.kafka;
+    }
+    const field = err.field === undefined ? "" : `--${flagName(err.field)}: `;
+    io.stderr(`${PROGRAM}: ${field}${err.message.replace(/^run \d+: /, "")}; nothing was published\n`);
+    return EXIT.invalid;
+  } finally {
+    await producer.close();
+  }
+}
+
+/** stdin, copied to a private temporary file so that it can be read twice. */
+async function withSpooledStdin<T>(stdin: Readable, work: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "kymaros-publish-"));
+  try {
+    const path = join(dir, "stdin.ndjson");
+    await pipeline(stdin, createWriteStream(path, { mode: 0o600 }));
+    return await work(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defaultDeps): Promise<number> {
@@ -124,39 +261,37 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
       const value = (values as Readonly<Record<string, string | boolean | undefined>>)[name];
       return typeof value === "string" ? value : undefined;
     };
-    const schemaVersion = parseSchemaVersion(text("schema-version"));
+    const options: Options = {
+      schemaVersion: parseSchemaVersion(text("schema-version")),
+      progress: values.progress === true || io.stderrIsTTY,
+    };
     const flagged = RUN_FIELDS.filter((f) => text(flagName(f.name)) !== undefined);
     const file = text("file");
-    let input: Input;
     if (file !== undefined) {
       if (flagged.length > 0) {
         throw new UsageError(
           `--file and --${flagName((flagged[0] as (typeof flagged)[0]).name)} do not go together`,
         );
       }
-      input = await readNdjson(file === "-" ? io.stdin : createReadStream(file), schemaVersion);
-    } else {
-      if (flagged.length === 0)
-        throw new UsageError("give a run with --run-id, --test, ... or NDJSON with --file");
-      const byField = Object.fromEntries(RUN_FIELDS.map((f) => [f.name, text(flagName(f.name))]));
-      try {
-        const run = runFromFlags(byField);
-        checkPublishable(run, schemaVersion);
-        input = { runs: [run], lines: [0] };
-      } catch (err) {
-        if (err instanceof InputError) {
-          // Flag syntax points at --help; a value the contract refuses does not.
-          const syntax = err.message.startsWith("--");
-          throw new UsageError(syntax ? err.message : `--${flagName(err.field)}: ${err.message}`, syntax);
-        }
-        throw err;
-      }
+      const publish = async (path: string) => {
+        const total = await validateAll(path, options.schemaVersion);
+        return publishFile(path, total, io, deps, options);
+      };
+      return file === "-" ? await withSpooledStdin(io.stdin, publish) : await publish(file);
     }
-    return await publish(input, io, deps, {
-      schemaVersion,
-      fromFile: file !== undefined,
-      progress: values.progress === true || io.stderrIsTTY,
-    });
+    if (flagged.length === 0)
+      throw new UsageError("give a run with --run-id, --test, ... or NDJSON with --file");
+    let run: RunCompleted;
+    try {
+      run = runFromFlags(Object.fromEntries(RUN_FIELDS.map((f) => [f.name, text(flagName(f.name))])));
+      checkPublishable(run, options.schemaVersion);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      // Flag syntax points at --help; a value the contract refuses does not.
+      const syntax = err.message.startsWith("--");
+      throw new UsageError(syntax ? err.message : `--${flagName(err.field)}: ${err.message}`, syntax);
+    }
+    return await publishOne(run, io, deps, options);
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && "code" in err)) {
       io.stderr(usageLine(PROGRAM, err));
@@ -167,42 +302,5 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
       return EXIT.invalid;
     }
     throw err;
-  }
-}
-
-async function publish(
-  input: Input,
-  io: CliIo,
-  deps: CliDeps,
-  options: { schemaVersion: SchemaVersion | undefined; fromFile: boolean; progress: boolean },
-): Promise<number> {
-  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
-  try {
-    const results = await producer.publishMany(input.runs, {
-      onProgress: progressReporter(PROGRAM, io, options.progress),
-    });
-    if (options.fromFile) {
-      io.stderr(`${PROGRAM}: ${results.length} records published to ${producer.topic} and acknowledged\n`);
-    } else {
-      io.stdout(`${JSON.stringify(results[0])}\n`);
-    }
-    return EXIT.ok;
-  } catch (err) {
-    if (!(err instanceof PublishError)) throw err;
-    if (err.kind === "kafka") {
-      io.stderr(
-        kafkaFailureLine(PROGRAM, err, producer.topic, input.runs.length, (first, last) =>
-          options.fromFile ? `lines ${input.lines[first]}-${input.lines[last]}` : "the run",
-        ),
-      );
-      return EXIT.kafka;
-    }
-    const field =
-      err.field === undefined ? "" : `field ${options.fromFile ? err.field : `--${flagName(err.field)}`}: `;
-    const message = err.index === undefined ? err.message : err.message.replace(/^run \d+: /, "");
-    io.stderr(`${PROGRAM}: ${where(input, err.index ?? -1)}${field}${message}; nothing was published\n`);
-    return EXIT.invalid;
-  } finally {
-    await producer.close();
   }
 }
