@@ -1,7 +1,21 @@
 /** The producer SDK: publish RunCompleted events to Kafka (see sdk.ts). */
 export { DEFAULT_TOPIC } from "./config.ts";
-export { InputError, PublishError, type PublishErrorKind, type PublishResult } from "./errors.ts";
+export {
+  InputError,
+  PublishError,
+  type PublishErrorDetails,
+  type PublishErrorKind,
+  type PublishResult,
+} from "./errors.ts";
 export { parseGoDuration, parseGoDurationNanos } from "./go-duration.ts";
+export {
+  type Conversion,
+  type ConvertedReport,
+  convertReports,
+  reportItems,
+  reportToRun,
+  type SkippedReport,
+} from "./restore-report.ts";
 export { formatRfc3339, parseRfc3339, parseTimestamp } from "./rfc3339.ts";
 export { runFromJson, runToJsonLine } from "./run-input.ts";
 export {

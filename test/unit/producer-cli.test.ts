@@ -43,7 +43,7 @@ function capture(stdin = "", env: Record<string, string> = {}): Captured {
   };
 }
 
-/** An in-memory producer: acknowledges everything, or the first `failAfter` runs then fails. */
+/** An in-memory producer: acknowledges everything, or the first `failAfter` runs (over all calls) then fails. */
 function fakeDeps(failAfter = Number.POSITIVE_INFINITY): CliDeps & { sent: RunCompleted[]; created: number } {
   const deps = {
     sent: [] as RunCompleted[],
@@ -66,7 +66,7 @@ function fakeDeps(failAfter = Number.POSITIVE_INFINITY): CliDeps & { sent: RunCo
         async publishMany(runs: readonly RunCompleted[], options?: PublishManyOptions) {
           const results: PublishResult[] = [];
           for (const [i, run] of runs.entries()) {
-            if (i >= failAfter) {
+            if (deps.sent.length >= failAfter) {
               throw new PublishError("kafka", "publishing failed", {
                 index: i,
                 acknowledged: results,
@@ -235,6 +235,23 @@ describe("kymaros-publish", () => {
     const none = capture(line("a"));
     assert.equal(await runPublish(["--file", "-"], none.io, fakeDeps(0)), 3);
     assert.match(none.err(), /no record was acknowledged: Broker not available/);
+  });
+
+  test("a Kafka failure in a later chunk of a long input counts every acknowledged record", async () => {
+    const lines = Array.from({ length: 45_000 }, (_, i) => line(`r-${i}`));
+    lines.splice(1, 0, ""); // line 2 is blank: record n is on line n + 1 from there on
+    const c = capture(lines.join("\n"));
+    const deps = fakeDeps(41_234);
+    assert.equal(await runPublish(["--file", "-"], c.io, deps), 3);
+    assert.equal(deps.sent.length, 41_234);
+    assert.deepEqual(
+      deps.sent.slice(0, 3).map((r) => r.runId),
+      ["r-0", "r-1", "r-2"],
+    );
+    assert.equal(
+      c.err(),
+      "kymaros-publish: Kafka failure publishing to cli.unit, 41234 of 45000 records were acknowledged (lines 1-41235); the other 3766 were not confirmed: Broker not available\n",
+    );
   });
 
   test("progress on stderr with --progress (at most once a second or every 10k records)", async () => {
