@@ -34,13 +34,16 @@ export interface ServiceOptions {
   groupId: string;
   dlqTopic?: string;
   env?: Record<string, string>;
+  /** Node arguments that start the service; by default the TypeScript sources through tsx. */
+  nodeArgs?: string[];
+  brokers?: string[];
 }
 
 export async function startService(o: ServiceOptions): Promise<RunningService> {
   const port = await freePort();
   const env: Record<string, string | undefined> = {
     ...process.env,
-    KYMAROS_KAFKA_BROKERS: testBrokers().join(","),
+    KYMAROS_KAFKA_BROKERS: (o.brokers ?? testBrokers()).join(","),
     KYMAROS_TOPIC: o.topic,
     KYMAROS_DLQ_TOPIC: o.dlqTopic ?? `${o.topic}.dlq`,
     KYMAROS_GROUP_ID: o.groupId,
@@ -48,7 +51,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     KYMAROS_HOST: "127.0.0.1",
     ...o.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+  const child = spawn(process.execPath, o.nodeArgs ?? ["--import", "tsx", MAIN], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
