@@ -1,0 +1,105 @@
+/** The baselines each figure is compared with, measured in the same run on the same data. */
+import { spawn } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import { Kafka, logLevel } from "kafkajs";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { percentile } from "./http.ts";
+
+/** A bare kafkajs consumer that only counts messages: the ceiling for any kafkajs pipeline. */
+export async function bareKafkajsReplay(brokers: string[], topic: string, expected: number): Promise<number> {
+  const kafka = new Kafka({ brokers, clientId: "bench-bare", logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({
+    groupId: `bench-bare-${Date.now()}`,
+    // The same fetch sizes as the service, so the comparison is of the pipeline, not of them.
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: 8 * 1024 * 1024,
+  });
+  const began = performance.now();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let count = 0;
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          count += batch.messages.length;
+          if (count >= expected) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  const seconds = (performance.now() - began) / 1000;
+  await consumer.disconnect();
+  return seconds;
+}
+
+/** kcat reading the whole topic to /dev/null. */
+export function kcatReplay(brokers: string[], topic: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const began = performance.now();
+    const child = spawn("kcat", ["-C", "-b", brokers.join(","), "-t", topic, "-o", "beginning", "-e", "-q"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve((performance.now() - began) / 1000)
+        : reject(new Error(`kcat exited ${code}: ${err}`)),
+    );
+  });
+}
+
+/** A plain prom-client registry holding the same series as the service at `tests` tests. */
+export async function promClientRender(
+  tests: number,
+  samples: number,
+): Promise<{ p50: number; p99: number; bytes: number }> {
+  const registry = new Registry();
+  const total = new Counter({
+    name: "kymaros_tests_total",
+    help: "h",
+    labelNames: ["test", "result"],
+    registers: [registry],
+  });
+  const score = new Gauge({ name: "kymaros_score", help: "h", labelNames: ["test"], registers: [registry] });
+  const rto = new Gauge({
+    name: "kymaros_rto_seconds",
+    help: "h",
+    labelNames: ["test"],
+    registers: [registry],
+  });
+  const age = new Gauge({
+    name: "kymaros_backup_age_seconds",
+    help: "h",
+    labelNames: ["test"],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "kymaros_test_duration_seconds",
+    help: "h",
+    labelNames: ["test"],
+    buckets: [60, 120, 240, 480, 960, 1920, 3840, 7680],
+    registers: [registry],
+  });
+  for (let i = 0; i < tests; i++) {
+    const test = `app-${String(i).padStart(5, "0")}-nightly`;
+    for (const result of ["pass", "fail", "partial"]) total.inc({ test, result }, i % 7);
+    score.set({ test }, 90);
+    rto.set({ test }, 695.5);
+    age.set({ test }, 14412);
+    duration.observe({ test }, 700);
+  }
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < samples; i++) {
+    const began = performance.now();
+    bytes = (await registry.metrics()).length;
+    times.push(performance.now() - began);
+  }
+  return { p50: percentile(times, 50), p99: percentile(times, 99), bytes };
+}

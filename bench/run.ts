@@ -1,0 +1,273 @@
+/**
+ * make bench: replay, scrape, freshness and memory of the service against the real local broker,
+ * each beside a baseline measured in the same run, printed as one table.
+ *   node --import tsx bench/run.ts [--profile full|smoke]
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { gunzipSync } from "node:zlib";
+import { Kafka, logLevel } from "kafkajs";
+import { createProducer } from "../services/producer/index.ts";
+import { type RunningService, startService, waitReady } from "../test/support/service.ts";
+import { bareKafkajsReplay, kcatReplay, promClientRender } from "./baselines.ts";
+import { type Dataset, ensureDataset, makeRun, testName } from "./data.ts";
+import { percentile, scrapeOnce } from "./http.ts";
+
+const { values } = parseArgs({ options: { profile: { type: "string", default: "full" } } });
+const full = values.profile !== "smoke";
+const P = full
+  ? {
+      big: { tests: 10_000, runsPerTest: 100, partitions: 6 },
+      small: { tests: 1000, runsPerTest: 10, partitions: 6 },
+      scrapes: 300,
+      fresh: 1000,
+    }
+  : {
+      big: { tests: 200, runsPerTest: 50, partitions: 6 },
+      small: { tests: 50, runsPerTest: 4, partitions: 6 },
+      scrapes: 30,
+      fresh: 20,
+    };
+
+const brokers = (process.env.KYMAROS_KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
+const kafka = new Kafka({ brokers, clientId: "bench", logLevel: logLevel.NOTHING });
+const MAIN = fileURLToPath(new URL("../dist/services/api/main.js", import.meta.url));
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Row {
+  figure: string;
+  ours: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+}
+const rows: Row[] = [];
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+
+function rssMb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+}
+
+function metricValue(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+async function metricsText(url: string): Promise<string> {
+  const s = await scrapeOnce(url, true);
+  return (s.encoding === "gzip" ? gunzipSync(s.body) : s.body).toString();
+}
+
+async function startBuilt(topic: string): Promise<{ service: RunningService; readyMs: number }> {
+  const began = performance.now();
+  const service = await startService({ topic, groupId: `bench-${randomUUID()}`, brokers, nodeArgs: [MAIN] });
+  await waitReady(service, 120_000);
+  return { service, readyMs: performance.now() - began };
+}
+
+/** Keeps publishing new runs of random tests until stopped: the "while ingesting" of the targets. */
+function backgroundPublisher(topic: string, d: Dataset, perSecond: number) {
+  const producer = createProducer({ env: { KYMAROS_KAFKA_BROKERS: brokers.join(",") }, topic });
+  let stop = false;
+  let published = 0;
+  let seq = 0;
+  const random = Math.random;
+  const loop = (async () => {
+    while (!stop) {
+      const began = performance.now();
+      const runs = Array.from({ length: Math.max(1, perSecond / 10) }, () => {
+        const r = makeRun(Math.floor(random() * d.tests), d.runsPerTest + 1000 + seq++, random);
+        return { ...r, runId: `${r.runId}-${randomUUID()}` };
+      });
+      await producer.publishMany(runs);
+      published += runs.length;
+      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - began))));
+    }
+    await producer.close();
+  })();
+  return {
+    async stop() {
+      stop = true;
+      await loop;
+      return published;
+    },
+  };
+}
+
+async function scrapeFigures(
+  label: string,
+  service: RunningService,
+  d: Dataset,
+  tests: number,
+): Promise<void> {
+  const url = `${service.url}/metrics`;
+  const publisher = backgroundPublisher(`bench.runs.${d.tests}x${d.runsPerTest}.p${d.partitions}`, d, 200);
+  await new Promise((r) => setTimeout(r, 1000));
+  const gz: number[] = [];
+  const plain: number[] = [];
+  let maxLag = 0;
+  let bytes = 0;
+  for (let i = 0; i < P.scrapes; i++) {
+    const s = await scrapeOnce(url, true);
+    if (s.status !== 200) throw new Error(`scrape answered ${s.status}`);
+    gz.push(s.ms);
+    bytes = s.bytes;
+    const text = (s.encoding === "gzip" ? gunzipSync(s.body) : s.body).toString();
+    maxLag = Math.max(maxLag, metricValue(text, "nodejs_eventloop_lag_max_seconds") * 1000);
+    if (i % 5 === 0) plain.push((await scrapeOnce(url, false)).ms);
+  }
+  const published = await publisher.stop();
+  const base = await promClientRender(tests, Math.max(5, Math.floor(P.scrapes / 20)));
+  rows.push({
+    figure: `/metrics p50 at ${label} tests, ingesting (gzip ${(bytes / 1e6).toFixed(2)} MB)`,
+    ours: `${fmt(percentile(gz, 50), 2)} ms`,
+    baseline: `${fmt(base.p50, 1)} ms`,
+    ratio: fmt(percentile(gz, 50) / base.p50, 3),
+    target: "<= 2 ms",
+  });
+  rows.push({
+    figure: `/metrics p99 at ${label} tests, ingesting`,
+    ours: `${fmt(percentile(gz, 99), 2)} ms`,
+    baseline: `${fmt(base.p99, 1)} ms`,
+    ratio: fmt(percentile(gz, 99) / base.p99, 3),
+    target: "<= 20 ms",
+  });
+  rows.push({
+    figure: `/metrics p50/p99 at ${label} tests, uncompressed`,
+    ours: `${fmt(percentile(plain, 50), 1)}/${fmt(percentile(plain, 99), 1)} ms`,
+    baseline: `${fmt(base.p50, 1)}/${fmt(base.p99, 1)} ms`,
+    ratio: fmt(percentile(plain, 50) / base.p50, 3),
+    target: "",
+  });
+  rows.push({
+    figure: `largest event-loop delay at ${label} tests (${published} runs published meanwhile)`,
+    ours: `${fmt(maxLag, 1)} ms`,
+    baseline: "",
+    ratio: "",
+    target: "<= 50 ms",
+  });
+}
+
+async function freshness(service: RunningService, topic: string): Promise<void> {
+  const producer = createProducer({ env: { KYMAROS_KAFKA_BROKERS: brokers.join(",") }, topic });
+  const consumer = kafka.consumer({ groupId: `bench-fresh-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  const seen = new Map<string, () => void>();
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const key = message.key?.toString() ?? "";
+      seen.get(key)?.();
+    },
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+  const ours: number[] = [];
+  const bare: number[] = [];
+  const url = `${service.url}/metrics`;
+  for (let i = 0; i < P.fresh; i++) {
+    const test = `fresh-${i % 50}`;
+    const run = {
+      ...makeRun(0, i, Math.random),
+      test,
+      runId: `fresh-${randomUUID()}`,
+      result: "fail" as const,
+    };
+    const pattern = `kymaros_tests_total{test="${test}",result="fail"} ${Math.floor(i / 50) + 1}\n`;
+    const consumed = new Promise<number>((resolve) => seen.set(test, () => resolve(performance.now())));
+    const began = performance.now();
+    await producer.publish(run);
+    for (;;) {
+      const s = await scrapeOnce(url, true);
+      if ((s.encoding === "gzip" ? gunzipSync(s.body) : s.body).includes(pattern)) break;
+      if (performance.now() - began > 10_000) throw new Error(`run ${i} not visible after 10 s`);
+    }
+    ours.push(performance.now() - began);
+    bare.push((await consumed) - began);
+  }
+  await consumer.disconnect();
+  await producer.close();
+  for (const p of [50, 99]) {
+    rows.push({
+      figure: `publish -> visible on /metrics p${p} (${P.fresh} runs)`,
+      ours: `${fmt(percentile(ours, p), 1)} ms`,
+      baseline: `${fmt(percentile(bare, p), 1)} ms`,
+      ratio: fmt(percentile(ours, p) / percentile(bare, p), 2),
+      target: p === 99 ? "<= 150 ms" : "",
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  log(`bench profile ${full ? "full" : "smoke"} against ${brokers.join(",")}`);
+  const bigTopic = await ensureDataset(kafka, P.big, log);
+  const smallTopic = await ensureDataset(kafka, P.small, log);
+  const events = P.big.tests * P.big.runsPerTest;
+
+  log("replay: the service");
+  const { service, readyMs } = await startBuilt(bigTopic);
+  log("replay: bare kafkajs consumer");
+  const bareS = await bareKafkajsReplay(brokers, bigTopic, events);
+  log("replay: kcat");
+  const kcatS = await kcatReplay(brokers, bigTopic);
+  const oursRate = events / (readyMs / 1000);
+  rows.push({
+    figure: `restart to ready, ${events} events`,
+    ours: `${fmt(readyMs / 1000, 2)} s`,
+    baseline: `${fmt(bareS, 2)} s (kafkajs)`,
+    ratio: fmt(readyMs / 1000 / bareS, 2),
+    target: "<= 15 s",
+  });
+  rows.push({
+    figure: "replay events/s, whole pipeline vs bare kafkajs",
+    ours: `${fmt(oursRate / 1000, 1)}k/s`,
+    baseline: `${fmt(events / bareS / 1000, 1)}k/s`,
+    ratio: fmt(oursRate / (events / bareS), 2),
+    target: ">= 100k/s, >= 0.80",
+  });
+  rows.push({
+    figure: "replay events/s vs kcat to /dev/null",
+    ours: `${fmt(oursRate / 1000, 1)}k/s`,
+    baseline: `${fmt(events / kcatS / 1000, 1)}k/s`,
+    ratio: fmt(oursRate / (events / kcatS), 2),
+    target: "",
+  });
+
+  await new Promise((r) => setTimeout(r, 3000));
+  const text = await metricsText(`${service.url}/metrics`);
+  rows.push({
+    figure: `memory at ${P.big.tests} tests, ${events} events: RSS (heap used)`,
+    ours: `${fmt(rssMb(service.process.pid), 0)} MB (${fmt(metricValue(text, "nodejs_heap_size_used_bytes") / 1e6, 0)} MB)`,
+    baseline: "",
+    ratio: "",
+    target: "RSS <= 256 MB",
+  });
+
+  log(`scrape at ${P.big.tests} tests`);
+  await scrapeFigures(String(P.big.tests), service, P.big, P.big.tests);
+  await service.stop();
+
+  log(`scrape and freshness at ${P.small.tests} tests`);
+  const small = await startBuilt(smallTopic);
+  await scrapeFigures(String(P.small.tests), small.service, P.small, P.small.tests);
+  await freshness(small.service, smallTopic);
+  await small.service.stop();
+
+  const cols: (keyof Row)[] = ["figure", "ours", "baseline", "ratio", "target"];
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  const line = (r: Record<keyof Row, string>) =>
+    cols.map((c, i) => r[c].padEnd(widths[i] as number)).join(" | ");
+  process.stdout.write(
+    `\n${line({ figure: "figure", ours: "ours", baseline: "baseline", ratio: "ratio", target: "target" })}\n`,
+  );
+  process.stdout.write(`${widths.map((w) => "-".repeat(w)).join("-|-")}\n`);
+  for (const r of rows) process.stdout.write(`${line(r)}\n`);
+  process.stdout.write(`\nratio = ours / baseline (for rates: ours / baseline, higher is better)\n`);
+  void testName;
+}
+
+await main();
+process.exit(0);
