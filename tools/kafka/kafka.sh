@@ -2,6 +2,14 @@
 # A local single-node Apache Kafka (KRaft, broker+controller) for development, tests and CI.
 #   tools/kafka/kafka.sh up | down | clean | status
 # Jars come from Maven Central through tools/kafka/pom.xml; everything lives in $KAFKA_DIR.
+#
+# KAFKA_SECURE=1 adds a SASL_SSL listener (TLS + SCRAM-SHA-512) on 127.0.0.1:$KAFKA_SECURE_PORT
+# beside PLAINTEXT: a self-signed CA, the broker certificate and a random password for user
+# kymaros are generated once into $KAFKA_DIR/secure/ (tools/kafka/secure/material.sh). Clients
+# trust $KAFKA_DIR/secure/ca.pem and read the password from $KAFKA_DIR/secure/kymaros.password.
+# The user is created at format time (StorageTool --add-scram) or, for a data dir formatted
+# without it, through the admin API once the broker is up. The readiness probe uses PLAINTEXT,
+# then checks that the secure listener authenticates kymaros.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,7 +18,12 @@ KAFKA_DIR=${KAFKA_DIR:-$repo/.kafka}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
-libs=$KAFKA_DIR/libs
+KAFKA_SECURE=${KAFKA_SECURE:-0}
+KAFKA_SECURE_PORT=${KAFKA_SECURE_PORT:-9094}
+# Another instance (a test's own KAFKA_DIR) may share the jars of the default one.
+libs=${KAFKA_LIBS:-$KAFKA_DIR/libs}
+secure=$KAFKA_DIR/secure
+scram_user=kymaros
 data=$KAFKA_DIR/data
 logs=$KAFKA_DIR/logs
 pidfile=$KAFKA_DIR/broker.pid
@@ -46,14 +59,24 @@ running_pid() {
   echo "$pid"
 }
 
+is_secure() { [ "$KAFKA_SECURE" = 1 ] || [ "$KAFKA_SECURE" = true ]; }
+
 write_props() {
+  local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+  local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+  local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if is_secure; then
+    listeners+=",SASL_SSL://127.0.0.1:$KAFKA_SECURE_PORT"
+    advertised+=",SASL_SSL://127.0.0.1:$KAFKA_SECURE_PORT"
+    protocols+=",SASL_SSL:SASL_SSL"
+  fi
   cat >"$props" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners
+advertised.listeners=$advertised
+listener.security.protocol.map=$protocols
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$data
@@ -67,6 +90,70 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 PROPS
+  if is_secure; then
+    # PEM keystore with an unencrypted key (file mode 600): no keystore password to store here.
+    cat >>"$props" <<PROPS
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$secure/broker.pem
+listener.name.sasl_ssl.ssl.truststore.type=PEM
+listener.name.sasl_ssl.ssl.truststore.location=$secure/ca.pem
+listener.name.sasl_ssl.ssl.client.auth=requested
+listener.name.sasl_ssl.ssl.enabled.protocols=TLSv1.3,TLSv1.2
+PROPS
+  fi
+}
+
+# The cluster id of the formatted data dir, or nothing.
+cluster_id() { sed -n 's/^cluster.id=//p' "$data/meta.properties" 2>/dev/null; }
+
+# Runs java with the options in $1 (an array name) and the main class and arguments after it
+# taken from a 600 argument file, so a secret among them never shows in the process list. (The
+# classpath stays outside: java does not expand a classpath wildcard read from an argument file.)
+java_argfile() {
+  local -n opts=$1
+  shift
+  local argfile arg
+  argfile=$(umask 077 && mktemp "$secure/.args.XXXXXX")
+  for arg in "$@"; do
+    arg=${arg//\\/\\\\}
+    printf '"%s"\n' "${arg//\"/\\\"}"
+  done >"$argfile"
+  local rc=0
+  java "${opts[@]}" "@$argfile" || rc=$?
+  rm -f "$argfile"
+  return "$rc"
+}
+
+# Creates user kymaros through the admin API (PLAINTEXT listener) when the data dir was formatted
+# without it: the record of which cluster has the user is $secure/scram-user.cluster.
+ensure_scram_user() {
+  local id
+  id=$(cluster_id)
+  [ -n "$id" ] && [ "$(cat "$secure/scram-user.cluster" 2>/dev/null)" = "$id" ] && return 0
+  say "adding SCRAM-SHA-512 user $scram_user through the admin API (data dir formatted without it)"
+  local password jvm=(-cp "$libs/*" -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$logs")
+  password=$(cat "$secure/kymaros.password")
+  local rc=0
+  # The tool may echo the credential in an error: the password is redacted from its log.
+  java_argfile jvm kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter \
+    --entity-type users --entity-name "$scram_user" \
+    --add-config "SCRAM-SHA-512=[iterations=8192,password=$password]" 2>&1 |
+    sed "s/$password/***/g" >"$logs/scram.log" || rc=$?
+  [ "$rc" = 0 ] || die "adding the SCRAM user failed; see $logs/scram.log"
+  echo "$id" >"$secure/scram-user.cluster"
+}
+
+wait_secure_ready() {
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    if node "$here/ready.mjs" "127.0.0.1:$KAFKA_SECURE_PORT" --ca "$secure/ca.pem" \
+      --user "$scram_user" --password-file "$secure/kymaros.password" 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  die "the SASL_SSL listener on 127.0.0.1:$KAFKA_SECURE_PORT did not authenticate $scram_user within 30s; see $logs/server.log"
 }
 
 wait_ready() {
@@ -82,20 +169,35 @@ wait_ready() {
 up() {
   need
   if pid=$(running_pid); then
-    say "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    if is_secure && ! grep -q '^listeners=.*SASL_SSL://' "$props"; then
+      die "already running (pid $pid) without the SASL_SSL listener: stop it with 'tools/kafka/kafka.sh down' (KAFKA_DIR=$KAFKA_DIR), then start it again with KAFKA_SECURE=1"
+    fi
+    say "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT$(is_secure && echo ", SASL_SSL on 127.0.0.1:$KAFKA_SECURE_PORT")"
     return 0
   fi
   [ -d "$repo/node_modules/kafkajs" ] || die "node_modules missing: run npm ci first (the readiness probe uses kafkajs)"
   mkdir -p "$KAFKA_DIR" "$data" "$logs"
   fetch
+  if is_secure; then
+    command -v openssl >/dev/null 2>&1 || die "openssl not found: needed to generate the TLS material"
+    "$here/secure/material.sh" "$secure"
+  fi
   write_props
   local cp="$libs/*"
   if [ ! -f "$data/meta.properties" ]; then
     local id
     id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-    java -cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$logs" \
-      kafka.tools.StorageTool format -t "$id" -c "$props" >"$logs/format.log" 2>&1 ||
-      die "formatting KRaft storage failed; see $logs/format.log"
+    local jvm=(-cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$logs")
+    local format=(kafka.tools.StorageTool format -t "$id" -c "$props")
+    if is_secure; then
+      java_argfile jvm "${format[@]}" --add-scram \
+        "SCRAM-SHA-512=[name=$scram_user,password=$(cat "$secure/kymaros.password")]" \
+        >"$logs/format.log" 2>&1 || die "formatting KRaft storage failed; see $logs/format.log"
+      echo "$id" >"$secure/scram-user.cluster"
+    else
+      java "${jvm[@]}" "${format[@]}" >"$logs/format.log" 2>&1 ||
+        die "formatting KRaft storage failed; see $logs/format.log"
+    fi
   fi
   say "starting broker on 127.0.0.1:$KAFKA_PORT (heap $KAFKA_HEAP, log $logs/server.log)"
   # setsid: the broker outlives the make or test process that started it.
@@ -105,7 +207,13 @@ up() {
     -cp "$cp" kafka.Kafka "$props" >"$logs/stdout.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   wait_ready
-  say "ready on 127.0.0.1:$KAFKA_PORT"
+  if is_secure; then
+    ensure_scram_user
+    wait_secure_ready
+    say "ready on 127.0.0.1:$KAFKA_PORT (PLAINTEXT) and 127.0.0.1:$KAFKA_SECURE_PORT (SASL_SSL, SCRAM-SHA-512 user $scram_user, CA $secure/ca.pem, password file $secure/kymaros.password)"
+  else
+    say "ready on 127.0.0.1:$KAFKA_PORT"
+  fi
 }
 
 down() {
