@@ -15,6 +15,7 @@ import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
 import { createLogger } from "./log.ts";
 import { createDomainView } from "./metrics/domain.ts";
 import { createSelfMetrics } from "./metrics/self.ts";
+import { createSnapshots } from "./metrics/snapshots.ts";
 import { createMetricsView } from "./metrics/view.ts";
 import { createPipeline } from "./pipeline.ts";
 
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
   setInterval(() => metrics.ready.set(probes.notReadyReason() === null ? 1 : 0), 1000).unref();
 
   // HTTP first: /healthz answers while the log replays.
-  const view = createMetricsView(createDomainView(state), metrics, () => source?.caughtUp() ?? false);
+  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
+  const view = createMetricsView(snapshots, metrics);
   http = await startHttpServer(createApp(view, probes, logger), config.host, config.port);
   logger.info("listening", {
     host: config.host,
@@ -99,8 +101,18 @@ async function main(): Promise<void> {
     groupId: config.groupId,
     logger,
     metrics,
-    handle: createPipeline({ codec, state, deadLetters, metrics, logger }),
-    onCaughtUp: () => metrics.replayProgress.set(1),
+    handle: createPipeline({
+      codec,
+      state,
+      deadLetters,
+      metrics,
+      logger,
+      onChange: () => snapshots.changed(),
+    }),
+    onCaughtUp: () => {
+      metrics.replayProgress.set(1);
+      snapshots.enable();
+    },
     onFatal: (error) => {
       logger.error("Kafka consumer stopped for good", { error });
       void shutdown("consumer crashed", 1);

@@ -16,6 +16,8 @@ export interface PipelineParts {
   deadLetters: DeadLetterSink;
   metrics: SelfMetrics;
   logger: Logger;
+  /** Called after a batch that changed the state. */
+  onChange?: () => void;
   now?: () => number;
 }
 
@@ -50,7 +52,10 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
     recordTally(metrics, tally);
     if (letters.length > 0) metrics.deadLetters.inc({ result: "published" }, letters.length);
     if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
-    if (tally.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
+    if (tally.applied > 0) {
+      metrics.lastAppliedTime.set(now() / 1000);
+      parts.onChange?.();
+    }
     metrics.tests.set(state.tests.size);
     if (tally.invalid.size > 0) {
       const first = letters[0];

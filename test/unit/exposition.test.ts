@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { apply, createState } from "../../services/api/core/index.ts";
 import { createDomainView } from "../../services/api/metrics/domain.ts";
 import { escapeLabel, formatMillisAsSeconds } from "../../services/api/metrics/format.ts";
 import { createSelfMetrics } from "../../services/api/metrics/self.ts";
+import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
 import { createMetricsView } from "../../services/api/metrics/view.ts";
 import { promtoolPath } from "../support/promtool.ts";
 import { run } from "../support/runs.ts";
@@ -26,6 +28,13 @@ function populated() {
   return state;
 }
 
+/** The whole /metrics view over a state, with the domain families visible. */
+function fullView(state = populated()) {
+  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
+  snapshots.enable();
+  return { view: createMetricsView(snapshots, createSelfMetrics()), snapshots, state };
+}
+
 function promtoolCheck(text: string) {
   const r = spawnSync(promtoolPath(), ["check", "metrics"], { input: text, encoding: "utf8" });
   return { code: r.status, problems: `${r.stdout}${r.stderr}`.trim() };
@@ -38,8 +47,8 @@ test("the domain exposition passes promtool check metrics", () => {
 });
 
 test("the whole /metrics text has no promtool complaint but prom-client's own default names", async () => {
-  const view = createMetricsView(createDomainView(populated()), createSelfMetrics(), () => true);
-  const { problems } = promtoolCheck((await view.render("text")).body);
+  const { view } = fullView();
+  const { problems } = promtoolCheck((await view.render("text")).body.toString());
   const ours = problems
     .split("\n")
     .filter((l) => l !== "" && !/^nodejs_active_(handles|requests|resources)_total /.test(l));
@@ -78,8 +87,10 @@ test("buckets are exactly 60..7680 and +Inf, cumulative", () => {
 });
 
 test("OpenMetrics: family names without _total, samples unchanged, one # EOF at the end", async () => {
-  const view = createMetricsView(createDomainView(populated()), createSelfMetrics(), () => true);
-  const { body, contentType } = await view.render("openmetrics");
+  const { view } = fullView();
+  const rendered = await view.render("openmetrics");
+  const { contentType } = rendered;
+  const body = rendered.body.toString();
   assert.match(contentType, /^application\/openmetrics-text; version=1\.0\.0/);
   assert.match(body, /^# TYPE kymaros_tests counter$/m);
   assert.match(body, /^kymaros_tests_total\{test="my-app-nightly",result="pass"\} 1$/m);
@@ -88,11 +99,37 @@ test("OpenMetrics: family names without _total, samples unchanged, one # EOF at 
 });
 
 test("the domain view is hidden until the replay caught up", async () => {
-  let visible = false;
-  const view = createMetricsView(createDomainView(populated()), createSelfMetrics(), () => visible);
-  assert.doesNotMatch((await view.render("text")).body, /^kymaros_(tests|score)/m);
-  visible = true;
-  assert.match((await view.render("text")).body, /^kymaros_score\{test="my-app-nightly"\} 96$/m);
+  const state = populated();
+  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
+  const view = createMetricsView(snapshots, createSelfMetrics());
+  const before = (await view.render("text")).body.toString();
+  assert.doesNotMatch(before, /^(# TYPE )?kymaros_(tests|score)/m);
+  assert.match(before, /^# TYPE kymaros_api_events_total counter$/m);
+  snapshots.enable();
+  assert.match((await view.render("text")).body.toString(), /^kymaros_score\{test="my-app-nightly"\} 96$/m);
+});
+
+test("gzip bodies decode to exactly the plain body", async () => {
+  const { view } = fullView();
+  await new Promise((r) => setTimeout(r, 50)); // the snapshot's gzip is made off the event loop
+  const plain = await view.render("text", false);
+  const zipped = await view.render("text", true);
+  assert.equal(zipped.gzip, true);
+  assert.equal(plain.gzip, false);
+  const strip = (t: string) => t.replace(/^(process|nodejs)_.*\n/gm, "");
+  assert.equal(strip(gunzipSync(zipped.body).toString()), strip(plain.body.toString()));
+});
+
+test("after a change the snapshot is rebuilt in the background, not on the scrape", async () => {
+  const { snapshots, state } = fullView();
+  const first = snapshots.get("text");
+  apply(state, run({ runId: "new", completedAt: Date.UTC(2031, 0, 1), score: 3 }));
+  snapshots.changed();
+  assert.equal(snapshots.get("text"), first, "a scrape right after the change gets the previous snapshot");
+  await new Promise((r) => setTimeout(r, 120));
+  const next = snapshots.get("text");
+  assert.equal(next.revision, state.revision);
+  assert.match(next.plain.toString(), /^kymaros_score\{test="my-app-nightly"\} 3$/m);
 });
 
 test("the exposition is re-rendered only after the state changed", () => {

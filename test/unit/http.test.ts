@@ -1,17 +1,21 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { apply, createState } from "../../services/api/core/index.ts";
 import { createApp } from "../../services/api/http/app.ts";
 import { createLogger } from "../../services/api/log.ts";
 import { createDomainView } from "../../services/api/metrics/domain.ts";
 import { createSelfMetrics } from "../../services/api/metrics/self.ts";
+import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
 import { createMetricsView } from "../../services/api/metrics/view.ts";
 import { run } from "../support/runs.ts";
 
 function app(notReady: string | null = null) {
   const state = createState();
   apply(state, run());
-  const view = createMetricsView(createDomainView(state), createSelfMetrics(), () => true);
+  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
+  snapshots.enable();
+  const view = createMetricsView(snapshots, createSelfMetrics());
   return createApp(
     view,
     { notReadyReason: () => notReady },
@@ -32,6 +36,17 @@ test("GET /metrics serves OpenMetrics when the scraper asks for it", async () =>
   const res = await app().request("/metrics", { headers: { accept } });
   assert.match(res.headers.get("content-type") ?? "", /^application\/openmetrics-text/);
   assert.match(await res.text(), /# EOF\n?$/);
+});
+
+test("gzip when the scraper accepts it, as Prometheus does", async () => {
+  const a = app();
+  await new Promise((r) => setTimeout(r, 50));
+  const res = await a.request("/metrics", { headers: { "accept-encoding": "gzip" } });
+  assert.equal(res.headers.get("content-encoding"), "gzip");
+  const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString();
+  assert.match(text, /^kymaros_score\{test="my-app-nightly"\} 96$/m);
+  const identity = await a.request("/metrics", { headers: { "accept-encoding": "gzip;q=0, identity" } });
+  assert.equal(identity.headers.get("content-encoding"), null);
 });
 
 test("HEAD answers like GET without a body", async () => {

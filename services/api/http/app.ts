@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { Logger } from "../log.ts";
 import type { ExpositionFormat } from "../metrics/domain.ts";
-import { type MetricsView, negotiateFormat } from "../metrics/view.ts";
+import { acceptsGzip, type MetricsView, negotiateFormat } from "../metrics/view.ts";
 
 export interface Probes {
   /** Why the service is not ready, or null when it is. */
@@ -19,8 +19,17 @@ export function createApp(view: MetricsView, probes: Probes, logger: Logger): Ho
 
   app.get("/metrics", async (c) => {
     const format: ExpositionFormat = negotiateFormat(c.req.header("accept"));
-    const { contentType, body } = await view.render(format);
-    return c.body(body, 200, { "content-type": contentType, "cache-control": "no-store" });
+    const { contentType, body, gzip } = await view.render(
+      format,
+      acceptsGzip(c.req.header("accept-encoding")),
+    );
+    const headers: Record<string, string> = {
+      "content-type": contentType,
+      "cache-control": "no-store",
+      vary: "accept-encoding",
+    };
+    if (gzip) headers["content-encoding"] = "gzip";
+    return c.body(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength), 200, headers);
   });
   app.get("/healthz", (c) => c.text("ok\n"));
   app.get("/readyz", (c) => {

@@ -162,8 +162,8 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
       consumer = kafka.consumer({
         groupId: o.groupId,
         allowAutoTopicCreation: false,
-        maxBytesPerPartition: 8 * 1024 * 1024,
-        maxBytes: 32 * 1024 * 1024,
+        maxBytesPerPartition: 2 * 1024 * 1024,
+        maxBytes: 8 * 1024 * 1024,
         maxWaitTimeInMs: 500,
         // A crashed instance holds its partitions until its session expires: keep that short.
         sessionTimeout: 10_000,

@@ -1,9 +1,13 @@
 /**
  * What /metrics answers: the domain families (only once the replay caught up, never a partial
- * view) followed by the service's own metrics, in the format the scraper asked for.
+ * view) followed by the service's own metrics, in the format and encoding the scraper asked for.
+ * gzip bodies are two gzip members back to back (domain, then own metrics), which gzip readers,
+ * Prometheus' among them, read as one stream.
  */
-import type { DomainView, ExpositionFormat } from "./domain.ts";
+import { gzipSync } from "node:zlib";
+import type { ExpositionFormat } from "./domain.ts";
 import type { SelfMetrics } from "./self.ts";
+import type { Snapshots } from "./snapshots.ts";
 
 export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
   text: "text/plain; version=0.0.4; charset=utf-8",
@@ -12,11 +16,12 @@ export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
 
 export interface Exposition {
   contentType: string;
-  body: string;
+  body: Buffer;
+  gzip: boolean;
 }
 
 export interface MetricsView {
-  render(format: ExpositionFormat): Promise<Exposition>;
+  render(format: ExpositionFormat, acceptGzip?: boolean): Promise<Exposition>;
 }
 
 /** OpenMetrics only when the scraper lists it in Accept; Prometheus does when it can parse it. */
@@ -24,16 +29,25 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return accept?.includes("application/openmetrics-text") ? "openmetrics" : "text";
 }
 
-export function createMetricsView(
-  domain: DomainView,
-  self: SelfMetrics,
-  domainVisible: () => boolean,
-): MetricsView {
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return acceptEncoding !== undefined && /\bgzip\b(?!;q=0(\.0*)?\b)/.test(acceptEncoding);
+}
+
+export function createMetricsView(snapshots: Snapshots, self: SelfMetrics): MetricsView {
   return {
-    async render(format) {
-      const own = format === "openmetrics" ? await self.openMetrics.metrics() : await self.text.metrics();
-      const body = domainVisible() ? domain.render(format) + own : own;
-      return { contentType: CONTENT_TYPES[format], body };
+    async render(format, acceptGzip = false) {
+      const own = Buffer.from(
+        format === "openmetrics" ? await self.openMetrics.metrics() : await self.text.metrics(),
+      );
+      const domain = snapshots.enabled ? snapshots.get(format) : undefined;
+      const contentType = CONTENT_TYPES[format];
+      if (acceptGzip && (domain === undefined || domain.gzip !== null)) {
+        const parts = domain?.gzip
+          ? [domain.gzip, gzipSync(own, { level: 1 })]
+          : [gzipSync(own, { level: 1 })];
+        return { contentType, body: Buffer.concat(parts), gzip: true };
+      }
+      return { contentType, body: domain ? Buffer.concat([domain.plain, own]) : own, gzip: false };
     },
   };
 }
