@@ -7,7 +7,7 @@
 
 import { Kafka, logLevel, type Message, Partitioners, type Producer, type RecordMetadata } from "kafkajs";
 import { ConfigError, type Env } from "../config/errors.ts";
-import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
+import { type KafkaSettings, kafkaSecurity, readKafkaSettings, securityWarnings } from "../config/kafka.ts";
 import {
   type Codec,
   CodecError,
@@ -160,15 +160,18 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
   // (Java-compatible murmur2) partitioner: how a batch's per-partition base offsets map back
   // to the records, with no second metadata lookup.
   const partitionOf = new WeakMap<Message, number>();
+  const security = { tls: options.kafka?.tls ?? settings.tls, sasl: options.kafka?.sasl ?? settings.sasl };
   const kafka = new Kafka({
     brokers,
     clientId,
+    ...kafkaSecurity(security),
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry,
     logLevel: logLevel.WARN,
     logCreator: jsonLogCreator(options.logWriter),
   });
+  for (const warning of securityWarnings(security)) kafka.logger().warn(warning);
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,

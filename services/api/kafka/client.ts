@@ -1,12 +1,15 @@
 /** The kafkajs client, logging through our structured logger instead of its own console output. */
 import { Kafka, type LogEntry, logLevel } from "kafkajs";
-import type { KafkaSettings } from "../../config/kafka.ts";
+import { type KafkaSettings, kafkaSecurity, securityWarnings } from "../../config/kafka.ts";
 import type { Logger } from "../log.ts";
 
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
+  for (const warning of securityWarnings(settings)) logger.warn(warning);
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
+    // TLS and SASL from KYMAROS_KAFKA_*; the password only ever goes to kafkajs.
+    ...kafkaSecurity(settings),
     // kafkajs reports each reconnect attempt at error level; its info level is group chatter.
     logLevel: logLevel.WARN,
     logCreator:
