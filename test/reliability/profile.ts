@@ -1,0 +1,52 @@
+/** The two profiles: full (make reliability) and ci (make reliability-ci, a few minutes). */
+
+export interface Profile {
+  name: "full" | "ci";
+  crash: {
+    trials: number;
+    lanes: number;
+    initialEvents: number;
+    /** Events added to the log before each kill during replay. */
+    replayBatch: number;
+    liveEventsPerSecond: number;
+    tests: number;
+  };
+  outage: { seconds: number; initialEvents: number; liveEventsPerSecond: number; tests: number };
+  duplicates: { distinct: number; tests: number; duplicateShare: number };
+  fuzz: { hostile: number; validBetween: number };
+  scrape: { clients: number; seconds: number; tests: number; liveEventsPerSecond: number };
+}
+
+export const PROFILES: Record<Profile["name"], Profile> = {
+  full: {
+    name: "full",
+    crash: {
+      trials: 40,
+      lanes: 4,
+      initialEvents: 100_000,
+      replayBatch: 20_000,
+      liveEventsPerSecond: 2000,
+      tests: 500,
+    },
+    outage: { seconds: 30, initialEvents: 20_000, liveEventsPerSecond: 500, tests: 200 },
+    duplicates: { distinct: 200_000, tests: 2000, duplicateShare: 0.3 },
+    fuzz: { hostile: 3000, validBetween: 3 },
+    scrape: { clients: 200, seconds: 60, tests: 1000, liveEventsPerSecond: 1000 },
+  },
+  ci: {
+    name: "ci",
+    crash: {
+      trials: 20,
+      lanes: 4,
+      initialEvents: 5000,
+      replayBatch: 2000,
+      liveEventsPerSecond: 1000,
+      tests: 100,
+    },
+    // Longer than the service's 15 s contact timeout, so /readyz has to show the outage.
+    outage: { seconds: 20, initialEvents: 5000, liveEventsPerSecond: 300, tests: 100 },
+    duplicates: { distinct: 30_000, tests: 500, duplicateShare: 0.3 },
+    fuzz: { hostile: 600, validBetween: 3 },
+    scrape: { clients: 50, seconds: 10, tests: 300, liveEventsPerSecond: 500 },
+  },
+};
