@@ -190,9 +190,12 @@ up() {
     local jvm=(-cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$logs")
     local format=(kafka.tools.StorageTool format -t "$id" -c "$props")
     if is_secure; then
-      java_argfile jvm "${format[@]}" --add-scram \
-        "SCRAM-SHA-512=[name=$scram_user,password=$(cat "$secure/kymaros.password")]" \
-        >"$logs/format.log" 2>&1 || die "formatting KRaft storage failed; see $logs/format.log"
+      local password rc=0
+      password=$(cat "$secure/kymaros.password")
+      # The tool may echo the credential in an error: the password is redacted from its log.
+      java_argfile jvm "${format[@]}" --add-scram "SCRAM-SHA-512=[name=$scram_user,password=$password]" 2>&1 |
+        sed "s/$password/***/g" >"$logs/format.log" || rc=$?
+      [ "$rc" = 0 ] || die "formatting KRaft storage failed; see $logs/format.log"
       echo "$id" >"$secure/scram-user.cluster"
     else
       java "${jvm[@]}" "${format[@]}" >"$logs/format.log" 2>&1 ||
