@@ -10,11 +10,17 @@ import { parseArgs } from "node:util";
 import { testBrokers } from "../support/kafka.ts";
 import type { Part, PartContext, PartResult } from "./part.ts";
 import { crashPart } from "./parts/crash.ts";
+import { duplicatesPart } from "./parts/duplicates.ts";
+import { fuzzPart } from "./parts/fuzz.ts";
 import { PROFILES, type Profile } from "./profile.ts";
 import { createRandom } from "./support/random.ts";
 import { killAll } from "./support/service.ts";
 
-const PARTS: [string, Part][] = [["crash", crashPart]];
+const PARTS: [string, Part][] = [
+  ["crash", crashPart],
+  ["duplicates", duplicatesPart],
+  ["fuzz", fuzzPart],
+];
 
 interface Row {
   part: string;

@@ -7,7 +7,7 @@ export function kafkaFor(brokers: readonly string[], clientId: string): Kafka {
   return new Kafka({
     brokers: [...brokers],
     clientId,
-    logLevel: logLevel.NOTHING,
+    logLevel: process.env.RELIABILITY_KAFKA_LOG ? logLevel.WARN : logLevel.NOTHING,
     connectionTimeout: 2000,
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
   });
@@ -32,6 +32,19 @@ export async function createTopics(kafka: Kafka, topic: string, dlqTopic: string
         { topic: dlqTopic, numPartitions: 1, configEntries: [{ name: "retention.ms", value: "-1" }] },
       ],
     });
+  } catch {
+    // waitForLeaders can trip over metadata that is still settling (e.g. right after deletions):
+    // what counts is that both topics end up with leaders.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic, dlqTopic] });
+        if (topics.every((t) => t.partitions.every((p) => p.leader >= 0))) break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }
@@ -101,7 +114,13 @@ export async function createPublisher(
       let bytes = 0;
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
+        const t = Date.now();
         await producer.send({ topic, acks: -1, messages: batch });
+        if (process.env.RELIABILITY_KAFKA_LOG && Date.now() - t > 500) {
+          process.stderr.write(
+            `slow batch: ${batch.length} messages, ${bytes} bytes, ${Date.now() - t} ms\n`,
+          );
+        }
         batch = [];
         bytes = 0;
       };
