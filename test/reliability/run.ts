@@ -12,12 +12,14 @@ import type { Part, PartContext, PartResult } from "./part.ts";
 import { crashPart } from "./parts/crash.ts";
 import { duplicatesPart } from "./parts/duplicates.ts";
 import { fuzzPart } from "./parts/fuzz.ts";
+import { outagePart } from "./parts/outage.ts";
 import { PROFILES, type Profile } from "./profile.ts";
 import { createRandom } from "./support/random.ts";
 import { killAll } from "./support/service.ts";
 
 const PARTS: [string, Part][] = [
   ["crash", crashPart],
+  ["outage", outagePart],
   ["duplicates", duplicatesPart],
   ["fuzz", fuzzPart],
 ];
