@@ -11,8 +11,8 @@ export async function bareKafkajsReplay(brokers: string[], topic: string, expect
   const consumer = kafka.consumer({
     groupId: `bench-bare-${Date.now()}`,
     // The same fetch sizes as the service, so the comparison is of the pipeline, not of them.
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxBytes: 8 * 1024 * 1024,
+    maxBytesPerPartition: 512 * 1024,
+    maxBytes: 3072 * 1024,
   });
   const began = performance.now();
   await consumer.connect();

@@ -64,10 +64,11 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
   const writers = new Map<SchemaVersion, Writer>(SCHEMA_VERSIONS.map((v) => [v, makeWriter(v)]));
   const reader = writers.get(readerVersion) as Writer;
   // Fingerprints as the 64-bit key read straight from the message: no string per decode.
-  const byFingerprint = new Map<bigint, Reading>();
+  // Fingerprints as their two 32-bit halves: no BigInt allocated per message.
+  const byFingerprint: [number, number, Reading][] = [];
   for (const writer of writers.values()) {
     const resolver = writer === reader ? undefined : reader.type.createResolver(writer.type);
-    byFingerprint.set(writer.header.readBigUInt64LE(2), { writer, resolver });
+    byFingerprint.push([writer.header.readUInt32LE(2), writer.header.readUInt32LE(6), { writer, resolver }]);
   }
 
   return {
@@ -108,7 +109,9 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
       const buf = Buffer.isBuffer(message)
         ? message
         : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-      const reading = byFingerprint.get(buf.readBigUInt64LE(2));
+      const low = buf.readUInt32LE(2);
+      const high = buf.readUInt32LE(6);
+      const reading = byFingerprint.find(([l, h]) => l === low && h === high)?.[2];
       if (!reading) {
         throw new CodecError(
           "unknown_fingerprint",

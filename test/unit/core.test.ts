@@ -12,7 +12,7 @@ function render(log: readonly RunCompleted[]): string {
   const state = createState();
   const view = createDomainView(state);
   for (const r of log) apply(state, r);
-  return view.render("text");
+  return view.render("text").toString();
 }
 
 /** A permutation of the log with some runs repeated (exact copies, as a redelivery makes). */
@@ -55,11 +55,11 @@ test("apply reports duplicates by (test, runId) and changes nothing for them", (
   const state = createState();
   const view = createDomainView(state);
   assert.equal(apply(state, run({ runId: "a" })), "applied");
-  const before = view.render("text");
+  const before = view.render("text").toString();
   const revision = state.revision;
   assert.equal(apply(state, run({ runId: "a", score: 10, result: "fail" })), "duplicate");
   assert.equal(state.revision, revision);
-  assert.equal(view.render("text"), before);
+  assert.equal(view.render("text").toString(), before);
   // The same runId under another test is another run.
   assert.equal(apply(state, run({ runId: "a", test: "other" })), "applied");
 });

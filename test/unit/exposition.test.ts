@@ -41,7 +41,7 @@ function promtoolCheck(text: string) {
 }
 
 test("the domain exposition passes promtool check metrics", () => {
-  const { code, problems } = promtoolCheck(createDomainView(populated()).render("text"));
+  const { code, problems } = promtoolCheck(createDomainView(populated()).render("text").toString());
   assert.equal(problems, "");
   assert.equal(code, 0);
 });
@@ -56,7 +56,7 @@ test("the whole /metrics text has no promtool complaint but prom-client's own de
 });
 
 test("HELP and TYPE lines are the reference's, families in its order", () => {
-  const text = createDomainView(populated()).render("text");
+  const text = createDomainView(populated()).render("text").toString();
   const helps = [...text.matchAll(/^# HELP (\S+) (.*)$/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(helps, Object.entries(REFERENCE_HELP));
   const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
@@ -71,7 +71,7 @@ test("HELP and TYPE lines are the reference's, families in its order", () => {
 });
 
 test("buckets are exactly 60..7680 and +Inf, cumulative", () => {
-  const text = createDomainView(populated()).render("text");
+  const text = createDomainView(populated()).render("text").toString();
   const les = [
     ...text.matchAll(/kymaros_test_duration_seconds_bucket\{test="my-app-nightly",le="([^"]+)"\} (\d+)/g),
   ];
@@ -122,23 +122,24 @@ test("gzip bodies decode to exactly the plain body", async () => {
 
 test("after a change the snapshot is rebuilt in the background, not on the scrape", async () => {
   const { snapshots, state } = fullView();
-  const first = snapshots.get("text");
+  const first = snapshots.plain("text");
   apply(state, run({ runId: "new", completedAt: Date.UTC(2031, 0, 1), score: 3 }));
   snapshots.changed();
-  assert.equal(snapshots.get("text"), first, "a scrape right after the change gets the previous snapshot");
-  await new Promise((r) => setTimeout(r, 120));
-  const next = snapshots.get("text");
+  assert.equal(snapshots.plain("text"), first, "a scrape right after the change gets the previous snapshot");
+  await new Promise((r) => setTimeout(r, 150));
+  const next = snapshots.plain("text");
   assert.equal(next.revision, state.revision);
-  assert.match(next.plain.toString(), /^kymaros_score\{test="my-app-nightly"\} 3$/m);
+  assert.match(next.body.toString(), /^kymaros_score\{test="my-app-nightly"\} 3$/m);
+  assert.equal(snapshots.gzip("text")?.revision, state.revision, "and compressed");
 });
 
 test("the exposition is re-rendered only after the state changed", () => {
   const state = populated();
   const view = createDomainView(state);
-  const first = view.render("text");
-  assert.equal(view.render("text"), first);
+  const first = view.render("text").toString();
+  assert.equal(view.render("text").toString(), first);
   apply(state, run({ runId: "late", completedAt: Date.UTC(2030, 0, 1), score: 7 }));
-  assert.match(view.render("text"), /^kymaros_score\{test="my-app-nightly"\} 7$/m);
+  assert.match(view.render("text").toString(), /^kymaros_score\{test="my-app-nightly"\} 7$/m);
 });
 
 test("label values and exact seconds are rendered as the text format requires", () => {

@@ -5,7 +5,7 @@
  * set of distinct (test, runId) pairs applied, never on their order or repetition:
  * counters and histogram sums are integer, and "latest" is a total order on (completedAt, runId).
  *
- * Dedupe is by (test, runId). One test's runs share a partition (keyed by test), so even a
+ * Dedupe is by (test, runId), in a compact exact set (run-ids.ts). One test's runs share a partition (keyed by test), so even a
  * runId re-published with different content resolves the same way on every replay: first wins.
  */
 import type { RunCompleted } from "../../contract/index.ts";
@@ -21,9 +21,13 @@ export function isLater(a: RunOrder, b: RunOrder): boolean {
 }
 
 function latest<T>(current: Latest<T> | null, run: RunCompleted, value: T): Latest<T> {
-  return current === null || isLater(run, current)
-    ? { completedAt: run.completedAt, runId: run.runId, value }
-    : current;
+  if (current === null) return { completedAt: run.completedAt, runId: run.runId, value };
+  if (isLater(run, current)) {
+    current.completedAt = run.completedAt;
+    current.runId = run.runId;
+    current.value = value;
+  }
+  return current;
 }
 
 function bucketIndex(durationMs: number): number {
@@ -33,10 +37,10 @@ function bucketIndex(durationMs: number): number {
   return BUCKET_BOUNDS_MS.length;
 }
 
-function newTest(run: RunCompleted): TestState {
+function newTest(run: RunCompleted, id: number): TestState {
   return {
     test: run.test,
-    runIds: new Set(),
+    id,
     results: { pass: 0, fail: 0, partial: 0 },
     buckets: new Array<number>(BUCKET_BOUNDS_MS.length + 1).fill(0),
     durationSumMs: 0,
@@ -51,12 +55,10 @@ function newTest(run: RunCompleted): TestState {
 export function apply(state: State, run: RunCompleted): Outcome {
   let test = state.tests.get(run.test);
   if (test === undefined) {
-    test = newTest(run);
+    test = newTest(run, state.tests.size);
     state.tests.set(run.test, test);
-  } else if (test.runIds.has(run.runId)) {
-    return "duplicate";
   }
-  test.runIds.add(run.runId);
+  if (!state.runIds.add(test.id, run.runId)) return "duplicate";
 
   test.results[run.result] += 1;
   const durationMs = run.completedAt - run.startedAt;

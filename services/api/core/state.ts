@@ -3,6 +3,7 @@
  * nothing more. It is a function of the set of distinct valid events (see apply.ts).
  */
 import type { Result } from "../../contract/index.ts";
+import { RunIdSet } from "./run-ids.ts";
 
 /** Upper bounds of kymaros_test_duration_seconds, in seconds, from the metrics reference. */
 export const DURATION_BUCKETS_SECONDS = [60, 120, 240, 480, 960, 1920, 3840, 7680] as const;
@@ -13,14 +14,15 @@ export interface RunOrder {
   runId: string;
 }
 
+/** Updated in place: one object per test and gauge, not one per event. */
 export interface Latest<T> extends RunOrder {
   value: T;
 }
 
 export interface TestState {
   readonly test: string;
-  /** Distinct runIds seen for this test: the dedupe set. */
-  readonly runIds: Set<string>;
+  /** The test's number in State.runIds. */
+  readonly id: number;
   readonly results: Record<Result, number>;
   /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
   readonly buckets: number[];
@@ -35,10 +37,12 @@ export interface TestState {
 
 export interface State {
   readonly tests: Map<string, TestState>;
+  /** Every (test, runId) applied: the dedupe set. */
+  readonly runIds: RunIdSet;
   /** Bumped on every change to any test. */
   revision: number;
 }
 
 export function createState(): State {
-  return { tests: new Map(), revision: 0 };
+  return { tests: new Map(), runIds: new RunIdSet(), revision: 0 };
 }

@@ -42,6 +42,19 @@ function invalid(reason: RejectReason, detail: string): IngestResult {
   return { outcome: "invalid", reason, detail };
 }
 
+/** Test names as UTF-8, to compare with message keys without encoding one per message. */
+const keyBytes = new Map<string, Buffer>();
+
+function testKey(test: string): Buffer {
+  let bytes = keyBytes.get(test);
+  if (bytes === undefined) {
+    bytes = Buffer.from(test, "utf8");
+    // Bounded like the state itself: one entry per test name seen in a valid event.
+    keyBytes.set(test, bytes);
+  }
+  return bytes;
+}
+
 export function ingest(codec: Codec, state: State, key: Buffer | null, value: Buffer | null): IngestResult {
   if (value === null || value.length === 0) return invalid("missing_value", "message has no value");
   let run: RunCompleted;
@@ -53,7 +66,7 @@ export function ingest(codec: Codec, state: State, key: Buffer | null, value: Bu
     throw err;
   }
   // The key places a test in its partition: one test, one partition, one order on every replay.
-  if (key === null || !key.equals(Buffer.from(run.test, "utf8"))) {
+  if (key === null || !key.equals(testKey(run.test))) {
     return invalid("key_mismatch", `message key must be the test name "${run.test}"`);
   }
   return { outcome: apply(state, run), run };

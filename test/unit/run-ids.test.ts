@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { RunIdSet } from "../../services/api/core/run-ids.ts";
+
+test("RunIdSet answers exactly like a Set of (test, runId) pairs", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.nat({ max: 5 }),
+          fc.oneof(fc.string({ maxLength: 6 }), fc.string({ unit: "binary", maxLength: 40 })),
+        ),
+        {
+          maxLength: 400,
+        },
+      ),
+      (pairs) => {
+        const set = new RunIdSet();
+        const model = new Set<string>();
+        for (const [testId, runId] of pairs) {
+          const key = JSON.stringify([testId, runId]);
+          assert.equal(set.add(testId, runId), !model.has(key), key);
+          model.add(key);
+        }
+        assert.equal(set.size, model.size);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("RunIdSet keeps every entry across table and arena growth", () => {
+  const set = new RunIdSet();
+  const n = 200_000;
+  for (let i = 0; i < n; i++) assert.equal(set.add(i % 97, `run-${i}-${"x".repeat(i % 50)}`), true);
+  for (let i = 0; i < n; i += 7) assert.equal(set.add(i % 97, `run-${i}-${"x".repeat(i % 50)}`), false);
+  // Same runId, another test: another run.
+  assert.equal(set.add(98, "run-0-"), true);
+  assert.equal(set.size, n + 1);
+});
+
+test("runIds that differ only in bytes the hash might confuse stay distinct", () => {
+  const set = new RunIdSet();
+  for (const id of ["", "a", "a\u0000", "\u00e9", "e\u0301", "\ud83d\ude00", "\ufffd"])
+    assert.equal(set.add(1, id), true, id);
+  assert.equal(set.add(1, "e\u0301"), false);
+});
