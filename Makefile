@@ -54,3 +54,10 @@ demo: deps kafka-up ## make run, plus sample runs published through the SDK; pri
 .PHONY: kafka-up-secure
 kafka-up-secure: deps ## the local broker plus a SASL_SSL (TLS + SCRAM-SHA-512) listener on 127.0.0.1:9094
 	@KAFKA_SECURE=1 tools/kafka/kafka.sh up
+
+.PHONY: reliability reliability-ci
+reliability: deps ## reliability suite, full profile: crashes, broker outage, duplicates, hostile input, scrape load
+	@tools/with-kafka.sh node --import tsx test/reliability/run.ts --profile full
+
+reliability-ci: deps ## the reliability suite's short profile (a few minutes; run by CI)
+	@tools/with-kafka.sh node --import tsx test/reliability/run.ts --profile ci

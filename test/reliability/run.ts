@@ -13,6 +13,7 @@ import { crashPart } from "./parts/crash.ts";
 import { duplicatesPart } from "./parts/duplicates.ts";
 import { fuzzPart } from "./parts/fuzz.ts";
 import { outagePart } from "./parts/outage.ts";
+import { scrapePart } from "./parts/scrape.ts";
 import { PROFILES, type Profile } from "./profile.ts";
 import { createRandom } from "./support/random.ts";
 import { killAll } from "./support/service.ts";
@@ -22,6 +23,7 @@ const PARTS: [string, Part][] = [
   ["outage", outagePart],
   ["duplicates", duplicatesPart],
   ["fuzz", fuzzPart],
+  ["scrape", scrapePart],
 ];
 
 interface Row {
