@@ -233,7 +233,7 @@ export const fuzzPart: Part = async (ctx) => {
   const corpus: Hostile[] = [];
   const valid: RunCompleted[] = [];
   const messages: RawMessage[] = [];
-  while (corpus.length < p.hostile) {
+  while (corpus.length < p.hostile - p.flood) {
     for (let i = random.int(0, p.validBetween); i > 0; i--) {
       const r = factory.next();
       valid.push(r);
@@ -243,6 +243,14 @@ export const fuzzPart: Part = async (ctx) => {
     if (h.reason === "") continue;
     messages.push({ key: h.key, value: h.value, headers: { [ID_HEADER]: String(corpus.length) } });
     corpus.push(h);
+  }
+  // A flood: a misbehaving producer writing small garbage at full speed into one partition.
+  const floodKey = Buffer.from("flood");
+  for (let i = 0; i < p.flood; i++) {
+    const bytes = random.bytes(random.int(100, 200));
+    bytes[0] = 0x7b;
+    messages.push({ key: floodKey, value: bytes, headers: { [ID_HEADER]: String(corpus.length) } });
+    corpus.push({ kind: "flood of small garbage", key: floodKey, value: bytes, reason: "bad_magic" });
   }
   for (let i = 0; i < p.validBetween; i++) {
     const r = factory.next();
