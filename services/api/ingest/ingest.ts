@@ -42,17 +42,21 @@ function invalid(reason: RejectReason, detail: string): IngestResult {
   return { outcome: "invalid", reason, detail };
 }
 
-/** Test names as UTF-8, to compare with message keys without encoding one per message. */
-const keyBytes = new Map<string, Buffer>();
-
-function testKey(test: string): Buffer {
-  let bytes = keyBytes.get(test);
-  if (bytes === undefined) {
-    bytes = Buffer.from(test, "utf8");
-    // Bounded like the state itself: one entry per test name seen in a valid event.
-    keyBytes.set(test, bytes);
+/** Whether the key's bytes are the test name's UTF-8, without allocating for ASCII names. */
+function keyIsTest(key: Buffer, test: string): boolean {
+  if (key.length === test.length) {
+    let ascii = true;
+    for (let i = 0; i < key.length; i++) {
+      const c = test.charCodeAt(i);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      if (key[i] !== c) return false;
+    }
+    if (ascii) return true;
   }
-  return bytes;
+  return key.equals(Buffer.from(test, "utf8"));
 }
 
 export function ingest(codec: Codec, state: State, key: Buffer | null, value: Buffer | null): IngestResult {
@@ -66,7 +70,7 @@ export function ingest(codec: Codec, state: State, key: Buffer | null, value: Bu
     throw err;
   }
   // The key places a test in its partition: one test, one partition, one order on every replay.
-  if (key === null || !key.equals(testKey(run.test))) {
+  if (key === null || !keyIsTest(key, run.test)) {
     return invalid("key_mismatch", `message key must be the test name "${run.test}"`);
   }
   return { outcome: apply(state, run), run };
