@@ -1,5 +1,8 @@
 // Exit 0 once the broker at argv[2] accepts a client and can create a topic.
-//   node ready.mjs HOST:PORT                      PLAINTEXT: connect, create __kymaros_ready
+//   node ready.mjs HOST:PORT                      PLAINTEXT: connect, create __kymaros_ready, and
+//                                                 fetch a group's offsets (on a fresh broker this
+//                                                 creates __consumer_offsets and waits for the group
+//                                                 coordinator to load: consumers work from then on)
 //   node ready.mjs HOST:PORT --ca FILE --user NAME --password-file FILE
 //                                                 SASL_SSL: TLS trusting FILE, SCRAM-SHA-512 as
 //                                                 NAME; exit 0 once it authenticates and lists topics
@@ -44,6 +47,7 @@ try {
       waitForLeaders: true,
     });
   }
+  if (!secure) await admin.fetchOffsets({ groupId: "kymaros-ready-probe", topics: ["__kymaros_ready"] });
   await admin.disconnect();
   process.exit(0);
 } catch {
