@@ -31,7 +31,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
     },
     outage: { seconds: 30, initialEvents: 20_000, liveEventsPerSecond: 500, tests: 200 },
     duplicates: { distinct: 200_000, tests: 2000, duplicateShare: 0.3 },
-    fuzz: { hostile: 12_000, validBetween: 3, flood: 8000 },
+    fuzz: { hostile: 15_000, validBetween: 3, flood: 12_000 },
     scrape: { clients: 200, seconds: 60, tests: 1000, liveEventsPerSecond: 1000 },
   },
   ci: {
@@ -47,7 +47,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
     // Longer than the service's 15 s contact timeout, so /readyz has to show the outage.
     outage: { seconds: 20, initialEvents: 5000, liveEventsPerSecond: 300, tests: 100 },
     duplicates: { distinct: 30_000, tests: 500, duplicateShare: 0.3 },
-    fuzz: { hostile: 4600, validBetween: 3, flood: 4000 },
+    fuzz: { hostile: 6600, validBetween: 3, flood: 6000 },
     scrape: { clients: 50, seconds: 10, tests: 300, liveEventsPerSecond: 500 },
   },
 };
