@@ -1,23 +1,21 @@
 #!/usr/bin/env node
 /**
  * kymaros-api: wires the one-way pipeline Kafka source -> codec -> validation -> core state ->
- * metrics view -> HTTP, and owns the process lifecycle.
+ * metrics view -> HTTP, and owns the process lifecycle. The middle of it (codec to rendered
+ * exposition) runs on a worker thread; Kafka and HTTP stay on this one.
  */
 import { ConfigError } from "../config/errors.ts";
-import { createCodec } from "../contract/index.ts";
 import { type Config, readConfig } from "./config.ts";
-import { createState } from "./core/index.ts";
 import { createApp, type Probes } from "./http/app.ts";
 import { type HttpServer, startHttpServer } from "./http/server.ts";
 import { createKafka } from "./kafka/client.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
 import { createLogger } from "./log.ts";
-import { createDomainView } from "./metrics/domain.ts";
 import { createSelfMetrics } from "./metrics/self.ts";
-import { createSnapshots } from "./metrics/snapshots.ts";
 import { createMetricsView } from "./metrics/view.ts";
 import { createPipeline } from "./pipeline.ts";
+import { startPipelineWorker } from "./worker/pipeline-client.ts";
 
 /** Kubernetes waits terminationGracePeriodSeconds (15 s in k8s/); we promise 10. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
@@ -37,8 +35,6 @@ function loadConfig(): Config {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const codec = createCodec();
-  const state = createState();
   const metrics = createSelfMetrics();
   const kafka = createKafka(config.kafka, logger);
 
@@ -46,6 +42,11 @@ async function main(): Promise<void> {
   let http: HttpServer | undefined;
   let deadLetters: DeadLetterSink | undefined;
   let source: KafkaSource | undefined;
+  const fatal = (what: string) => (error: Error) => {
+    logger.error(what, { error });
+    void shutdown(what, 1);
+  };
+  const worker = startPipelineWorker(fatal("pipeline worker failed"));
 
   const shutdown = async (reason: string, code: number): Promise<void> => {
     if (shuttingDown) return;
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       await deadLetters?.close();
       logger.debug("dead-letter producer closed");
       await http?.close();
+      await worker.close();
     } catch (err) {
       logger.error("error during shutdown", { error: err });
       code ||= 1;
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
   const probes: Probes = {
     notReadyReason() {
       if (shuttingDown) return "shutting down";
-      if (!source?.caughtUp()) return "replaying the log";
+      if (!source?.caughtUp() || !worker.snapshots.enabled) return "replaying the log";
       if (!source.connected()) return "not connected to Kafka";
       return null;
     },
@@ -83,8 +85,7 @@ async function main(): Promise<void> {
   setInterval(() => metrics.ready.set(probes.notReadyReason() === null ? 1 : 0), 1000).unref();
 
   // HTTP first: /healthz answers while the log replays.
-  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
-  const view = createMetricsView(snapshots, metrics);
+  const view = createMetricsView(worker.snapshots, metrics);
   http = await startHttpServer(createApp(view, probes, logger), config.host, config.port);
   logger.info("listening", {
     host: config.host,
@@ -102,21 +103,16 @@ async function main(): Promise<void> {
     logger,
     metrics,
     handle: createPipeline({
-      codec,
-      state,
+      transform: (messages) => worker.process(messages),
       deadLetters,
       metrics,
       logger,
-      onChange: () => snapshots.changed(),
     }),
     onCaughtUp: () => {
       metrics.replayProgress.set(1);
-      snapshots.enable();
+      worker.show("text");
     },
-    onFatal: (error) => {
-      logger.error("Kafka consumer stopped for good", { error });
-      void shutdown("consumer crashed", 1);
-    },
+    onFatal: fatal("Kafka consumer stopped for good"),
   });
   await source.start();
 }

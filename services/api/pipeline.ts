@@ -1,37 +1,35 @@
 /**
- * One batch from the source, through ingest, into the state; refused messages to the dead-letter
- * sink before the batch counts as handled. Logs one line per batch that had refusals.
+ * The main thread's part of a batch: hand it to the transform (the pipeline worker: decode,
+ * validate, apply), then send what it refused to the dead-letter topic before the batch counts
+ * as handled. One log line per batch that had refusals, never one per message.
  */
-import type { Codec } from "../contract/index.ts";
-import type { State } from "./core/index.ts";
-import { countResult, emptyTally, ingest } from "./ingest/index.ts";
+import type { BatchResult, RawMessage } from "./ingest/index.ts";
 import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler } from "./kafka/source.ts";
 import type { Logger } from "./log.ts";
-import { recordTally, type SelfMetrics } from "./metrics/self.ts";
+import { recordBatch, type SelfMetrics } from "./metrics/self.ts";
+
+export type Transform = (messages: readonly RawMessage[]) => Promise<BatchResult & { tests: number }>;
 
 export interface PipelineParts {
-  codec: Codec;
-  state: State;
+  transform: Transform;
   deadLetters: DeadLetterSink;
   metrics: SelfMetrics;
   logger: Logger;
-  /** Called after a batch that changed the state. */
-  onChange?: () => void;
   now?: () => number;
 }
 
 export function createPipeline(parts: PipelineParts): BatchHandler {
-  const { codec, state, deadLetters, metrics, logger } = parts;
+  const { transform, deadLetters, metrics, logger } = parts;
   const now = parts.now ?? Date.now;
   return async (batch) => {
-    const tally = emptyTally();
+    const result = await transform(batch.messages);
     const letters: DeadLetter[] = [];
     let alreadyDeadLettered = 0;
-    for (const m of batch.messages) {
-      const result = ingest(codec, state, m.key, m.value);
-      countResult(tally, result);
-      if (result.outcome !== "invalid") continue;
+    for (const reject of result.rejects) {
+      const m = batch.messages[reject.index];
+      if (m === undefined) continue;
+      // An earlier run of the service dead-lettered everything below its committed offset.
       if (Number(m.offset) < batch.handledBefore) {
         alreadyDeadLettered += 1;
         continue;
@@ -39,8 +37,8 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
       letters.push({
         key: m.key,
         value: m.value,
-        reason: result.reason,
-        detail: result.detail,
+        reason: reject.reason,
+        detail: reject.detail,
         topic: batch.topic,
         partition: batch.partition,
         offset: m.offset,
@@ -49,20 +47,19 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
     }
     await deadLetters.send(letters);
 
-    recordTally(metrics, tally);
+    recordBatch(metrics, result);
     if (letters.length > 0) metrics.deadLetters.inc({ result: "published" }, letters.length);
     if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
-    if (tally.applied > 0) {
-      metrics.lastAppliedTime.set(now() / 1000);
-      parts.onChange?.();
-    }
-    metrics.tests.set(state.tests.size);
-    if (tally.invalid.size > 0) {
+    if (result.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
+    metrics.tests.set(result.tests);
+    if (result.rejects.length > 0) {
+      const reasons: Record<string, number> = {};
+      for (const r of result.rejects) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
       const first = letters[0];
       logger.warn("refused messages", {
         topic: batch.topic,
         partition: batch.partition,
-        reasons: Object.fromEntries(tally.invalid),
+        reasons,
         deadLettered: letters.length,
         alreadyDeadLettered,
         ...(first ? { firstOffset: first.offset, firstDetail: first.detail } : {}),

@@ -31,7 +31,7 @@ function populated() {
 /** The whole /metrics view over a state, with the domain families visible. */
 function fullView(state = populated()) {
   const snapshots = createSnapshots(createDomainView(state), () => state.revision);
-  snapshots.enable();
+  snapshots.show("text");
   return { view: createMetricsView(snapshots, createSelfMetrics()), snapshots, state };
 }
 
@@ -105,7 +105,7 @@ test("the domain view is hidden until the replay caught up", async () => {
   const before = (await view.render("text")).body.toString();
   assert.doesNotMatch(before, /^(# TYPE )?kymaros_(tests|score)/m);
   assert.match(before, /^# TYPE kymaros_api_events_total counter$/m);
-  snapshots.enable();
+  snapshots.show("text");
   assert.match((await view.render("text")).body.toString(), /^kymaros_score\{test="my-app-nightly"\} 96$/m);
 });
 
@@ -122,15 +122,19 @@ test("gzip bodies decode to exactly the plain body", async () => {
 
 test("after a change the snapshot is rebuilt in the background, not on the scrape", async () => {
   const { snapshots, state } = fullView();
-  const first = snapshots.plain("text");
+  const first = (await snapshots.latest("text")).plain;
   apply(state, run({ runId: "new", completedAt: Date.UTC(2031, 0, 1), score: 3 }));
   snapshots.changed();
-  assert.equal(snapshots.plain("text"), first, "a scrape right after the change gets the previous snapshot");
+  assert.equal(
+    (await snapshots.latest("text")).plain,
+    first,
+    "a scrape right after the change gets the previous snapshot",
+  );
   await new Promise((r) => setTimeout(r, 150));
-  const next = snapshots.plain("text");
-  assert.equal(next.revision, state.revision);
-  assert.match(next.body.toString(), /^kymaros_score\{test="my-app-nightly"\} 3$/m);
-  assert.equal(snapshots.gzip("text")?.revision, state.revision, "and compressed");
+  const next = await snapshots.latest("text");
+  assert.equal(next.plain.revision, state.revision);
+  assert.match(next.plain.body.toString(), /^kymaros_score\{test="my-app-nightly"\} 3$/m);
+  assert.equal(next.gzip?.revision, state.revision, "and compressed");
 });
 
 test("the exposition is re-rendered only after the state changed", () => {

@@ -14,7 +14,7 @@ function app(notReady: string | null = null) {
   const state = createState();
   apply(state, run());
   const snapshots = createSnapshots(createDomainView(state), () => state.revision);
-  snapshots.enable();
+  snapshots.show("text");
   const view = createMetricsView(snapshots, createSelfMetrics());
   return createApp(
     view,

@@ -44,7 +44,10 @@ export class RunIdSet {
       const e = slot - 1;
       if (this.#hash[e] === h && this.#test[e] === testId) {
         const from = this.#start[e] as number;
-        if ((this.#start[e + 1] as number) - from === length && arena.compare(arena, at, at + length, from, from + length) === 0) {
+        if (
+          (this.#start[e + 1] as number) - from === length &&
+          arena.compare(arena, at, at + length, from, from + length) === 0
+        ) {
           return false;
         }
       }

@@ -1,8 +1,2 @@
-export {
-  countResult,
-  emptyTally,
-  type IngestResult,
-  ingest,
-  type RejectReason,
-  type Tally,
-} from "./ingest.ts";
+export { type BatchResult, ingestBatch, type RawMessage, type Reject } from "./batch.ts";
+export { type IngestResult, ingest, type RejectReason } from "./ingest.ts";

@@ -19,25 +19,6 @@ export type IngestResult =
   | { outcome: Outcome; run: RunCompleted }
   | { outcome: "invalid"; reason: RejectReason; detail: string };
 
-/** Counts per outcome over a batch of messages. */
-export interface Tally {
-  applied: number;
-  duplicate: number;
-  invalid: Map<RejectReason, number>;
-}
-
-export function emptyTally(): Tally {
-  return { applied: 0, duplicate: 0, invalid: new Map() };
-}
-
-export function countResult(tally: Tally, result: IngestResult): void {
-  if (result.outcome === "invalid") {
-    tally.invalid.set(result.reason, (tally.invalid.get(result.reason) ?? 0) + 1);
-  } else {
-    tally[result.outcome] += 1;
-  }
-}
-
 function invalid(reason: RejectReason, detail: string): IngestResult {
   return { outcome: "invalid", reason, detail };
 }

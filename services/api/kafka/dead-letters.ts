@@ -2,7 +2,7 @@
  * The dead-letter producer: the original bytes and key, with why and where from in headers.
  * Sends are awaited before the batch's offsets are committed, so a dead letter is never lost.
  */
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka, Message, Producer } from "kafkajs";
 
 export const DLQ_HEADERS = {
   reason: "kymaros.dlq.reason",
@@ -11,6 +11,8 @@ export const DLQ_HEADERS = {
   partition: "kymaros.source.partition",
   offset: "kymaros.source.offset",
   timestamp: "kymaros.source.timestamp",
+  /** Present when the value was cut to fit the DLQ: the original length in bytes. */
+  truncatedFrom: "kymaros.dlq.truncated-from",
 } as const;
 
 export interface DeadLetter {
@@ -24,9 +26,65 @@ export interface DeadLetter {
   timestamp: string;
 }
 
+/**
+ * Well under the broker's default 1 MiB max.message.bytes per request: a burst of small bad
+ * messages grows by its headers on the way to the DLQ and must not become one oversized batch.
+ */
+export const MAX_CHUNK_BYTES = 512 * 1024;
+/** A single letter larger than this is cut, and says so in a header. */
+export const MAX_LETTER_VALUE_BYTES = 768 * 1024;
+const RECORD_OVERHEAD_BYTES = 96;
+
+function letterBytes(l: DeadLetter): number {
+  let n =
+    RECORD_OVERHEAD_BYTES +
+    (l.key?.length ?? 0) +
+    (l.value?.length ?? 0) +
+    l.detail.length * 3 +
+    l.reason.length;
+  n += l.topic.length + l.offset.length + l.timestamp.length + 8;
+  return n;
+}
+
+/** Consecutive runs of letters of at most MAX_CHUNK_BYTES each (a lone bigger letter alone). */
+export function chunkLetters(letters: readonly DeadLetter[]): DeadLetter[][] {
+  const chunks: DeadLetter[][] = [];
+  let current: DeadLetter[] = [];
+  let size = 0;
+  for (const letter of letters) {
+    const bytes = letterBytes(letter);
+    if (current.length > 0 && size + bytes > MAX_CHUNK_BYTES) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(letter);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 export interface DeadLetterSink {
   send(letters: DeadLetter[]): Promise<void>;
   close(): Promise<void>;
+}
+
+function toMessage(l: DeadLetter): Message {
+  const cut = l.value !== null && l.value.length > MAX_LETTER_VALUE_BYTES;
+  return {
+    key: l.key !== null && l.key.length > MAX_LETTER_VALUE_BYTES ? l.key.subarray(0, 1024) : l.key,
+    value: cut ? (l.value as Buffer).subarray(0, MAX_LETTER_VALUE_BYTES) : l.value,
+    headers: {
+      [DLQ_HEADERS.reason]: l.reason,
+      [DLQ_HEADERS.detail]: l.detail,
+      [DLQ_HEADERS.topic]: l.topic,
+      [DLQ_HEADERS.partition]: String(l.partition),
+      [DLQ_HEADERS.offset]: l.offset,
+      [DLQ_HEADERS.timestamp]: l.timestamp,
+      ...(cut ? { [DLQ_HEADERS.truncatedFrom]: String(l.value?.length) } : {}),
+    },
+  };
 }
 
 export async function createDeadLetterSink(kafka: Kafka, dlqTopic: string): Promise<DeadLetterSink> {
@@ -34,23 +92,10 @@ export async function createDeadLetterSink(kafka: Kafka, dlqTopic: string): Prom
   await producer.connect();
   return {
     async send(letters) {
-      if (letters.length === 0) return;
-      await producer.send({
-        topic: dlqTopic,
-        acks: -1,
-        messages: letters.map((l) => ({
-          key: l.key,
-          value: l.value,
-          headers: {
-            [DLQ_HEADERS.reason]: l.reason,
-            [DLQ_HEADERS.detail]: l.detail,
-            [DLQ_HEADERS.topic]: l.topic,
-            [DLQ_HEADERS.partition]: String(l.partition),
-            [DLQ_HEADERS.offset]: l.offset,
-            [DLQ_HEADERS.timestamp]: l.timestamp,
-          },
-        })),
-      });
+      // In order, one request at a time: the batch counts as handled once all are acknowledged.
+      for (const chunk of chunkLetters(letters)) {
+        await producer.send({ topic: dlqTopic, acks: -1, messages: chunk.map(toMessage) });
+      }
     },
     close: () => producer.disconnect(),
   };

@@ -28,7 +28,10 @@ export interface SourceBatch {
   handledBefore: number;
 }
 
+/** Resolves once the batch is handled, dead letters included; batches of a partition resolve in order. */
 export type BatchHandler = (batch: SourceBatch) => Promise<void>;
+
+const MAX_IN_FLIGHT = 4;
 
 export interface SourceOptions {
   kafka: Kafka;
@@ -54,6 +57,8 @@ export interface KafkaSource {
 interface PartitionState {
   /** The next offset to apply. */
   position: number;
+  /** The next offset not yet handed to the handler (ahead of position while batches are in flight). */
+  dispatched: number;
   low: number;
   endAtStart: number;
   committedAtStart: number;
@@ -62,7 +67,7 @@ interface PartitionState {
 
 export function createKafkaSource(o: SourceOptions): KafkaSource {
   const { kafka, topic, logger, metrics } = o;
-  const contactTimeoutMs = o.contactTimeoutMs ?? 15_000;
+  const contactTimeoutMs = o.contactTimeoutMs ?? 6_000;
   const partitions = new Map<number, PartitionState>();
   let admin: Admin | undefined;
   let consumer: Consumer | undefined;
@@ -71,6 +76,7 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
   let stopping = false;
   let startedAt = 0;
   const timers: NodeJS.Timeout[] = [];
+  const inFlight = new Set<Promise<void>>();
 
   function progress(): { done: number; total: number } {
     let done = 0;
@@ -133,6 +139,7 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
     for (const { partition, low, high } of ends) {
       partitions.set(partition, {
         position: Number(low),
+        dispatched: Number(low),
         low: Number(low),
         endAtStart: Number(high),
         committedAtStart: committedByPartition.get(partition) ?? -1,
@@ -181,7 +188,7 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
         });
         for (const partition of payload.memberAssignment[topic] ?? []) {
           const p = partitions.get(partition);
-          if (p) c.seek({ topic, partition, offset: String(p.position) });
+          if (p) c.seek({ topic, partition, offset: String(p.dispatched) });
         }
       });
       c.on(c.events.FETCH, () => {
@@ -210,36 +217,53 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: true,
+        // The handler runs beside the fetches: a few batches may be in flight while kafkajs
+        // fetches the next, so the broker's latency and the handler's work overlap.
         eachBatch: async ({ batch, isStale, heartbeat }) => {
           if (isStale() || batch.messages.length === 0) return;
-          const p = partitions.get(batch.partition);
-          await o.handle({
-            topic: batch.topic,
-            partition: batch.partition,
-            messages: batch.messages,
-            handledBefore: p ? p.committedAtStart : -1,
-          });
-          const position = Number(batch.lastOffset()) + 1;
-          if (p) {
-            p.position = position;
-            if (position > p.committedAtStart) p.pendingCommit = position;
-          } else {
-            // A partition added after start: follow it from here.
-            partitions.set(batch.partition, {
-              position,
-              low: 0,
-              endAtStart: 0,
+          let p = partitions.get(batch.partition);
+          if (p === undefined) {
+            // A partition added after start: follow it from its first batch.
+            const first = Number(batch.firstOffset());
+            p = {
+              position: first,
+              dispatched: first,
+              low: first,
+              endAtStart: first,
               committedAtStart: -1,
-              pendingCommit: position,
-            });
+              pendingCommit: null,
+            };
+            partitions.set(batch.partition, p);
           }
-          metrics.consumerLag.set(
-            { topic, partition: batch.partition },
-            Math.max(0, Number(batch.highWatermark) - position),
-          );
-          lastContact = Date.now();
-          checkCaughtUp();
-          if (stopping) await commitPending();
+          const part = p;
+          const next = Number(batch.lastOffset()) + 1;
+          part.dispatched = next;
+          const highWatermark = Number(batch.highWatermark);
+          const done = o
+            .handle({
+              topic: batch.topic,
+              partition: batch.partition,
+              messages: batch.messages,
+              handledBefore: part.committedAtStart,
+            })
+            .then(() => {
+              part.position = Math.max(part.position, next);
+              if (part.position > part.committedAtStart) part.pendingCommit = part.position;
+              metrics.consumerLag.set(
+                { topic, partition: batch.partition },
+                Math.max(0, highWatermark - part.position),
+              );
+              lastContact = Date.now();
+              checkCaughtUp();
+            });
+          inFlight.add(done);
+          void done
+            .finally(() => inFlight.delete(done))
+            .catch((err: Error) => {
+              if (!stopping) o.onFatal(err);
+            });
+          // Back-pressure: no more than MAX_IN_FLIGHT batches ahead of the handler.
+          while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
           await heartbeat();
         },
       });
@@ -248,6 +272,8 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
     async stop() {
       stopping = true;
       for (const t of timers) clearInterval(t);
+      // Finish the batches in hand, then commit what they covered.
+      await Promise.allSettled([...inFlight]);
       await commitPending();
       // disconnect() waits for the batch in hand, then leaves the group.
       await consumer?.disconnect();

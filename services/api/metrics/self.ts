@@ -4,7 +4,7 @@
  * format per registry.
  */
 import { Counter, collectDefaultMetrics, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
-import type { Tally } from "../ingest/index.ts";
+import type { BatchResult } from "../ingest/index.ts";
 
 export interface SelfMetrics {
   readonly text: Registry;
@@ -84,12 +84,13 @@ export function createSelfMetrics(): SelfMetrics {
   };
 }
 
-/** Adds one batch's tally: a handful of prom-client calls per batch, none per message. */
-export function recordTally(m: SelfMetrics, tally: Tally): void {
-  if (tally.applied > 0) m.events.inc({ outcome: "applied" }, tally.applied);
-  if (tally.duplicate > 0) m.events.inc({ outcome: "duplicate" }, tally.duplicate);
-  for (const [reason, n] of tally.invalid) {
-    m.events.inc({ outcome: "invalid" }, n);
-    m.invalidEvents.inc({ reason }, n);
-  }
+/** Adds one batch's outcomes: a handful of prom-client calls per batch, none per message. */
+export function recordBatch(m: SelfMetrics, result: BatchResult): void {
+  if (result.applied > 0) m.events.inc({ outcome: "applied" }, result.applied);
+  if (result.duplicate > 0) m.events.inc({ outcome: "duplicate" }, result.duplicate);
+  if (result.rejects.length === 0) return;
+  m.events.inc({ outcome: "invalid" }, result.rejects.length);
+  const byReason = new Map<string, number>();
+  for (const r of result.rejects) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+  for (const [reason, n] of byReason) m.invalidEvents.inc({ reason }, n);
 }

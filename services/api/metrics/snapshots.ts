@@ -13,38 +13,50 @@ export interface Snapshot {
   body: Buffer;
 }
 
+/** What the metrics view reads: the latest snapshots, wherever they are rendered. */
+export interface SnapshotSource {
+  /** False until the domain metrics may be shown (the replay caught up). */
+  readonly enabled: boolean;
+  /** The latest plain snapshot and, once made, its compressed form. */
+  latest(format: ExpositionFormat): Promise<{ plain: Snapshot; gzip: Snapshot | null }>;
+}
+
+export interface Snapshots extends SnapshotSource {
+  /** Domain metrics become visible for this format: render now, and after changes from here on. */
+  show(format: ExpositionFormat): void;
+  /** The state changed. */
+  changed(): void;
+}
+
+export type SnapshotListener = (format: ExpositionFormat, kind: "plain" | "gzip", snapshot: Snapshot) => void;
+
 interface FormatState {
   plain: Snapshot;
   gzip: Snapshot | null;
   compressing: boolean;
 }
 
-export interface Snapshots {
-  /** Domain metrics become visible: render now, keep rendering after changes from here on. */
-  enable(): void;
-  readonly enabled: boolean;
-  /** The state changed. */
-  changed(): void;
-  /** The latest plain snapshot of a format, rendered now if that format was never asked for. */
-  plain(format: ExpositionFormat): Snapshot;
-  /** The latest compressed snapshot, or null while the first compression of the format runs. */
-  gzip(format: ExpositionFormat): Snapshot | null;
-}
-
-export function createSnapshots(domain: DomainView, revision: () => number, delayMs = 50): Snapshots {
+export function createSnapshots(
+  domain: DomainView,
+  revision: () => number,
+  onSnapshot: SnapshotListener = () => {},
+  delayMs = 50,
+): Snapshots {
   const formats = new Map<ExpositionFormat, FormatState>();
-  let enabled = false;
   let timer: NodeJS.Timeout | undefined;
 
-  function compress(state: FormatState): void {
+  function compress(format: ExpositionFormat, state: FormatState): void {
     if (state.compressing || state.gzip?.revision === state.plain.revision) return;
     const source = state.plain;
     state.compressing = true;
     gzip(source.body, { level: 1 }, (err, compressed) => {
       state.compressing = false;
-      if (!err) state.gzip = { revision: source.revision, body: compressed };
+      if (!err) {
+        state.gzip = { revision: source.revision, body: compressed };
+        onSnapshot(format, "gzip", state.gzip);
+      }
       // Changes that came in meanwhile: compress their snapshot too.
-      compress(state);
+      compress(format, state);
     });
   }
 
@@ -57,7 +69,8 @@ export function createSnapshots(domain: DomainView, revision: () => number, dela
     } else {
       state.plain = plain;
     }
-    compress(state);
+    onSnapshot(format, "plain", plain);
+    compress(format, state);
     return state;
   }
 
@@ -67,21 +80,18 @@ export function createSnapshots(domain: DomainView, revision: () => number, dela
   }
 
   return {
-    enable() {
-      enabled = true;
-      render("text");
-    },
     get enabled() {
-      return enabled;
+      return formats.size > 0;
+    },
+    show(format) {
+      if (!formats.has(format)) render(format);
     },
     changed() {
-      if (enabled && timer === undefined) timer = setTimeout(refresh, delayMs);
+      if (formats.size > 0 && timer === undefined) timer = setTimeout(refresh, delayMs);
     },
-    plain(format) {
-      return (formats.get(format) ?? render(format)).plain;
-    },
-    gzip(format) {
-      return (formats.get(format) ?? render(format)).gzip;
+    async latest(format) {
+      const state = formats.get(format) ?? render(format);
+      return { plain: state.plain, gzip: state.gzip };
     },
   };
 }

@@ -7,7 +7,7 @@
 import { gzipSync } from "node:zlib";
 import type { ExpositionFormat } from "./domain.ts";
 import type { SelfMetrics } from "./self.ts";
-import type { Snapshots } from "./snapshots.ts";
+import type { SnapshotSource } from "./snapshots.ts";
 
 export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
   text: "text/plain; version=0.0.4; charset=utf-8",
@@ -33,7 +33,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return acceptEncoding !== undefined && /\bgzip\b(?!;q=0(\.0*)?\b)/.test(acceptEncoding);
 }
 
-export function createMetricsView(snapshots: Snapshots, self: SelfMetrics): MetricsView {
+export function createMetricsView(snapshots: SnapshotSource, self: SelfMetrics): MetricsView {
   return {
     async render(format, acceptGzip = false) {
       const own = Buffer.from(
@@ -45,15 +45,11 @@ export function createMetricsView(snapshots: Snapshots, self: SelfMetrics): Metr
           ? { contentType, body: gzipSync(own, { level: 1 }), gzip: true }
           : { contentType, body: own, gzip: false };
       }
-      const compressed = acceptGzip ? snapshots.gzip(format) : null;
-      if (compressed) {
-        return {
-          contentType,
-          body: Buffer.concat([compressed.body, gzipSync(own, { level: 1 })]),
-          gzip: true,
-        };
+      const { plain, gzip } = await snapshots.latest(format);
+      if (acceptGzip && gzip) {
+        return { contentType, body: Buffer.concat([gzip.body, gzipSync(own, { level: 1 })]), gzip: true };
       }
-      return { contentType, body: Buffer.concat([snapshots.plain(format).body, own]), gzip: false };
+      return { contentType, body: Buffer.concat([plain.body, own]), gzip: false };
     },
   };
 }

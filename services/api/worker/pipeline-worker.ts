@@ -1,0 +1,45 @@
+/**
+ * The pipeline worker: codec, validation, core state and exposition rendering, on a thread of
+ * their own so that the main thread's Kafka client and HTTP server never wait for them.
+ * Receives packed batches, answers with their outcomes, and sends snapshots after changes.
+ */
+import { parentPort } from "node:worker_threads";
+import { createCodec } from "../../contract/index.ts";
+import { createState } from "../core/index.ts";
+import { ingestBatch } from "../ingest/index.ts";
+import { createDomainView } from "../metrics/domain.ts";
+import { createSnapshots } from "../metrics/snapshots.ts";
+import { type FromWorker, ownBuffer, type ToWorker, unpack } from "./protocol.ts";
+
+const port = parentPort;
+if (!port) throw new Error("pipeline-worker.ts runs as a worker thread");
+
+const codec = createCodec();
+const state = createState();
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const snapshots = createSnapshots(
+  createDomainView(state),
+  () => state.revision,
+  (format, kind, snapshot) => {
+    if (kind === "gzip") {
+      const body = ownBuffer(snapshot.body);
+      post({ type: "snapshot", format, revision: snapshot.revision, gzip: true, body }, [body]);
+    } else {
+      // The plain body is still to be compressed here: share a copy rather than hand it over.
+      const body = new SharedArrayBuffer(snapshot.body.length);
+      new Uint8Array(body).set(snapshot.body);
+      post({ type: "snapshot", format, revision: snapshot.revision, gzip: false, body });
+    }
+  },
+);
+
+port.on("message", (message: ToWorker) => {
+  if (message.type === "batch") {
+    const before = state.revision;
+    const result = ingestBatch(codec, state, unpack(message.data, message.index));
+    post({ type: "done", id: message.id, tests: state.tests.size, ...result });
+    if (state.revision !== before) snapshots.changed();
+  } else {
+    snapshots.show(message.format);
+  }
+});
