@@ -40,6 +40,33 @@ test("RunIdSet keeps every entry across table and arena growth", () => {
   assert.equal(set.size, n + 1);
 });
 
+test("a runId stored without its test-name prefix is still told apart from every other", () => {
+  const set = new RunIdSet();
+  assert.equal(set.add(1, "app-20260101", "app"), true);
+  assert.equal(set.add(1, "20260101", "app"), true, "the bare suffix is another runId");
+  assert.equal(set.add(1, "app-20260101", "app"), false);
+  assert.equal(set.add(1, "app-", "app"), true);
+  assert.equal(set.add(1, "", "app"), true);
+  assert.equal(set.add(1, "app", "app"), true);
+  assert.equal(set.add(1, "app-", "app"), false);
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom("", "a", "a-", "a-b", "b"), fc.constantFrom("a", "ab")), {
+        maxLength: 50,
+      }),
+      (pairs) => {
+        const set2 = new RunIdSet();
+        const model = new Set<string>();
+        for (const [runId, test] of pairs) {
+          const key = JSON.stringify([test, runId]);
+          assert.equal(set2.add(test === "a" ? 1 : 2, runId, test), !model.has(key));
+          model.add(key);
+        }
+      },
+    ),
+  );
+});
+
 test("runIds that differ only in bytes the hash might confuse stay distinct", () => {
   const set = new RunIdSet();
   for (const id of ["", "a", "a\u0000", "\u00e9", "e\u0301", "\ud83d\ude00", "\ufffd"])

@@ -58,7 +58,7 @@ export function apply(state: State, run: RunCompleted): Outcome {
     test = newTest(run, state.tests.size);
     state.tests.set(run.test, test);
   }
-  if (!state.runIds.add(test.id, run.runId)) return "duplicate";
+  if (!state.runIds.add(test.id, run.runId, run.test)) return "duplicate";
 
   test.results[run.result] += 1;
   const durationMs = run.completedAt - run.startedAt;

@@ -4,6 +4,7 @@
  * about half the memory of a Set of strings, and the garbage collector never walks it.
  *
  * runIds are compared as UTF-8 bytes: well-formed strings, as every Avro-decoded string is.
+ * Most runIds are "<test>-<time>" (RestoreReport names): that prefix is stored as one byte.
  * Entry i's bytes are arena[start[i] .. start[i + 1]); entries are appended, never removed.
  */
 
@@ -27,13 +28,15 @@ export class RunIdSet {
     return this.#size;
   }
 
-  /** Adds the pair; false when it was already there. */
-  add(testId: number, runId: string): boolean {
+  /** Adds the pair; false when it was already there. `test` is the name behind testId. */
+  add(testId: number, runId: string, test = ""): boolean {
     const at = this.#start[this.#size] as number;
     // Write the candidate where it would be appended; keep it only if it is new.
-    if (at + runId.length * 3 > this.#arena.length) this.#growArena(at + runId.length * 3);
+    if (at + 1 + runId.length * 3 > this.#arena.length) this.#growArena(at + 1 + runId.length * 3);
     const arena = this.#arena;
-    const length = arena.write(runId, at, "utf8");
+    const prefixed = test.length > 0 && runId.charCodeAt(test.length) === 0x2d && runId.startsWith(test);
+    arena[at] = prefixed ? 1 : 0;
+    const length = 1 + arena.write(prefixed ? runId.slice(test.length + 1) : runId, at + 1, "utf8");
     let h = (0x811c9dc5 ^ testId) | 0;
     for (let i = at; i < at + length; i++) h = Math.imul(h ^ (arena[i] as number), 0x01000193);
 

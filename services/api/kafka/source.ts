@@ -130,9 +130,26 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
     return Date.now() - lastContact < contactTimeoutMs;
   }
 
+  /** A freshly started broker answers "coordinator is loading" for a while: wait it out. */
+  async function retrying<T>(what: string, call: () => Promise<T>, deadlineMs = 60_000): Promise<T> {
+    const deadline = Date.now() + deadlineMs;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await call();
+      } catch (err) {
+        const retriable = (err as { retriable?: boolean }).retriable === true;
+        if (!retriable || Date.now() + delay > deadline) throw err;
+        logger.info(`retrying: ${what}`, { error: err, inMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
   async function loadOffsets(a: Admin): Promise<void> {
     const ends = await a.fetchTopicOffsets(topic);
-    const committed = await a.fetchOffsets({ groupId: o.groupId, topics: [topic] });
+    const committed = await retrying("fetch the group's committed offsets", () =>
+      a.fetchOffsets({ groupId: o.groupId, topics: [topic] }),
+    );
     const committedByPartition = new Map(
       (committed[0]?.partitions ?? []).map((c) => [c.partition, Number(c.offset)] as const),
     );

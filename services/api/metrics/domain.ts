@@ -84,8 +84,8 @@ function renderTest(t: TestState): Buffer[] {
 }
 
 export interface DomainView {
-  /** The five families, without the OpenMetrics # EOF terminator. */
-  render(format: ExpositionFormat): Buffer;
+  /** The five families, without the OpenMetrics # EOF terminator, in memory from `allocate`. */
+  render(format: ExpositionFormat, allocate?: (length: number) => Buffer): Buffer;
 }
 
 /**
@@ -97,7 +97,7 @@ export function createDomainView(state: State): DomainView {
   let sortedTests: string[] = [];
 
   return {
-    render(format) {
+    render(format, allocate = Buffer.allocUnsafe) {
       // Tests are only ever added, so a change of count is a change of the set.
       if (sortedTests.length !== state.tests.size) sortedTests = [...state.tests.keys()].sort();
       const parts: Buffer[] = [];
@@ -123,7 +123,10 @@ export function createDomainView(state: State): DomainView {
           }
         }
       }
-      return Buffer.concat(parts, length);
+      const out = allocate(length);
+      let at = 0;
+      for (const part of parts) at += part.copy(out, at);
+      return out;
     },
   };
 }

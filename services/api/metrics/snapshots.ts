@@ -41,6 +41,7 @@ export function createSnapshots(
   revision: () => number,
   onSnapshot: SnapshotListener = () => {},
   delayMs = 50,
+  allocate: (length: number) => Buffer = Buffer.allocUnsafe,
 ): Snapshots {
   const formats = new Map<ExpositionFormat, FormatState>();
   let timer: NodeJS.Timeout | undefined;
@@ -61,7 +62,7 @@ export function createSnapshots(
   }
 
   function render(format: ExpositionFormat): FormatState {
-    const plain = { revision: revision(), body: domain.render(format) };
+    const plain = { revision: revision(), body: domain.render(format, allocate) };
     let state = formats.get(format);
     if (state === undefined) {
       state = { plain, gzip: null, compressing: false };

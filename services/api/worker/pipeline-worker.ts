@@ -25,12 +25,18 @@ const snapshots = createSnapshots(
       const body = ownBuffer(snapshot.body);
       post({ type: "snapshot", format, revision: snapshot.revision, gzip: true, body }, [body]);
     } else {
-      // The plain body is still to be compressed here: share a copy rather than hand it over.
-      const body = new SharedArrayBuffer(snapshot.body.length);
-      new Uint8Array(body).set(snapshot.body);
-      post({ type: "snapshot", format, revision: snapshot.revision, gzip: false, body });
+      // Rendered into shared memory (below): both threads read the same bytes, no copy.
+      post({
+        type: "snapshot",
+        format,
+        revision: snapshot.revision,
+        gzip: false,
+        body: snapshot.body.buffer,
+      });
     }
   },
+  50,
+  (length) => Buffer.from(new SharedArrayBuffer(length)),
 );
 
 port.on("message", (message: ToWorker) => {
