@@ -61,3 +61,10 @@ reliability: deps ## reliability suite, full profile: crashes, broker outage, du
 
 reliability-ci: deps ## the reliability suite's short profile (a few minutes; run by CI)
 	@tools/with-kafka.sh node --import tsx test/reliability/run.ts --profile ci
+
+.PHONY: bench bench-smoke
+bench: build ## benchmarks against the baselines (1M events, 10k tests; several minutes), one table
+	@tools/with-kafka.sh node --import tsx bench/run.ts --profile full
+
+bench-smoke: build ## the benchmark on tiny data (seconds): keeps it working, figures mean little
+	@tools/with-kafka.sh node --import tsx bench/run.ts --profile smoke
