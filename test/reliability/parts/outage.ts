@@ -151,6 +151,16 @@ export const outagePart: Part = async (ctx) => {
         `after recovery the exposition never equalled the truth: ${firstDifference(served, expected)}`,
       );
     }
+    // Readiness comes back with the consumer's first fetch after reconnecting, which may be a
+    // moment after the data did: keep probing (up to 20 s) until it is 200 for 2 s running.
+    await waitFor(
+      "/readyz 200 for 2 s after recovery",
+      async () => {
+        const recent = mon.probes.filter((x) => x.at >= Date.now() - 2000);
+        return recent.length >= 3 && recent.every((x) => x.readyz === 200) ? true : undefined;
+      },
+      20_000,
+    ).catch(() => undefined);
     await mon.stop();
     const metrics = await scrape(s).catch(() => "");
     const size = await topicSize(kafka, topic);
@@ -185,7 +195,12 @@ export const outagePart: Part = async (ctx) => {
       failures.push(`the service exited: ${s.output().slice(-2000)}`);
     if (badHealth > 0) failures.push(`/healthz was not 200 on ${badHealth} of ${probes.length} probes`);
     if (!firstNotReady) failures.push(`/readyz stayed 200 during the ${p.seconds} s outage`);
-    if (!readyAgain) failures.push("/readyz did not return to 200 after the broker came back");
+    if (!readyAgain) {
+      const last = after.at(-1);
+      failures.push(
+        `/readyz did not return to 200 after the broker came back (last probe ${last?.readyz} ${last ? Math.round((last.at - backAt) / 1000) : "?"} s after); service log tail:\n${s.output().slice(-2500)}`,
+      );
+    }
     if (badMetrics > 0) failures.push(`/metrics failed on ${badMetrics} of ${probes.length} probes`);
     if (emptyView) failures.push("/metrics lost the domain view during the outage");
     if (!keptView) {
