@@ -33,23 +33,45 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return acceptEncoding !== undefined && /\bgzip\b(?!;q=0(\.0*)?\b)/.test(acceptEncoding);
 }
 
-export function createMetricsView(snapshots: SnapshotSource, self: SelfMetrics): MetricsView {
+/** The service's own metrics are rendered at most once per this long and format (process stats included). */
+export const OWN_METRICS_MAX_AGE_MS = 1000;
+
+interface Own {
+  at: number;
+  plain: Buffer;
+  gzip: Buffer | null;
+}
+
+export function createMetricsView(
+  snapshots: SnapshotSource,
+  self: SelfMetrics,
+  now: () => number = Date.now,
+): MetricsView {
+  const own = new Map<ExpositionFormat, Own>();
+
+  async function ownMetrics(format: ExpositionFormat, gzip: boolean): Promise<Buffer> {
+    let cached = own.get(format);
+    if (cached === undefined || now() - cached.at >= OWN_METRICS_MAX_AGE_MS) {
+      const text = format === "openmetrics" ? await self.openMetrics.metrics() : await self.text.metrics();
+      cached = { at: now(), plain: Buffer.from(text), gzip: null };
+      own.set(format, cached);
+    }
+    if (!gzip) return cached.plain;
+    cached.gzip ??= gzipSync(cached.plain, { level: 1 });
+    return cached.gzip;
+  }
+
   return {
     async render(format, acceptGzip = false) {
-      const own = Buffer.from(
-        format === "openmetrics" ? await self.openMetrics.metrics() : await self.text.metrics(),
-      );
       const contentType = CONTENT_TYPES[format];
       if (!snapshots.enabled) {
-        return acceptGzip
-          ? { contentType, body: gzipSync(own, { level: 1 }), gzip: true }
-          : { contentType, body: own, gzip: false };
+        return { contentType, body: await ownMetrics(format, acceptGzip), gzip: acceptGzip };
       }
       const { plain, gzip } = await snapshots.latest(format);
       if (acceptGzip && gzip) {
-        return { contentType, body: Buffer.concat([gzip.body, gzipSync(own, { level: 1 })]), gzip: true };
+        return { contentType, body: Buffer.concat([gzip.body, await ownMetrics(format, true)]), gzip: true };
       }
-      return { contentType, body: Buffer.concat([plain.body, own]), gzip: false };
+      return { contentType, body: Buffer.concat([plain.body, await ownMetrics(format, false)]), gzip: false };
     },
   };
 }
