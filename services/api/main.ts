@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     brokers: config.kafka.brokers,
   });
 
-  deadLetters = await createDeadLetterSink(kafka, config.dlqTopic);
+  deadLetters = await createDeadLetterSink(kafka, config.dlqTopic, logger);
   source = createKafkaSource({
     kafka,
     topic: config.topic,

@@ -3,6 +3,7 @@
  * Sends are awaited before the batch's offsets are committed, so a dead letter is never lost.
  */
 import type { Kafka, Message, Producer } from "kafkajs";
+import type { Logger } from "../log.ts";
 
 export const DLQ_HEADERS = {
   reason: "kymaros.dlq.reason",
@@ -87,16 +88,41 @@ function toMessage(l: DeadLetter): Message {
   };
 }
 
-export async function createDeadLetterSink(kafka: Kafka, dlqTopic: string): Promise<DeadLetterSink> {
+export async function createDeadLetterSink(
+  kafka: Kafka,
+  dlqTopic: string,
+  logger: Logger,
+): Promise<DeadLetterSink> {
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  let closed = false;
+
+  /** A broker outage must not take the service down: retry until sent (or shutting down). */
+  async function sendChunk(chunk: DeadLetter[]): Promise<void> {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await producer.send({ topic: dlqTopic, acks: -1, messages: chunk.map(toMessage) });
+        return;
+      } catch (err) {
+        if (closed) throw err;
+        logger.warn("dead letters not sent yet; retrying", {
+          letters: chunk.length,
+          inMs: delay,
+          error: err,
+        });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
   return {
     async send(letters) {
       // In order, one request at a time: the batch counts as handled once all are acknowledged.
-      for (const chunk of chunkLetters(letters)) {
-        await producer.send({ topic: dlqTopic, acks: -1, messages: chunk.map(toMessage) });
-      }
+      for (const chunk of chunkLetters(letters)) await sendChunk(chunk);
     },
-    close: () => producer.disconnect(),
+    close: () => {
+      closed = true;
+      return producer.disconnect();
+    },
   };
 }

@@ -130,7 +130,7 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
     return Date.now() - lastContact < contactTimeoutMs;
   }
 
-  /** A freshly started broker answers "coordinator is loading" for a while: wait it out. */
+  /** Retries a call while it fails with an error Kafka marks retriable, up to a deadline. */
   async function retrying<T>(what: string, call: () => Promise<T>, deadlineMs = 60_000): Promise<T> {
     const deadline = Date.now() + deadlineMs;
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
@@ -146,7 +146,9 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
   }
 
   async function loadOffsets(a: Admin): Promise<void> {
-    const ends = await a.fetchTopicOffsets(topic);
+    // Right after a topic is created its leaders may not be known everywhere yet, and a fresh
+    // broker loads its group coordinator for a while: both answer with retriable errors.
+    const ends = await retrying("fetch the topic's offsets", () => a.fetchTopicOffsets(topic));
     const committed = await retrying("fetch the group's committed offsets", () =>
       a.fetchOffsets({ groupId: o.groupId, topics: [topic] }),
     );
@@ -171,7 +173,8 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
       admin = kafka.admin();
       await admin.connect();
       await ensureTopics(admin, topic, o.dlqTopic, logger);
-      const retention = await checkRetention(admin, topic);
+      const a = admin;
+      const retention = await retrying("describe the topic's configuration", () => checkRetention(a, topic));
       metrics.retentionFinite.set({ topic }, retention.finite ? 1 : 0);
       if (retention.finite) {
         logger.warn("events topic retention is finite: runs older than it will vanish from the metrics", {

@@ -33,11 +33,16 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return acceptEncoding !== undefined && /\bgzip\b(?!;q=0(\.0*)?\b)/.test(acceptEncoding);
 }
 
-/** The service's own metrics are rendered at most once per this long and format (process stats included). */
+/**
+ * The service's own metrics (process stats included) are rendered at most once per this long
+ * and format, and again whenever a newer domain snapshot is served: never older than the domain
+ * view they come with, so their counters always cover what that view shows.
+ */
 export const OWN_METRICS_MAX_AGE_MS = 1000;
 
 interface Own {
   at: number;
+  domainRevision: number;
   plain: Buffer;
   gzip: Buffer | null;
 }
@@ -49,11 +54,15 @@ export function createMetricsView(
 ): MetricsView {
   const own = new Map<ExpositionFormat, Own>();
 
-  async function ownMetrics(format: ExpositionFormat, gzip: boolean): Promise<Buffer> {
+  async function ownMetrics(format: ExpositionFormat, gzip: boolean, domainRevision = -1): Promise<Buffer> {
     let cached = own.get(format);
-    if (cached === undefined || now() - cached.at >= OWN_METRICS_MAX_AGE_MS) {
+    if (
+      cached === undefined ||
+      cached.domainRevision !== domainRevision ||
+      now() - cached.at >= OWN_METRICS_MAX_AGE_MS
+    ) {
       const text = format === "openmetrics" ? await self.openMetrics.metrics() : await self.text.metrics();
-      cached = { at: now(), plain: Buffer.from(text), gzip: null };
+      cached = { at: now(), domainRevision, plain: Buffer.from(text), gzip: null };
       own.set(format, cached);
     }
     if (!gzip) return cached.plain;
@@ -69,9 +78,11 @@ export function createMetricsView(
       }
       const { plain, gzip } = await snapshots.latest(format);
       if (acceptGzip && gzip) {
-        return { contentType, body: Buffer.concat([gzip.body, await ownMetrics(format, true)]), gzip: true };
+        const ownGzip = await ownMetrics(format, true, gzip.revision);
+        return { contentType, body: Buffer.concat([gzip.body, ownGzip]), gzip: true };
       }
-      return { contentType, body: Buffer.concat([plain.body, await ownMetrics(format, false)]), gzip: false };
+      const ownPlain = await ownMetrics(format, false, plain.revision);
+      return { contentType, body: Buffer.concat([plain.body, ownPlain]), gzip: false };
     },
   };
 }
