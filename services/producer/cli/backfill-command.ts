@@ -9,13 +9,13 @@ import {
   type CliIo,
   defaultDeps,
   EXIT,
+  invalidInputExit,
   kafkaFailureLine,
   openProducer,
   parseSchemaVersion,
   progressReporter,
   readAll,
   UsageError,
-  usageLine,
 } from "./common.ts";
 
 const PROGRAM = "kymaros-backfill";
@@ -143,14 +143,6 @@ export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = def
       await producer.close();
     }
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && "code" in err)) {
-      io.stderr(usageLine(PROGRAM, err));
-      return EXIT.invalid;
-    }
-    if (err instanceof Error && "code" in err && typeof err.code === "string" && "path" in err) {
-      io.stderr(`${PROGRAM}: cannot read ${String(err.path)}: ${err.code}\n`);
-      return EXIT.invalid;
-    }
-    throw err;
+    return invalidInputExit(PROGRAM, io, err);
   }
 }

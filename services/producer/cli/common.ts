@@ -123,3 +123,16 @@ export function kafkaFailureLine(
   const cause = err.cause instanceof Error ? err.cause : err;
   return `${program}: Kafka failure publishing to ${topic}, ${which}: ${describeKafkaError(cause, topic)}\n`;
 }
+
+/** Bad flags and unreadable files: one line on stderr and the "invalid" exit code; anything else is rethrown. */
+export function invalidInputExit(program: string, io: CliIo, err: unknown): number {
+  if (err instanceof UsageError || (err instanceof TypeError && "code" in err)) {
+    io.stderr(usageLine(program, err));
+    return EXIT.invalid;
+  }
+  if (err instanceof Error && "code" in err && typeof err.code === "string" && "path" in err) {
+    io.stderr(`${program}: cannot read ${String(err.path)}: ${err.code}\n`);
+    return EXIT.invalid;
+  }
+  throw err;
+}

@@ -15,12 +15,12 @@ import {
   type CliIo,
   defaultDeps,
   EXIT,
+  invalidInputExit,
   kafkaFailureLine,
   openProducer,
   parseSchemaVersion,
   progressReporter,
   UsageError,
-  usageLine,
 } from "./common.ts";
 
 const PROGRAM = "kymaros-publish";
@@ -293,14 +293,6 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
     }
     return await publishOne(run, io, deps, options);
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && "code" in err)) {
-      io.stderr(usageLine(PROGRAM, err));
-      return EXIT.invalid;
-    }
-    if (err instanceof Error && "code" in err && typeof err.code === "string" && "path" in err) {
-      io.stderr(`${PROGRAM}: cannot read ${String(err.path)}: ${err.code}\n`);
-      return EXIT.invalid;
-    }
-    throw err;
+    return invalidInputExit(PROGRAM, io, err);
   }
 }
