@@ -9,7 +9,9 @@ import type { BatchHandler } from "./kafka/source.ts";
 import type { Logger } from "./log.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/self.ts";
 
-export type Transform = (messages: readonly RawMessage[]) => Promise<BatchResult & { tests: number }>;
+/** A batch's outcomes, and how many tests the state holds after it. */
+export type TransformResult = BatchResult & { tests: number };
+export type Transform = (messages: readonly RawMessage[]) => Promise<TransformResult>;
 
 export interface PipelineParts {
   transform: Transform;
@@ -47,14 +49,14 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
     }
     await deadLetters.send(letters);
 
-    recordBatch(metrics, result);
+    const reasons: Record<string, number> = {};
+    for (const r of result.rejects) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
+    recordBatch(metrics, result, reasons);
     if (letters.length > 0) metrics.deadLetters.inc({ result: "published" }, letters.length);
     if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
     if (result.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
     metrics.tests.set(result.tests);
     if (result.rejects.length > 0) {
-      const reasons: Record<string, number> = {};
-      for (const r of result.rejects) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
       const first = letters[0];
       logger.warn("refused messages", {
         topic: batch.topic,

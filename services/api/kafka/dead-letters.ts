@@ -4,6 +4,7 @@
  */
 import type { Kafka, Message, Producer } from "kafkajs";
 import type { Logger } from "../log.ts";
+import { withRetry } from "./retry.ts";
 
 export const DLQ_HEADERS = {
   reason: "kymaros.dlq.reason",
@@ -34,17 +35,22 @@ export interface DeadLetter {
 export const MAX_CHUNK_BYTES = 512 * 1024;
 /** A single letter larger than this is cut, and says so in a header. */
 export const MAX_LETTER_VALUE_BYTES = 768 * 1024;
-const RECORD_OVERHEAD_BYTES = 96;
+/** Framing of one record in a batch: its length, attributes, deltas and the varint lengths. */
+const RECORD_OVERHEAD_BYTES = 64;
+const HEADER_NAME_BYTES = Object.values(DLQ_HEADERS).reduce((n, name) => n + name.length, 0);
 
+/** An upper bound of a letter's bytes in a record batch (headers included). */
 function letterBytes(l: DeadLetter): number {
-  let n =
-    RECORD_OVERHEAD_BYTES +
-    (l.key?.length ?? 0) +
-    (l.value?.length ?? 0) +
-    l.detail.length * 3 +
-    l.reason.length;
-  n += l.topic.length + l.offset.length + l.timestamp.length + 8;
-  return n;
+  const headerValues =
+    l.reason.length +
+    Buffer.byteLength(l.detail) +
+    l.topic.length +
+    10 +
+    l.offset.length +
+    l.timestamp.length;
+  return (
+    RECORD_OVERHEAD_BYTES + HEADER_NAME_BYTES + headerValues + (l.key?.length ?? 0) + (l.value?.length ?? 0)
+  );
 }
 
 /** Consecutive runs of letters of at most MAX_CHUNK_BYTES each (a lone bigger letter alone). */
@@ -98,21 +104,18 @@ export async function createDeadLetterSink(
   let closed = false;
 
   /** A broker outage must not take the service down: retry until sent (or shutting down). */
-  async function sendChunk(chunk: DeadLetter[]): Promise<void> {
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      try {
-        await producer.send({ topic: dlqTopic, acks: -1, messages: chunk.map(toMessage) });
-        return;
-      } catch (err) {
-        if (closed) throw err;
+  function sendChunk(chunk: DeadLetter[]): Promise<unknown> {
+    return withRetry(() => producer.send({ topic: dlqTopic, acks: -1, messages: chunk.map(toMessage) }), {
+      firstDelayMs: 500,
+      maxDelayMs: 10_000,
+      shouldRetry: () => !closed,
+      onRetry: (err, delay) =>
         logger.warn("dead letters not sent yet; retrying", {
           letters: chunk.length,
           inMs: delay,
           error: err,
-        });
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+        }),
+    });
   }
 
   return {

@@ -11,6 +11,7 @@
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import type { Logger } from "../log.ts";
 import type { SelfMetrics } from "../metrics/self.ts";
+import { isRetriable, withRetry } from "./retry.ts";
 import { checkRetention, ensureTopics } from "./topics.ts";
 
 export interface SourceMessage {
@@ -131,18 +132,14 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
   }
 
   /** Retries a call while it fails with an error Kafka marks retriable, up to a deadline. */
-  async function retrying<T>(what: string, call: () => Promise<T>, deadlineMs = 60_000): Promise<T> {
+  function retrying<T>(what: string, call: () => Promise<T>, deadlineMs = 60_000): Promise<T> {
     const deadline = Date.now() + deadlineMs;
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      try {
-        return await call();
-      } catch (err) {
-        const retriable = (err as { retriable?: boolean }).retriable === true;
-        if (!retriable || Date.now() + delay > deadline) throw err;
-        logger.info(`retrying: ${what}`, { error: err, inMs: delay });
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    return withRetry(call, {
+      firstDelayMs: 200,
+      maxDelayMs: 5000,
+      shouldRetry: (err, delay) => isRetriable(err) && Date.now() + delay <= deadline,
+      onRetry: (err, delay) => logger.info(`retrying: ${what}`, { error: err, inMs: delay }),
+    });
   }
 
   async function loadOffsets(a: Admin): Promise<void> {

@@ -85,12 +85,13 @@ export function createSelfMetrics(): SelfMetrics {
 }
 
 /** Adds one batch's outcomes: a handful of prom-client calls per batch, none per message. */
-export function recordBatch(m: SelfMetrics, result: BatchResult): void {
+export function recordBatch(
+  m: SelfMetrics,
+  result: BatchResult,
+  rejectsByReason: Record<string, number>,
+): void {
   if (result.applied > 0) m.events.inc({ outcome: "applied" }, result.applied);
   if (result.duplicate > 0) m.events.inc({ outcome: "duplicate" }, result.duplicate);
-  if (result.rejects.length === 0) return;
-  m.events.inc({ outcome: "invalid" }, result.rejects.length);
-  const byReason = new Map<string, number>();
-  for (const r of result.rejects) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
-  for (const [reason, n] of byReason) m.invalidEvents.inc({ reason }, n);
+  if (result.rejects.length > 0) m.events.inc({ outcome: "invalid" }, result.rejects.length);
+  for (const [reason, n] of Object.entries(rejectsByReason)) m.invalidEvents.inc({ reason }, n);
 }

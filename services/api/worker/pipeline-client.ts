@@ -3,13 +3,13 @@
  * outcomes (in order), and keeps the latest snapshots the worker sent for the metrics view.
  */
 import { Worker } from "node:worker_threads";
-import type { BatchResult, RawMessage } from "../ingest/index.ts";
 import type { ExpositionFormat } from "../metrics/domain.ts";
 import type { Snapshot, SnapshotSource } from "../metrics/snapshots.ts";
+import type { Transform, TransformResult } from "../pipeline.ts";
 import { type FromWorker, pack, type ToWorker } from "./protocol.ts";
 
 export interface PipelineWorker {
-  process(messages: readonly RawMessage[]): Promise<BatchResult & { tests: number }>;
+  process: Transform;
   /** Make the domain metrics visible (after the replay caught up). */
   show(format: ExpositionFormat): void;
   readonly snapshots: SnapshotSource;
@@ -28,7 +28,7 @@ function spawnWorker(): Worker {
 
 export function startPipelineWorker(onFatal: (error: Error) => void): PipelineWorker {
   const worker = spawnWorker();
-  const pending = new Map<number, (result: BatchResult & { tests: number }) => void>();
+  const pending = new Map<number, (result: TransformResult) => void>();
   const latest = new Map<ExpositionFormat, { plain: Snapshot | null; gzip: Snapshot | null }>();
   const waiting = new Map<ExpositionFormat, (() => void)[]>();
   let nextId = 0;
