@@ -23,6 +23,12 @@ export interface RunCompleted {
   cluster: string | null;
 }
 
+/** Free-text fields the service only checks, never keeps. */
+export const UNKEPT_FIELDS = ["namespace", "backupName", "cluster"] as const;
+
+/** What the service's state is made of: a RunCompleted without the free text it never keeps. */
+export type RunFacts = Omit<RunCompleted, (typeof UNKEPT_FIELDS)[number]>;
+
 export type SchemaVersion = 1 | 2;
 export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];
 export const LATEST_SCHEMA_VERSION: SchemaVersion = 2;

@@ -12,8 +12,9 @@ export {
   RESULTS,
   type Result,
   type RunCompleted,
+  type RunFacts,
   SCHEMA_VERSIONS,
   type SchemaVersion,
 } from "./event.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
-export { validateRun } from "./validate.ts";
+export { decodeValidFacts, validateFacts, validateRun } from "./validate.ts";

@@ -2,8 +2,10 @@
  * What makes a decoded RunCompleted trustworthy (design §2). One place, used by the producer SDK
  * (refuse to publish) and by the service (dead-letter instead of applying).
  */
+
+import { type Codec, HEADER_BYTES } from "./codec.ts";
 import { ValidationError } from "./errors.ts";
-import type { RunCompleted } from "./event.ts";
+import type { RunCompleted, RunFacts } from "./event.ts";
 
 /** Timestamps must fall in [1970-01-01, 9999-12-31T23:59:59.999Z]: anything else is a unit mistake. */
 export const MAX_TIMESTAMP_MS = 253402300799999;
@@ -43,13 +45,14 @@ function text(field: string, value: string, max: number): void {
   }
 }
 
-/** Throws ValidationError naming the first field at fault. */
-export function validateRun(run: RunCompleted): void {
+function ids(run: RunFacts): void {
   if (run.runId.length === 0) throw new ValidationError("empty_run_id", "runId", "runId is empty");
   text("runId", run.runId, MAX_RUN_ID_LENGTH);
   if (run.test.length === 0) throw new ValidationError("empty_test", "test", "test is empty");
   text("test", run.test, MAX_NAME_LENGTH);
-  text("namespace", run.namespace, MAX_NAME_LENGTH);
+}
+
+function numbers(run: RunFacts): void {
   if (!Number.isInteger(run.score) || run.score < 0 || run.score > 100) {
     throw new ValidationError("score_out_of_range", "score", `score=${run.score} is outside 0..100`);
   }
@@ -65,6 +68,38 @@ export function validateRun(run: RunCompleted): void {
   if (run.rtoSeconds !== null) seconds("rtoSeconds", run.rtoSeconds);
   if (run.rtoTargetSeconds !== null) seconds("rtoTargetSeconds", run.rtoTargetSeconds);
   if (run.backupCreatedAt !== null) timestamp("backupCreatedAt", run.backupCreatedAt);
+}
+
+/** Throws ValidationError naming the first field at fault. */
+export function validateRun(run: RunCompleted): void {
+  ids(run);
+  text("namespace", run.namespace, MAX_NAME_LENGTH);
+  numbers(run);
   if (run.backupName !== null) text("backupName", run.backupName, MAX_NAME_LENGTH);
   if (run.cluster !== null) text("cluster", run.cluster, MAX_NAME_LENGTH);
+}
+
+/**
+ * validateRun() without the free text: the same verdict, first fault included, for any run
+ * whose unkept strings are within MAX_NAME_LENGTH (see Codec.decodeFacts).
+ */
+export function validateFacts(run: RunFacts): void {
+  ids(run);
+  numbers(run);
+}
+
+/**
+ * decode() then validateRun(), keeping the facts: the same verdict and first fault. A datum of
+ * at most MAX_NAME_LENGTH bytes cannot hold a string of more characters, so the unkept strings
+ * are skipped undecoded; a longer datum (rare) is decoded in full to check them.
+ */
+export function decodeValidFacts(codec: Codec, message: Uint8Array): RunFacts {
+  if (message.length - HEADER_BYTES <= MAX_NAME_LENGTH) {
+    const facts = codec.decodeFacts(message);
+    validateFacts(facts);
+    return facts;
+  }
+  const run = codec.decode(message);
+  validateRun(run);
+  return run;
 }

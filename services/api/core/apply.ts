@@ -1,5 +1,5 @@
 /**
- * The reducer at the heart of the service: apply(state, run) folds one valid RunCompleted into
+ * The reducer at the heart of the service: apply(state, run) folds one valid run into
  * the state. Synchronous, deterministic, no I/O, no clock. It mutates the state it is given (a
  * copy per event would cost more than the whole pipeline), and the result depends only on the
  * set of distinct (test, runId) pairs applied, never on their order or repetition:
@@ -8,7 +8,7 @@
  * Dedupe is by (test, runId), in a compact exact set (run-ids.ts). One test's runs share a partition (keyed by test), so even a
  * runId re-published with different content resolves the same way on every replay: first wins.
  */
-import type { RunCompleted } from "../../contract/index.ts";
+import type { RunFacts } from "../../contract/index.ts";
 import { DURATION_BUCKETS_SECONDS, type Latest, type RunOrder, type State, type TestState } from "./state.ts";
 
 export type Outcome = "applied" | "duplicate";
@@ -20,7 +20,7 @@ export function isLater(a: RunOrder, b: RunOrder): boolean {
   return a.completedAt !== b.completedAt ? a.completedAt > b.completedAt : a.runId > b.runId;
 }
 
-function latest<T>(current: Latest<T> | null, run: RunCompleted, value: T): Latest<T> {
+function latest<T>(current: Latest<T> | null, run: RunFacts, value: T): Latest<T> {
   if (current === null) return { completedAt: run.completedAt, runId: run.runId, value };
   if (isLater(run, current)) {
     current.completedAt = run.completedAt;
@@ -37,7 +37,7 @@ function bucketIndex(durationMs: number): number {
   return BUCKET_BOUNDS_MS.length;
 }
 
-function newTest(run: RunCompleted, id: number): TestState {
+function newTest(run: RunFacts, id: number): TestState {
   return {
     test: run.test,
     id,
@@ -52,7 +52,7 @@ function newTest(run: RunCompleted, id: number): TestState {
 }
 
 /** Folds a run that passed validateRun() into the state. */
-export function apply(state: State, run: RunCompleted): Outcome {
+export function apply(state: State, run: RunFacts): Outcome {
   let test = state.tests.get(run.test);
   if (test === undefined) {
     test = newTest(run, state.tests.size);

@@ -6,7 +6,26 @@
  * runIds are compared as UTF-8 bytes: well-formed strings, as every Avro-decoded string is.
  * Most runIds are "<test>-<time>" (RestoreReport names): that prefix is stored as one byte.
  * Entry i's bytes are arena[start[i] .. start[i + 1]); entries are appended, never removed.
+ *
+ * add() runs once per event on replay, so it avoids what costs there: no string slices or
+ * native calls for ASCII runIds, and each table slot holds the entry's hash beside its index,
+ * so a probe that misses touches one cache line, not three arrays.
  */
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * Murmur3's finaliser: FNV-1a leaves runIds that differ only in their last digits in runs of
+ * neighbouring slots, and linear probing then walks those runs on every add.
+ */
+function mix(hash: number): number {
+  let h = hash ^ (hash >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
 
 function grow(array: Int32Array, minLength: number): Int32Array {
   const grown = new Int32Array(Math.max(minLength, array.length * 2));
@@ -18,10 +37,9 @@ export class RunIdSet {
   #arena = Buffer.allocUnsafe(1 << 16);
   /** start[i] is where entry i begins; start[size] is where the next one will. */
   #start: Int32Array = new Int32Array(1 << 10);
-  #hash: Int32Array = new Int32Array(1 << 10);
   #test: Int32Array = new Int32Array(1 << 10);
-  /** Entry index + 1 per slot; 0 marks a free slot. */
-  #slots: Int32Array = new Int32Array(1 << 11);
+  /** Pairs per slot: entry index + 1 (0 marks a free slot), then the entry's hash. */
+  #slots: Int32Array = new Int32Array(2 << 11);
   #size = 0;
 
   get size(): number {
@@ -35,40 +53,50 @@ export class RunIdSet {
     if (at + 1 + runId.length * 3 > this.#arena.length) this.#growArena(at + 1 + runId.length * 3);
     const arena = this.#arena;
     const prefixed = test.length > 0 && runId.charCodeAt(test.length) === 0x2d && runId.startsWith(test);
+    const from = prefixed ? test.length + 1 : 0;
     arena[at] = prefixed ? 1 : 0;
-    const length = 1 + arena.write(prefixed ? runId.slice(test.length + 1) : runId, at + 1, "utf8");
-    let h = (0x811c9dc5 ^ testId) | 0;
-    for (let i = at; i < at + length; i++) h = Math.imul(h ^ (arena[i] as number), 0x01000193);
+    let end = at + 1;
+    for (let i = from; i < runId.length; i++) {
+      const c = runId.charCodeAt(i);
+      if (c >= 0x80) {
+        end = at + 1 + arena.write(runId.slice(from), at + 1, "utf8");
+        break;
+      }
+      arena[end++] = c;
+    }
+    let h = (FNV_OFFSET ^ testId) | 0;
+    for (let i = at; i < end; i++) h = Math.imul(h ^ (arena[i] as number), FNV_PRIME);
+    h = mix(h);
 
     const slots = this.#slots;
-    const mask = slots.length - 1;
+    const mask = (slots.length >> 1) - 1;
     let s = h & mask;
-    for (let slot = slots[s] as number; slot !== 0; slot = slots[s] as number) {
-      const e = slot - 1;
-      if (this.#hash[e] === h && this.#test[e] === testId) {
-        const from = this.#start[e] as number;
-        if (
-          (this.#start[e + 1] as number) - from === length &&
-          arena.compare(arena, at, at + length, from, from + length) === 0
-        ) {
-          return false;
-        }
-      }
+    for (let slot = slots[s << 1] as number; slot !== 0; slot = slots[s << 1] as number) {
+      if (slots[(s << 1) + 1] === h && this.#same(slot - 1, testId, at, end)) return false;
       s = (s + 1) & mask;
     }
 
     const e = this.#size;
     if (e + 2 > this.#start.length) {
       this.#start = grow(this.#start, e + 2);
-      this.#hash = grow(this.#hash, e + 2);
       this.#test = grow(this.#test, e + 2);
     }
-    this.#hash[e] = h;
     this.#test[e] = testId;
-    this.#start[e + 1] = at + length;
-    slots[s] = e + 1;
+    this.#start[e + 1] = end;
+    slots[s << 1] = e + 1;
+    slots[(s << 1) + 1] = h;
     this.#size = e + 1;
-    if (this.#size * 2 > slots.length) this.#rehash();
+    if (this.#size * 4 > slots.length) this.#rehash();
+    return true;
+  }
+
+  /** Whether entry e is the candidate arena[at .. end) of the same test. */
+  #same(e: number, testId: number, at: number, end: number): boolean {
+    if (this.#test[e] !== testId) return false;
+    const from = this.#start[e] as number;
+    if ((this.#start[e + 1] as number) - from !== end - at) return false;
+    const arena = this.#arena;
+    for (let i = 0; i < end - at; i++) if (arena[from + i] !== arena[at + i]) return false;
     return true;
   }
 
@@ -78,13 +106,19 @@ export class RunIdSet {
     this.#arena = grown;
   }
 
+  /** Doubles the table (kept at most half full). */
   #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2);
-    const mask = slots.length - 1;
-    for (let e = 0; e < this.#size; e++) {
-      let s = (this.#hash[e] as number) & mask;
-      while (slots[s] !== 0) s = (s + 1) & mask;
-      slots[s] = e + 1;
+    const old = this.#slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let o = 0; o < old.length; o += 2) {
+      const slot = old[o] as number;
+      if (slot === 0) continue;
+      const h = old[o + 1] as number;
+      let s = h & mask;
+      while (slots[s << 1] !== 0) s = (s + 1) & mask;
+      slots[s << 1] = slot;
+      slots[(s << 1) + 1] = h;
     }
     this.#slots = slots;
   }

@@ -5,10 +5,10 @@
 import {
   type Codec,
   CodecError,
+  decodeValidFacts,
   type InvalidReason,
-  type RunCompleted,
+  type RunFacts,
   ValidationError,
-  validateRun,
 } from "../../contract/index.ts";
 import { apply, type Outcome, type State } from "../core/index.ts";
 
@@ -16,7 +16,7 @@ import { apply, type Outcome, type State } from "../core/index.ts";
 export type RejectReason = InvalidReason | "missing_value" | "key_mismatch";
 
 export type IngestResult =
-  | { outcome: Outcome; run: RunCompleted }
+  | { outcome: Outcome; run: RunFacts }
   | { outcome: "invalid"; reason: RejectReason; detail: string };
 
 function invalid(reason: RejectReason, detail: string): IngestResult {
@@ -42,10 +42,9 @@ function keyIsTest(key: Buffer, test: string): boolean {
 
 export function ingest(codec: Codec, state: State, key: Buffer | null, value: Buffer | null): IngestResult {
   if (value === null || value.length === 0) return invalid("missing_value", "message has no value");
-  let run: RunCompleted;
+  let run: RunFacts;
   try {
-    run = codec.decode(value);
-    validateRun(run);
+    run = decodeValidFacts(codec, value);
   } catch (err) {
     if (err instanceof CodecError || err instanceof ValidationError) return invalid(err.reason, err.message);
     throw err;

@@ -253,23 +253,22 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
             partitions.set(batch.partition, p);
           }
           const part = p;
+          const partition = batch.partition;
           const next = Number(batch.lastOffset()) + 1;
           part.dispatched = next;
           const highWatermark = Number(batch.highWatermark);
+          // The callback below must not capture `batch`: its messages would live until it runs.
           const done = o
             .handle({
               topic: batch.topic,
-              partition: batch.partition,
+              partition,
               messages: batch.messages,
               handledBefore: part.committedAtStart,
             })
             .then(() => {
               part.position = Math.max(part.position, next);
               if (part.position > part.committedAtStart) part.pendingCommit = part.position;
-              metrics.consumerLag.set(
-                { topic, partition: batch.partition },
-                Math.max(0, highWatermark - part.position),
-              );
+              metrics.consumerLag.set({ topic, partition }, Math.max(0, highWatermark - part.position));
               lastContact = Date.now();
               checkCaughtUp();
             });

@@ -9,7 +9,7 @@ import { createState } from "../core/index.ts";
 import { ingestBatch } from "../ingest/index.ts";
 import { createDomainView } from "../metrics/domain.ts";
 import { createSnapshots } from "../metrics/snapshots.ts";
-import { type FromWorker, ownBuffer, type ToWorker, unpack } from "./protocol.ts";
+import { copyBytes, type FromWorker, ownBuffer, type ToWorker, unpack } from "./protocol.ts";
 
 const port = parentPort;
 if (!port) throw new Error("pipeline-worker.ts runs as a worker thread");
@@ -42,8 +42,14 @@ const snapshots = createSnapshots(
 port.on("message", (message: ToWorker) => {
   if (message.type === "batch") {
     const before = state.revision;
-    const result = ingestBatch(codec, state, unpack(message.data, message.index));
-    post({ type: "done", id: message.id, tests: state.tests.size, ...result });
+    const messages = unpack(message.data, message.index);
+    const { applied, duplicate, rejects } = ingestBatch(codec, state, messages);
+    // The main thread no longer holds the batch: refused messages travel back with their bytes.
+    const refused = rejects.map((r) => {
+      const m = messages[r.index] as (typeof messages)[number];
+      return { ...r, key: copyBytes(m.key), value: copyBytes(m.value) };
+    });
+    post({ type: "done", id: message.id, tests: state.tests.size, applied, duplicate, rejects: refused });
     if (state.revision !== before) snapshots.changed();
   } else {
     snapshots.show(message.format);

@@ -3,8 +3,9 @@
  * core state, exposition). Batches travel packed in one transferred buffer: no per-message
  * structured clone.
  */
-import type { BatchResult, RawMessage } from "../ingest/index.ts";
+import type { RawMessage } from "../ingest/index.ts";
 import type { ExpositionFormat } from "../metrics/domain.ts";
+import type { TransformResult } from "../pipeline.ts";
 
 export type ToWorker =
   | { type: "batch"; id: number; data: ArrayBuffer; index: Int32Array }
@@ -12,7 +13,7 @@ export type ToWorker =
   | { type: "show"; format: ExpositionFormat };
 
 export type FromWorker =
-  | ({ type: "done"; id: number; tests: number } & BatchResult)
+  | ({ type: "done"; id: number } & TransformResult)
   | {
       type: "snapshot";
       format: ExpositionFormat;
@@ -67,4 +68,9 @@ export function ownBuffer(buf: Buffer): ArrayBuffer {
     return buf.buffer;
   }
   return new Uint8Array(buf).buffer;
+}
+
+/** A copy of the bytes alone: a view sent as it is would carry its whole batch's buffer along. */
+export function copyBytes(bytes: Uint8Array | null): Uint8Array | null {
+  return bytes === null ? null : new Uint8Array(bytes);
 }
