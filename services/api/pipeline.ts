@@ -3,10 +3,11 @@
  * validate, apply), then send what it refused to the dead-letter topic before the batch counts
  * as handled. One log line per batch that had refusals, never one per message.
  *
- * Nothing of the Kafka client's batch outlives the synchronous hand-off: the transform copies
- * the bytes it needs and hands back those of the messages it refused, and only two numbers per
- * message are kept meanwhile. Holding the client's message objects across the wait promoted
- * them all to the old generation, which doubled the main thread's CPU in garbage collection.
+ * No message object of the Kafka client outlives the synchronous hand-off: the transform copies
+ * the bytes it needs and hands back those of the messages it refused, and only the offsets (as
+ * a range, usually) and the timestamp strings are kept meanwhile. Holding the client's message
+ * objects across the wait promoted them all to the old generation, which doubled the main
+ * thread's CPU in garbage collection.
  */
 import type { BatchResult, RawMessage, Reject } from "./ingest/index.ts";
 import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
@@ -33,28 +34,35 @@ export interface PipelineParts {
   now?: () => number;
 }
 
-/** Where each message of a batch came from, as plain numbers (offsets and timestamps are below 2^53). */
+/** Where each message of a batch came from, without a number parsed per message. */
 interface Origin {
   topic: string;
   partition: number;
   handledBefore: number;
-  offsets: Float64Array;
-  timestamps: Float64Array;
+  firstOffset: number;
+  /** Per message, unless the offsets run without gaps from firstOffset (the usual case). */
+  offsets: Float64Array | null;
+  /** The client's own strings: kept, not parsed, as they are read only for dead letters. */
+  timestamps: string[];
 }
 
 function originOf(batch: SourceBatch): Origin {
-  const n = batch.messages.length;
-  const offsets = new Float64Array(n);
-  const timestamps = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const m = batch.messages[i] as SourceBatch["messages"][number];
-    offsets[i] = Number(m.offset);
-    timestamps[i] = Number(m.timestamp);
+  const { messages } = batch;
+  const n = messages.length;
+  const firstOffset = n === 0 ? 0 : Number(messages[0]?.offset);
+  let offsets: Float64Array | null = null;
+  // Compacted topics and transaction markers leave gaps: then each offset is kept.
+  if (n > 0 && Number(messages[n - 1]?.offset) - firstOffset !== n - 1) {
+    offsets = new Float64Array(n);
+    for (let i = 0; i < n; i++) offsets[i] = Number(messages[i]?.offset);
   }
+  const timestamps = new Array<string>(n);
+  for (let i = 0; i < n; i++) timestamps[i] = (messages[i] as SourceBatch["messages"][number]).timestamp;
   return {
     topic: batch.topic,
     partition: batch.partition,
     handledBefore: batch.handledBefore,
+    firstOffset,
     offsets,
     timestamps,
   };
@@ -72,8 +80,8 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
     const letters: DeadLetter[] = [];
     let alreadyDeadLettered = 0;
     for (const reject of result.rejects) {
-      const offset = origin.offsets[reject.index];
-      if (offset === undefined) continue;
+      if (reject.index >= origin.timestamps.length) continue;
+      const offset = origin.offsets?.[reject.index] ?? origin.firstOffset + reject.index;
       // An earlier run of the service dead-lettered everything below its committed offset.
       if (offset < origin.handledBefore) {
         alreadyDeadLettered += 1;
@@ -87,7 +95,7 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
         topic: origin.topic,
         partition: origin.partition,
         offset: String(offset),
-        timestamp: String(origin.timestamps[reject.index]),
+        timestamp: origin.timestamps[reject.index] as string,
       });
     }
     await deadLetters.send(letters);

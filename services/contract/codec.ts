@@ -4,14 +4,7 @@
  */
 import avro from "avsc";
 import { CodecError } from "./errors.ts";
-import {
-  LATEST_SCHEMA_VERSION,
-  type RunCompleted,
-  type RunFacts,
-  SCHEMA_VERSIONS,
-  type SchemaVersion,
-  UNKEPT_FIELDS,
-} from "./event.ts";
+import { LATEST_SCHEMA_VERSION, type RunCompleted, SCHEMA_VERSIONS, type SchemaVersion } from "./event.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { loadSchema } from "./schemas.ts";
 
@@ -40,8 +33,6 @@ interface Writer {
 interface Reading {
   writer: Writer;
   resolver: avro.Resolver | undefined;
-  /** Reads the writer's datum as facts: avsc skips the unkept strings without decoding them. */
-  factsResolver: avro.Resolver;
 }
 
 export interface Codec {
@@ -49,11 +40,6 @@ export interface Codec {
   encode(run: RunCompleted, writerVersion?: SchemaVersion): Buffer;
   /** Decodes any known writer into the reader's shape; throws CodecError. */
   decode(message: Uint8Array): RunCompleted;
-  /**
-   * decode() without the free text the service never keeps (about a third of the cost): the same
-   * CodecErrors, and the same values for every other field.
-   */
-  decodeFacts(message: Uint8Array): RunFacts;
   /** The fingerprint of a schema version, as hex (for logs and vectors). */
   fingerprintHex(version: SchemaVersion): string;
 }
@@ -62,16 +48,6 @@ function makeWriter(version: SchemaVersion): Writer {
   const schema = loadSchema(version);
   const type = avro.Type.forSchema(schema as avro.Schema);
   return { version, type, header: Buffer.concat([MAGIC, fingerprint(schema)]) };
-}
-
-/** The reader's record without the unkept fields: resolving a writer against it skips them. */
-function factsType(reader: Writer): avro.Type {
-  const schema = loadSchema(reader.version) as { fields: { name: string }[] };
-  const unkept = new Set<string>(UNKEPT_FIELDS);
-  return avro.Type.forSchema({
-    ...schema,
-    fields: schema.fields.filter((f) => !unkept.has(f.name)),
-  } as avro.Schema);
 }
 
 function describeInvalid(type: avro.Type, value: unknown): string {
@@ -88,69 +64,10 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
   const writers = new Map<SchemaVersion, Writer>(SCHEMA_VERSIONS.map((v) => [v, makeWriter(v)]));
   const reader = writers.get(readerVersion) as Writer;
   // Fingerprints as their two 32-bit halves: no BigInt or string allocated per message.
-  const facts = factsType(reader);
   const byFingerprint: [number, number, Reading][] = [];
   for (const writer of writers.values()) {
     const resolver = writer === reader ? undefined : reader.type.createResolver(writer.type);
-    const factsResolver = facts.createResolver(writer.type);
-    byFingerprint.push([
-      writer.header.readUInt32LE(2),
-      writer.header.readUInt32LE(6),
-      { writer, resolver, factsResolver },
-    ]);
-  }
-
-  /** Header checks, then the datum through `type` and `resolver` of the message's writer. */
-  function read<T extends RunFacts>(
-    message: Uint8Array,
-    type: avro.Type,
-    resolverOf: (r: Reading) => avro.Resolver | undefined,
-  ): T {
-    if (message.length > MAX_MESSAGE_BYTES) {
-      throw new CodecError("too_large", `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
-    }
-    if (message.length < HEADER_BYTES) {
-      // Whatever bytes there are must already be the magic: a lone 0x00 is not "truncated".
-      if ((message.length >= 1 && message[0] !== 0xc3) || (message.length >= 2 && message[1] !== 0x01)) {
-        throw new CodecError("bad_magic", "message does not start with C3 01");
-      }
-      throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);
-    }
-    if (message[0] !== 0xc3 || message[1] !== 0x01) {
-      throw new CodecError("bad_magic", "message does not start with C3 01 (not Avro single-object)");
-    }
-    const buf = Buffer.isBuffer(message)
-      ? message
-      : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-    const low = buf.readUInt32LE(2);
-    const high = buf.readUInt32LE(6);
-    let reading: Reading | undefined;
-    for (const [l, h, r] of byFingerprint) if (l === low && h === high) reading = r;
-    if (!reading) {
-      throw new CodecError(
-        "unknown_fingerprint",
-        `unknown writer schema fingerprint ${buf.subarray(2, HEADER_BYTES).toString("hex")}`,
-      );
-    }
-    let decoded: { value: unknown; offset: number };
-    try {
-      decoded = type.decode(buf, HEADER_BYTES, resolverOf(reading));
-    } catch (err) {
-      throw new CodecError("undecodable", `Avro datum cannot be decoded: ${(err as Error).message}`);
-    }
-    if (decoded.offset < 0) throw new CodecError("truncated", "Avro datum is truncated");
-    if (decoded.offset !== buf.length) {
-      throw new CodecError("trailing_bytes", `${buf.length - decoded.offset} bytes after the Avro datum`);
-    }
-    const run = decoded.value as T;
-    // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
-    if ((run.score | 0) !== run.score) {
-      throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
-    }
-    if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
-      throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
-    }
-    return run;
+    byFingerprint.push([writer.header.readUInt32LE(2), writer.header.readUInt32LE(6), { writer, resolver }]);
   }
 
   return {
@@ -175,13 +92,51 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     },
 
     decode(message) {
-      const run = read<RunCompleted>(message, reader.type, (r) => r.resolver);
+      if (message.length > MAX_MESSAGE_BYTES) {
+        throw new CodecError("too_large", `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+      }
+      if (message.length < HEADER_BYTES) {
+        // Whatever bytes there are must already be the magic: a lone 0x00 is not "truncated".
+        if ((message.length >= 1 && message[0] !== 0xc3) || (message.length >= 2 && message[1] !== 0x01)) {
+          throw new CodecError("bad_magic", "message does not start with C3 01");
+        }
+        throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);
+      }
+      if (message[0] !== 0xc3 || message[1] !== 0x01) {
+        throw new CodecError("bad_magic", "message does not start with C3 01 (not Avro single-object)");
+      }
+      const buf = Buffer.isBuffer(message)
+        ? message
+        : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+      const low = buf.readUInt32LE(2);
+      const high = buf.readUInt32LE(6);
+      const reading = byFingerprint.find(([l, h]) => l === low && h === high)?.[2];
+      if (!reading) {
+        throw new CodecError(
+          "unknown_fingerprint",
+          `unknown writer schema fingerprint ${buf.subarray(2, HEADER_BYTES).toString("hex")}`,
+        );
+      }
+      let decoded: { value: unknown; offset: number };
+      try {
+        decoded = reader.type.decode(buf, HEADER_BYTES, reading.resolver);
+      } catch (err) {
+        throw new CodecError("undecodable", `Avro datum cannot be decoded: ${(err as Error).message}`);
+      }
+      if (decoded.offset < 0) throw new CodecError("truncated", "Avro datum is truncated");
+      if (decoded.offset !== buf.length) {
+        throw new CodecError("trailing_bytes", `${buf.length - decoded.offset} bytes after the Avro datum`);
+      }
+      const run = decoded.value as RunCompleted;
+      // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
+      if ((run.score | 0) !== run.score) {
+        throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
+      }
+      if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
+        throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
+      }
       if (readerVersion === 1) run.cluster = null;
       return run;
-    },
-
-    decodeFacts(message) {
-      return read<RunFacts>(message, facts, (r) => r.factsResolver);
     },
 
     fingerprintHex(version) {

@@ -16,5 +16,6 @@ export {
   SCHEMA_VERSIONS,
   type SchemaVersion,
 } from "./event.ts";
+export { createFactsReader, type FactsReader } from "./facts.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
-export { decodeValidFacts, validateFacts, validateRun } from "./validate.ts";
+export { validateFacts, validateRun } from "./validate.ts";

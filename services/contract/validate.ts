@@ -3,7 +3,6 @@
  * (refuse to publish) and by the service (dead-letter instead of applying).
  */
 
-import { type Codec, HEADER_BYTES } from "./codec.ts";
 import { ValidationError } from "./errors.ts";
 import type { RunCompleted, RunFacts } from "./event.ts";
 
@@ -81,25 +80,9 @@ export function validateRun(run: RunCompleted): void {
 
 /**
  * validateRun() without the free text: the same verdict, first fault included, for any run
- * whose unkept strings are within MAX_NAME_LENGTH (see Codec.decodeFacts).
+ * whose unkept strings are within MAX_NAME_LENGTH (see facts.ts).
  */
 export function validateFacts(run: RunFacts): void {
   ids(run);
   numbers(run);
-}
-
-/**
- * decode() then validateRun(), keeping the facts: the same verdict and first fault. A datum of
- * at most MAX_NAME_LENGTH bytes cannot hold a string of more characters, so the unkept strings
- * are skipped undecoded; a longer datum (rare) is decoded in full to check them.
- */
-export function decodeValidFacts(codec: Codec, message: Uint8Array): RunFacts {
-  if (message.length - HEADER_BYTES <= MAX_NAME_LENGTH) {
-    const facts = codec.decodeFacts(message);
-    validateFacts(facts);
-    return facts;
-  }
-  const run = codec.decode(message);
-  validateRun(run);
-  return run;
 }

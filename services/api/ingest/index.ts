@@ -1,2 +1,2 @@
-export { type BatchResult, ingestBatch, type RawMessage, type Reject } from "./batch.ts";
-export { type IngestResult, ingest, type RejectReason } from "./ingest.ts";
+export { type BatchResult, ingestBatch, type PackedMessages, type RawMessage, type Reject } from "./batch.ts";
+export { type IngestResult, ingest, type Refusal, type RejectReason } from "./ingest.ts";

@@ -1,57 +1,59 @@
 /**
- * The transform between the Kafka source and the core: bytes -> decode -> validate -> apply.
- * Knows nothing of Kafka clients; it sees a key and a value.
+ * The transform between the Kafka source and the core: bytes -> facts (decoded and validated)
+ * -> apply. Knows nothing of Kafka clients; it sees a key and a value where they lie in a buffer.
  */
-import {
-  type Codec,
-  CodecError,
-  decodeValidFacts,
-  type InvalidReason,
-  type RunFacts,
-  ValidationError,
-} from "../../contract/index.ts";
+import { CodecError, type FactsReader, type InvalidReason, ValidationError } from "../../contract/index.ts";
 import { apply, type Outcome, type State } from "../core/index.ts";
 
 /** Why a message was refused; stable strings that label metrics and DLQ headers. */
 export type RejectReason = InvalidReason | "missing_value" | "key_mismatch";
 
-export type IngestResult =
-  | { outcome: Outcome; run: RunFacts }
-  | { outcome: "invalid"; reason: RejectReason; detail: string };
-
-function invalid(reason: RejectReason, detail: string): IngestResult {
-  return { outcome: "invalid", reason, detail };
+export interface Refusal {
+  reason: RejectReason;
+  detail: string;
 }
 
-/** Whether the key's bytes are the test name's UTF-8, without allocating for ASCII names. */
-function keyIsTest(key: Buffer, test: string): boolean {
-  if (key.length === test.length) {
+export type IngestResult = Outcome | Refusal;
+
+/** Whether data[start .. start + length) is the test name's UTF-8, without allocating for ASCII names. */
+function keyIsTest(data: Buffer, start: number, length: number, test: string): boolean {
+  if (length === test.length) {
     let ascii = true;
-    for (let i = 0; i < key.length; i++) {
+    for (let i = 0; i < length; i++) {
       const c = test.charCodeAt(i);
       if (c >= 0x80) {
         ascii = false;
         break;
       }
-      if (key[i] !== c) return false;
+      if (data[start + i] !== c) return false;
     }
     if (ascii) return true;
   }
-  return key.equals(Buffer.from(test, "utf8"));
+  return data.subarray(start, start + length).equals(Buffer.from(test, "utf8"));
 }
 
-export function ingest(codec: Codec, state: State, key: Buffer | null, value: Buffer | null): IngestResult {
-  if (value === null || value.length === 0) return invalid("missing_value", "message has no value");
-  let run: RunFacts;
+/** One message: the key at data[keyStart ..] and the value at data[valueStart ..]; -1 lengths for null. */
+export function ingest(
+  read: FactsReader,
+  state: State,
+  data: Buffer,
+  keyStart: number,
+  keyLength: number,
+  valueStart: number,
+  valueLength: number,
+): IngestResult {
+  if (valueLength <= 0) return { reason: "missing_value", detail: "message has no value" };
+  let run: ReturnType<FactsReader>;
   try {
-    run = decodeValidFacts(codec, value);
+    run = read(data, valueStart, valueStart + valueLength);
   } catch (err) {
-    if (err instanceof CodecError || err instanceof ValidationError) return invalid(err.reason, err.message);
+    if (err instanceof CodecError || err instanceof ValidationError)
+      return { reason: err.reason, detail: err.message };
     throw err;
   }
   // The key places a test in its partition: one test, one partition, one order on every replay.
-  if (key === null || !keyIsTest(key, run.test)) {
-    return invalid("key_mismatch", `message key must be the test name "${run.test}"`);
+  if (keyLength < 0 || !keyIsTest(data, keyStart, keyLength, run.test)) {
+    return { reason: "key_mismatch", detail: `message key must be the test name "${run.test}"` };
   }
-  return { outcome: apply(state, run), run };
+  return apply(state, run);
 }

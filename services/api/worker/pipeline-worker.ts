@@ -4,17 +4,17 @@
  * Receives packed batches, answers with their outcomes, and sends snapshots after changes.
  */
 import { parentPort } from "node:worker_threads";
-import { createCodec } from "../../contract/index.ts";
+import { createCodec, createFactsReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
 import { ingestBatch } from "../ingest/index.ts";
 import { createDomainView } from "../metrics/domain.ts";
 import { createSnapshots } from "../metrics/snapshots.ts";
-import { copyBytes, type FromWorker, ownBuffer, type ToWorker, unpack } from "./protocol.ts";
+import { copyBytes, type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
 
 const port = parentPort;
 if (!port) throw new Error("pipeline-worker.ts runs as a worker thread");
 
-const codec = createCodec();
+const read = createFactsReader(createCodec());
 const state = createState();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const snapshots = createSnapshots(
@@ -42,12 +42,17 @@ const snapshots = createSnapshots(
 port.on("message", (message: ToWorker) => {
   if (message.type === "batch") {
     const before = state.revision;
-    const messages = unpack(message.data, message.index);
-    const { applied, duplicate, rejects } = ingestBatch(codec, state, messages);
+    const data = Buffer.from(message.data);
+    const { index } = message;
+    const { applied, duplicate, rejects } = ingestBatch(read, state, { data, index });
     // The main thread no longer holds the batch: refused messages travel back with their bytes.
     const refused = rejects.map((r) => {
-      const m = messages[r.index] as (typeof messages)[number];
-      return { ...r, key: copyBytes(m.key), value: copyBytes(m.value) };
+      const at = r.index << 2;
+      return {
+        ...r,
+        key: copyBytes(data, index[at] as number, index[at + 1] as number),
+        value: copyBytes(data, index[at + 2] as number, index[at + 3] as number),
+      };
     });
     post({ type: "done", id: message.id, tests: state.tests.size, applied, duplicate, rejects: refused });
     if (state.revision !== before) snapshots.changed();
