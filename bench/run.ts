@@ -62,11 +62,22 @@ async function metricsText(url: string): Promise<string> {
   return (s.encoding === "gzip" ? gunzipSync(s.body) : s.body).toString();
 }
 
-async function startBuilt(topic: string): Promise<{ service: RunningService; readyMs: number }> {
+/**
+ * readyMs: from spawning the process to /readyz answering 200 (the restart figure).
+ * replayMs: the service's own kymaros_api_replay_duration_seconds, from its Kafka source's start
+ * to caught up: what the bare consumer's time (connect to last message) compares with, neither
+ * counting the start of a Node.js process.
+ */
+async function startBuilt(
+  topic: string,
+): Promise<{ service: RunningService; readyMs: number; replayMs: number }> {
   const began = performance.now();
   const service = await startService({ topic, groupId: `bench-${randomUUID()}`, brokers, nodeArgs: [MAIN] });
   await waitReady(service, 120_000);
-  return { service, readyMs: performance.now() - began };
+  const readyMs = performance.now() - began;
+  const replayMs =
+    metricValue(await metricsText(`${service.url}/metrics`), "kymaros_api_replay_duration_seconds") * 1000;
+  return { service, readyMs, replayMs };
 }
 
 /** Keeps publishing new runs of random tests until stopped: the "while ingesting" of the targets. */
@@ -214,14 +225,18 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   log("replay: the service (3 runs)");
   const readies: number[] = [];
+  const replays: number[] = [];
   for (let i = 0; i < 2; i++) {
     const run = await startBuilt(bigTopic);
     readies.push(run.readyMs);
+    replays.push(run.replayMs);
     await run.service.stop();
   }
-  const { service, readyMs: lastReady } = await startBuilt(bigTopic);
+  const { service, readyMs: lastReady, replayMs: lastReplay } = await startBuilt(bigTopic);
   readies.push(lastReady);
+  replays.push(lastReplay);
   const readyMs = median(readies);
+  const replayMs = median(replays);
   log("replay: bare kafkajs consumer (3 runs)");
   const bareRuns: number[] = [];
   for (let i = 0; i < 3; i++) bareRuns.push(await bareKafkajsReplay(brokers, bigTopic, events));
@@ -231,9 +246,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < 3; i++) kcatRuns.push(await kcatReplay(brokers, bigTopic));
   const kcatS = median(kcatRuns);
   log(
-    `  ready ${readies.map((m) => (m / 1000).toFixed(2)).join(", ")} s; bare ${bareRuns.map((x) => x.toFixed(2)).join(", ")} s; kcat ${kcatRuns.map((x) => x.toFixed(2)).join(", ")} s`,
+    `  ready ${readies.map((m) => (m / 1000).toFixed(2)).join(", ")} s; replay ${replays.map((m) => (m / 1000).toFixed(2)).join(", ")} s; bare ${bareRuns.map((x) => x.toFixed(2)).join(", ")} s; kcat ${kcatRuns.map((x) => x.toFixed(2)).join(", ")} s`,
   );
-  const oursRate = events / (readyMs / 1000);
+  const oursRate = events / (replayMs / 1000);
   rows.push({
     figure: `restart to ready, ${events} events (median of 3)`,
     ours: `${fmt(readyMs / 1000, 2)} s`,
@@ -242,7 +257,7 @@ async function main(): Promise<void> {
     target: "<= 15 s",
   });
   rows.push({
-    figure: "replay events/s, whole pipeline vs bare kafkajs",
+    figure: "replay events/s, whole pipeline (source start to caught up) vs bare kafkajs",
     ours: `${fmt(oursRate / 1000, 1)}k/s`,
     baseline: `${fmt(events / bareS / 1000, 1)}k/s`,
     ratio: fmt(oursRate / (events / bareS), 2),

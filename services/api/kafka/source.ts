@@ -95,7 +95,9 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
     metrics.replayProgress.set(total === 0 ? 1 : done / total);
     for (const p of partitions.values()) if (p.position < p.endAtStart) return;
     caughtUp = true;
-    logger.info("replay caught up", { events: total, seconds: (Date.now() - startedAt) / 1000 });
+    const seconds = (Date.now() - startedAt) / 1000;
+    metrics.replaySeconds.set(seconds);
+    logger.info("replay caught up", { events: total, seconds });
     o.onCaughtUp();
   }
 

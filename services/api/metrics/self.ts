@@ -1,7 +1,8 @@
 /**
  * The service's own metrics (kymaros_api_*), on prom-client, plus its default process metrics.
  * Two registries hold the same metrics, one per exposition format, since prom-client fixes the
- * format per registry.
+ * format per registry; the process metrics have registries of their own, because collecting
+ * them (reading /proc among others) costs milliseconds and the view renders them less often.
  */
 import { Counter, collectDefaultMetrics, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
 import type { BatchResult } from "../ingest/index.ts";
@@ -9,6 +10,8 @@ import type { BatchResult } from "../ingest/index.ts";
 export interface SelfMetrics {
   readonly text: Registry;
   readonly openMetrics: Registry<OpenMetricsContentType>;
+  readonly processText: Registry;
+  readonly processOpenMetrics: Registry<OpenMetricsContentType>;
   readonly events: Counter<"outcome">;
   readonly invalidEvents: Counter<"reason">;
   readonly deadLetters: Counter<"result">;
@@ -16,6 +19,7 @@ export interface SelfMetrics {
   readonly lastAppliedTime: Gauge;
   readonly tests: Gauge;
   readonly replayProgress: Gauge;
+  readonly replaySeconds: Gauge;
   readonly ready: Gauge;
   readonly retentionFinite: Gauge<"topic">;
 }
@@ -25,12 +29,17 @@ export function createSelfMetrics(): SelfMetrics {
   const openMetrics = new Registry<OpenMetricsContentType>();
   openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   const registers = [text, openMetrics];
-  collectDefaultMetrics({ register: text });
-  collectDefaultMetrics({ register: openMetrics });
+  const processText = new Registry();
+  const processOpenMetrics = new Registry<OpenMetricsContentType>();
+  processOpenMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  collectDefaultMetrics({ register: processText });
+  collectDefaultMetrics({ register: processOpenMetrics });
 
   return {
     text,
     openMetrics,
+    processText,
+    processOpenMetrics,
     events: new Counter({
       name: "kymaros_api_events_total",
       help: "RunCompleted messages consumed, by outcome: applied, duplicate (runId already counted) or invalid.",
@@ -68,6 +77,11 @@ export function createSelfMetrics(): SelfMetrics {
     replayProgress: new Gauge({
       name: "kymaros_api_replay_progress_ratio",
       help: "Share of the log, as it stood at start, replayed so far (1 once caught up).",
+      registers,
+    }),
+    replaySeconds: new Gauge({
+      name: "kymaros_api_replay_duration_seconds",
+      help: "How long the replay at start took, from the Kafka source's start to caught up (0 until then).",
       registers,
     }),
     ready: new Gauge({

@@ -1,8 +1,8 @@
 /**
  * What /metrics answers: the domain families (only once the replay caught up, never a partial
  * view) followed by the service's own metrics, in the format and encoding the scraper asked for.
- * gzip bodies are two gzip members back to back (domain, then own metrics), which gzip readers,
- * Prometheus' among them, read as one stream.
+ * gzip bodies are gzip members back to back (domain, own metrics, process metrics), which gzip
+ * readers, Prometheus' among them, read as one stream.
  */
 import { gzipSync } from "node:zlib";
 import type { ExpositionFormat } from "./domain.ts";
@@ -34,55 +34,73 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 }
 
 /**
- * The service's own metrics (process stats included) are rendered at most once per this long
- * and format, and again whenever a newer domain snapshot is served: never older than the domain
- * view they come with, so their counters always cover what that view shows.
+ * The service's own metrics are rendered again whenever a newer domain snapshot is served, so
+ * their counters always cover what the domain view shows, and at least once per this long. The
+ * process metrics, whose collection costs milliseconds, only once per this long.
  */
 export const OWN_METRICS_MAX_AGE_MS = 1000;
 
-interface Own {
+interface Rendered {
   at: number;
   domainRevision: number;
   plain: Buffer;
   gzip: Buffer | null;
 }
 
+const EOF = "# EOF\n";
+
 export function createMetricsView(
   snapshots: SnapshotSource,
   self: SelfMetrics,
   now: () => number = Date.now,
 ): MetricsView {
-  const own = new Map<ExpositionFormat, Own>();
+  const counters = new Map<ExpositionFormat, Rendered>();
+  const processes = new Map<ExpositionFormat, Rendered>();
 
-  async function ownMetrics(format: ExpositionFormat, gzip: boolean, domainRevision = -1): Promise<Buffer> {
-    let cached = own.get(format);
-    if (
-      cached === undefined ||
-      cached.domainRevision !== domainRevision ||
-      now() - cached.at >= OWN_METRICS_MAX_AGE_MS
-    ) {
-      const text = format === "openmetrics" ? await self.openMetrics.metrics() : await self.text.metrics();
-      cached = { at: now(), domainRevision, plain: Buffer.from(text), gzip: null };
-      own.set(format, cached);
+  async function cached(
+    store: Map<ExpositionFormat, Rendered>,
+    format: ExpositionFormat,
+    gzip: boolean,
+    domainRevision: number,
+    render: () => Promise<string>,
+  ): Promise<Buffer> {
+    let r = store.get(format);
+    if (r === undefined || r.domainRevision !== domainRevision || now() - r.at >= OWN_METRICS_MAX_AGE_MS) {
+      r = { at: now(), domainRevision, plain: Buffer.from(await render()), gzip: null };
+      store.set(format, r);
     }
-    if (!gzip) return cached.plain;
-    cached.gzip ??= gzipSync(cached.plain, { level: 1 });
-    return cached.gzip;
+    if (!gzip) return r.plain;
+    r.gzip ??= gzipSync(r.plain, { level: 1 });
+    return r.gzip;
+  }
+
+  /** kymaros_api_* (without OpenMetrics' closing line), then the process metrics (with it). */
+  async function ownMetrics(format: ExpositionFormat, gzip: boolean, domainRevision = -1): Promise<Buffer[]> {
+    const open = format === "openmetrics";
+    return [
+      await cached(counters, format, gzip, domainRevision, async () => {
+        const text = open ? await self.openMetrics.metrics() : await self.text.metrics();
+        return open && text.endsWith(EOF) ? text.slice(0, -EOF.length) : text;
+      }),
+      await cached(processes, format, gzip, -1, () =>
+        open ? self.processOpenMetrics.metrics() : self.processText.metrics(),
+      ),
+    ];
   }
 
   return {
     async render(format, acceptGzip = false) {
       const contentType = CONTENT_TYPES[format];
       if (!snapshots.enabled) {
-        return { contentType, body: await ownMetrics(format, acceptGzip), gzip: acceptGzip };
+        return { contentType, body: Buffer.concat(await ownMetrics(format, acceptGzip)), gzip: acceptGzip };
       }
       const { plain, gzip } = await snapshots.latest(format);
       if (acceptGzip && gzip) {
-        const ownGzip = await ownMetrics(format, true, gzip.revision);
-        return { contentType, body: Buffer.concat([gzip.body, ownGzip]), gzip: true };
+        const own = await ownMetrics(format, true, gzip.revision);
+        return { contentType, body: Buffer.concat([gzip.body, ...own]), gzip: true };
       }
-      const ownPlain = await ownMetrics(format, false, plain.revision);
-      return { contentType, body: Buffer.concat([plain.body, ownPlain]), gzip: false };
+      const own = await ownMetrics(format, false, plain.revision);
+      return { contentType, body: Buffer.concat([plain.body, ...own]), gzip: false };
     },
   };
 }
