@@ -88,6 +88,22 @@ export function createMetricsView(
     ];
   }
 
+  /**
+   * The last gzip body per format, reused while its parts are the same buffers: concatenating a
+   * megabyte (page faults included) cost about as much as the whole rest of a scrape. Plain
+   * bodies (ten times larger, and rarely asked for) are not kept.
+   */
+  const bodies = new Map<ExpositionFormat, { parts: Buffer[]; body: Buffer }>();
+  function concatGzip(format: ExpositionFormat, parts: Buffer[]): Buffer {
+    const last = bodies.get(format);
+    if (last && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i])) {
+      return last.body;
+    }
+    const body = Buffer.concat(parts);
+    bodies.set(format, { parts, body });
+    return body;
+  }
+
   return {
     async render(format, acceptGzip = false) {
       const contentType = CONTENT_TYPES[format];
@@ -97,7 +113,7 @@ export function createMetricsView(
       const { plain, gzip } = await snapshots.latest(format);
       if (acceptGzip && gzip) {
         const own = await ownMetrics(format, true, gzip.revision);
-        return { contentType, body: Buffer.concat([gzip.body, ...own]), gzip: true };
+        return { contentType, body: concatGzip(format, [gzip.body, ...own]), gzip: true };
       }
       const own = await ownMetrics(format, false, plain.revision);
       return { contentType, body: Buffer.concat([plain.body, ...own]), gzip: false };
