@@ -14,22 +14,38 @@ export interface Probes {
 
 const ROUTES = ["/metrics", "/healthz", "/readyz"];
 
+/** The bytes of a part; a plain snapshot's live in memory shared with the worker (written, never held). */
+const bytes = (b: Buffer): Uint8Array<ArrayBuffer> =>
+  new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+
+/** One buffer as it is; several as a stream of them, so that none is copied into one. */
+function bodyOf(parts: readonly Buffer[]): Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array<ArrayBuffer>> {
+  if (parts.length === 1) return bytes(parts[0] as Buffer);
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
+    start(controller) {
+      for (const part of parts) controller.enqueue(bytes(part));
+      controller.close();
+    },
+  });
+}
+
 export function createApp(view: MetricsView, probes: Probes, logger: Logger): Hono {
   const app = new Hono();
 
   app.get("/metrics", async (c) => {
     const format: ExpositionFormat = negotiateFormat(c.req.header("accept"));
-    const { contentType, body, gzip } = await view.render(
+    const { contentType, parts, length, gzip } = await view.render(
       format,
       acceptsGzip(c.req.header("accept-encoding")),
     );
     const headers: Record<string, string> = {
       "content-type": contentType,
+      "content-length": String(length),
       "cache-control": "no-store",
       vary: "accept-encoding",
     };
     if (gzip) headers["content-encoding"] = "gzip";
-    return c.body(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength), 200, headers);
+    return c.body(bodyOf(parts), 200, headers);
   });
   app.get("/healthz", (c) => c.text("ok\n"));
   app.get("/readyz", (c) => {
