@@ -121,20 +121,33 @@ async function scrapeFigures(
   // the service renders its own metrics at most once a second.
   await scrapeOnce(url, true);
   await new Promise((r) => setTimeout(r, 1100));
+  // Timed scrapes back to back, as Prometheus' would be: the bodies are read in full, and
+  // decompressed only after the loop, so no scrape waits on the client decoding the last one.
   const gz: number[] = [];
-  const plain: number[] = [];
-  let maxLag = 0;
-  let bytes = 0;
+  const bodies: Buffer[] = [];
   for (let i = 0; i < P.scrapes; i++) {
     const s = await scrapeOnce(url, true);
-    if (s.status !== 200) throw new Error(`scrape answered ${s.status}`);
+    if (s.status !== 200 || s.encoding !== "gzip")
+      throw new Error(`scrape answered ${s.status} ${s.encoding}`);
     gz.push(s.ms);
-    bytes = s.bytes;
-    const text = (s.encoding === "gzip" ? gunzipSync(s.body) : s.body).toString();
-    maxLag = Math.max(maxLag, metricValue(text, "nodejs_eventloop_lag_max_seconds") * 1000);
-    if (i % 5 === 0) plain.push((await scrapeOnce(url, false)).ms);
+    bodies.push(s.body);
   }
+  const plain: number[] = [];
+  for (let i = 0; i < Math.max(3, P.scrapes / 5); i++) plain.push((await scrapeOnce(url, false)).ms);
+  // One more, once the own metrics are due again: its delay covers the uncompressed scrapes.
+  await new Promise((r) => setTimeout(r, 1100));
+  bodies.push((await scrapeOnce(url, true)).body);
   const published = await publisher.stop();
+  // Each body's own metrics carry the largest event-loop delay since the previous rendering of
+  // them (at most a second apart), so together they cover the whole loop.
+  let maxLag = 0;
+  for (const body of bodies) {
+    maxLag = Math.max(
+      maxLag,
+      metricValue(gunzipSync(body).toString(), "nodejs_eventloop_lag_max_seconds") * 1000,
+    );
+  }
+  const bytes = bodies[0]?.length ?? 0;
   const base = await promClientRender(tests, Math.max(5, Math.floor(P.scrapes / 20)));
   rows.push({
     figure: `/metrics p50 at ${label} tests, ingesting (gzip ${(bytes / 1e6).toFixed(2)} MB)`,
