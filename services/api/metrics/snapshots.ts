@@ -57,7 +57,9 @@ export function createSnapshots(
     const source = state.plain;
     state.compressing = true;
     const began = performance.now();
-    gzip(source.body, { level: 1 }, (err, compressed) => {
+    // Level 4: at 10k tests 0.90 MB instead of level 1's 1.05 MB, for 53 ms of the pool instead
+    // of 30 (measured on an 11.6 MB exposition); the smaller body took 0.3 ms off the scrape p50.
+    gzip(source.body, { level: 4 }, (err, compressed) => {
       state.compressing = false;
       compressMs = performance.now() - began;
       if (!err) {
