@@ -8,6 +8,7 @@ import { escapeLabel, formatMillisAsSeconds } from "../../services/api/metrics/f
 import { createSelfMetrics } from "../../services/api/metrics/self.ts";
 import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
 import { createMetricsView, type Exposition } from "../../services/api/metrics/view.ts";
+import { eventually } from "../support/eventually.ts";
 import { promtoolPath } from "../support/promtool.ts";
 import { run } from "../support/runs.ts";
 
@@ -117,8 +118,9 @@ test("the domain view is hidden until the replay caught up", async () => {
 });
 
 test("gzip bodies decode to exactly the plain body", async () => {
-  const { view } = fullView();
-  await new Promise((r) => setTimeout(r, 50)); // the snapshot's gzip is made off the event loop
+  const { view, snapshots } = fullView();
+  // The snapshot's gzip is made off the event loop.
+  await eventually(async () => (await snapshots.latest("text")).gzip !== null, "the gzip snapshot is made");
   const plain = await view.render("text", false);
   const zipped = await view.render("text", true);
   assert.equal(zipped.gzip, true);
@@ -137,7 +139,10 @@ test("after a change the snapshot is rebuilt in the background, not on the scrap
     first,
     "a scrape right after the change gets the previous snapshot",
   );
-  await new Promise((r) => setTimeout(r, 150));
+  await eventually(
+    async () => (await snapshots.latest("text")).gzip?.revision === state.revision,
+    "the rebuilt snapshot is compressed",
+  );
   const next = await snapshots.latest("text");
   assert.equal(next.plain.revision, state.revision);
   assert.match(next.plain.body.toString(), /^kymaros_score\{test="my-app-nightly"\} 3$/m);
