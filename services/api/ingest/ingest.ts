@@ -2,7 +2,13 @@
  * The transform between the Kafka source and the core: bytes -> facts (decoded and validated)
  * -> apply. Knows nothing of Kafka clients; it sees a key and a value where they lie in a buffer.
  */
-import { CodecError, type FactsReader, type InvalidReason, ValidationError } from "../../contract/index.ts";
+import {
+  CodecError,
+  type FactsReader,
+  type InvalidReason,
+  type RunFacts,
+  ValidationError,
+} from "../../contract/index.ts";
 import { apply, type Outcome, type State } from "../core/index.ts";
 
 /** Why a message was refused; stable strings that label metrics and DLQ headers. */
@@ -43,7 +49,7 @@ export function ingest(
   valueLength: number,
 ): IngestResult {
   if (valueLength <= 0) return { reason: "missing_value", detail: "message has no value" };
-  let run: ReturnType<FactsReader>;
+  let run: RunFacts;
   try {
     run = read(data, valueStart, valueStart + valueLength);
   } catch (err) {
