@@ -2,7 +2,6 @@
  * What makes a decoded RunCompleted trustworthy (design §2). One place, used by the producer SDK
  * (refuse to publish) and by the service (dead-letter instead of applying).
  */
-
 import { ValidationError } from "./errors.ts";
 import type { RunCompleted, RunFacts } from "./event.ts";
 
