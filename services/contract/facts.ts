@@ -9,9 +9,10 @@
  * every refusal, and its reason, comes from the reference path. Refusals are rare; the cost of
  * taking that path for them does not show.
  */
-import { type Codec, HEADER_BYTES, MAX_MESSAGE_BYTES } from "./codec.ts";
+import { type Codec, HEADER_BYTES, LONG_LIMIT, MAX_MESSAGE_BYTES } from "./codec.ts";
 import { ValidationError } from "./errors.ts";
 import { RESULTS, type RunFacts, SCHEMA_VERSIONS, type SchemaVersion } from "./event.ts";
+import { FNV_OFFSET, FNV_PRIME, mix32 } from "./hash.ts";
 import { loadSchema } from "./schemas.ts";
 import { MAX_NAME_LENGTH, validateFacts, validateRun } from "./validate.ts";
 
@@ -33,8 +34,6 @@ const FIELDS_V1 = [
   "rtoTargetSeconds",
 ];
 const FIELDS: Record<SchemaVersion, string[]> = { 1: FIELDS_V1, 2: [...FIELDS_V1, "cluster"] };
-
-const LONG_LIMIT = 2 ** 52;
 
 /** Set when the clean case does not hold; the message then takes the reference path. */
 let unclean = false;
@@ -111,12 +110,9 @@ class Names {
   #strings: string[] = [];
 
   get(bytes: Buffer, start: number, length: number): string {
-    let h = 0x811c9dc5;
-    for (let i = start; i < start + length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-    // Names differ in a few middle characters: mix well, or linear probing walks long runs.
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    h ^= h >>> 16;
+    let h = FNV_OFFSET;
+    for (let i = start; i < start + length; i++) h = Math.imul(h ^ (bytes[i] as number), FNV_PRIME);
+    h = mix32(h);
     const mask = this.#slots.length - 1;
     let s = h & mask;
     for (let slot = this.#slots[s] as number; slot !== 0; slot = this.#slots[s] as number) {

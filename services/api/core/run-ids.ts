@@ -11,21 +11,7 @@
  * native calls for ASCII runIds, and each table slot holds the entry's hash beside its index,
  * so a probe that misses touches one cache line, not three arrays.
  */
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/**
- * Murmur3's finaliser: FNV-1a leaves runIds that differ only in their last digits in runs of
- * neighbouring slots, and linear probing then walks those runs on every add.
- */
-function mix(hash: number): number {
-  let h = hash ^ (hash >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
+import { FNV_OFFSET, FNV_PRIME, mix32 } from "../../contract/hash.ts";
 
 function grow(array: Int32Array, minLength: number): Int32Array {
   const grown = new Int32Array(Math.max(minLength, array.length * 2));
@@ -66,7 +52,7 @@ export class RunIdSet {
     }
     let h = (FNV_OFFSET ^ testId) | 0;
     for (let i = at; i < end; i++) h = Math.imul(h ^ (arena[i] as number), FNV_PRIME);
-    h = mix(h);
+    h = mix32(h);
 
     const slots = this.#slots;
     const mask = (slots.length >> 1) - 1;

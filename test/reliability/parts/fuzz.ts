@@ -5,7 +5,7 @@
  * in the dead-letter topic exactly once with the reason the contract gives it, its bytes and
  * its source; the valid runs around them applied exactly; a restart adds no dead letter.
  */
-import { createCodec, type RunCompleted } from "../../../services/contract/index.ts";
+import { createCodec, MAX_MESSAGE_BYTES, type RunCompleted } from "../../../services/contract/index.ts";
 import { run as validRun } from "../../support/runs.ts";
 import { readTopic } from "../../support/topic-reader.ts";
 import type { Part } from "../part.ts";
@@ -33,7 +33,6 @@ import {
   waitReady,
 } from "../support/service.ts";
 
-const MAX_MESSAGE_BYTES = 64 * 1024;
 const ANY = "*";
 /**
  * RELIABILITY_FUZZ_SMALL=1 leaves out the flood and keeps oversized messages just over the limit, so the dead letters of
