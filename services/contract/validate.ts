@@ -43,14 +43,17 @@ function text(field: string, value: string, max: number): void {
   }
 }
 
-function ids(run: RunFacts): void {
-  if (run.runId.length === 0) throw new ValidationError("empty_run_id", "runId", "runId is empty");
-  text("runId", run.runId, MAX_RUN_ID_LENGTH);
-  if (run.test.length === 0) throw new ValidationError("empty_test", "test", "test is empty");
-  text("test", run.test, MAX_NAME_LENGTH);
+function runId(value: string): void {
+  if (value.length === 0) throw new ValidationError("empty_run_id", "runId", "runId is empty");
+  text("runId", value, MAX_RUN_ID_LENGTH);
 }
 
-function numbers(run: RunFacts): void {
+function testName(value: string): void {
+  if (value.length === 0) throw new ValidationError("empty_test", "test", "test is empty");
+  text("test", value, MAX_NAME_LENGTH);
+}
+
+function numbers(run: Omit<RunFacts, "runId" | "test">): void {
   if (!Number.isInteger(run.score) || run.score < 0 || run.score > 100) {
     throw new ValidationError("score_out_of_range", "score", `score=${run.score} is outside 0..100`);
   }
@@ -70,7 +73,8 @@ function numbers(run: RunFacts): void {
 
 /** Throws ValidationError naming the first field at fault. */
 export function validateRun(run: RunCompleted): void {
-  ids(run);
+  runId(run.runId);
+  testName(run.test);
   text("namespace", run.namespace, MAX_NAME_LENGTH);
   numbers(run);
   if (run.backupName !== null) text("backupName", run.backupName, MAX_NAME_LENGTH);
@@ -82,6 +86,12 @@ export function validateRun(run: RunCompleted): void {
  * whose unkept strings are within MAX_NAME_LENGTH (see facts.ts).
  */
 export function validateFacts(run: RunFacts): void {
-  ids(run);
+  runId(run.runId);
+  validateFactsAfterRunId(run);
+}
+
+/** validateFacts() for a reader that found the runId non-empty and within its limit itself. */
+export function validateFactsAfterRunId(run: Omit<RunFacts, "runId">): void {
+  testName(run.test);
   numbers(run);
 }

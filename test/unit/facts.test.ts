@@ -23,9 +23,21 @@ import { MAX_NAME_LENGTH } from "../../services/contract/validate.ts";
 
 type Verdict = { refused: string } | { facts: RunFacts };
 
+/** The kept fields, read off at once: the reader may refill the same object on its next read. */
 function verdict(read: () => RunFacts): Verdict {
   try {
-    const { namespace: _n, backupName: _b, cluster: _c, ...facts } = read() as RunCompleted;
+    const run = read();
+    const facts: RunFacts = {
+      runId: run.runId,
+      test: run.test,
+      result: run.result,
+      score: run.score,
+      startedAt: run.startedAt,
+      completedAt: run.completedAt,
+      rtoSeconds: run.rtoSeconds,
+      backupCreatedAt: run.backupCreatedAt,
+      rtoTargetSeconds: run.rtoTargetSeconds,
+    };
     return { facts };
   } catch (err) {
     if (err instanceof CodecError || err instanceof ValidationError) return { refused: err.reason };

@@ -9,22 +9,30 @@
  * runId re-published with different content resolves the same way on every replay: first wins.
  */
 import type { RunFacts } from "../../contract/index.ts";
-import { DURATION_BUCKETS_SECONDS, type Latest, type RunOrder, type State, type TestState } from "./state.ts";
+import { DURATION_BUCKETS_SECONDS, type Latest, type State, type TestState } from "./state.ts";
 
 export type Outcome = "applied" | "duplicate";
 
 const BUCKET_BOUNDS_MS = DURATION_BUCKETS_SECONDS.map((s) => s * 1000);
 
-/** True when run a is later than run b. */
-export function isLater(a: RunOrder, b: RunOrder): boolean {
-  return a.completedAt !== b.completedAt ? a.completedAt > b.completedAt : a.runId > b.runId;
+/** Whether the run (just added to the dedupe set as `entry`) is later than the current latest. */
+function isLater(state: State, test: TestState, run: RunFacts, current: Latest<unknown>): boolean {
+  if (run.completedAt !== current.completedAt) return run.completedAt > current.completedAt;
+  return run.runId > state.runIds.runId(current.entry, test.test);
 }
 
-function latest<T>(current: Latest<T> | null, run: RunFacts, value: T): Latest<T> {
-  if (current === null) return { completedAt: run.completedAt, runId: run.runId, value };
-  if (isLater(run, current)) {
+function latest<T>(
+  state: State,
+  test: TestState,
+  current: Latest<T> | null,
+  run: RunFacts,
+  entry: number,
+  value: T,
+): Latest<T> {
+  if (current === null) return { completedAt: run.completedAt, entry, value };
+  if (isLater(state, test, run, current)) {
     current.completedAt = run.completedAt;
-    current.runId = run.runId;
+    current.entry = entry;
     current.value = value;
   }
   return current;
@@ -44,7 +52,8 @@ function newTest(run: RunFacts, id: number): TestState {
     results: { pass: 0, fail: 0, partial: 0 },
     buckets: new Array<number>(BUCKET_BOUNDS_MS.length + 1).fill(0),
     durationSumMs: 0,
-    score: { completedAt: run.completedAt, runId: run.runId, value: run.score },
+    // Replaced by the test's first run, which apply() adds right after.
+    score: { completedAt: Number.NEGATIVE_INFINITY, entry: -1, value: 0 },
     rtoSeconds: null,
     backupAgeMs: null,
     revision: 0,
@@ -58,7 +67,12 @@ export function apply(state: State, run: RunFacts): Outcome {
     test = newTest(run, state.tests.size);
     state.tests.set(run.test, test);
   }
-  if (!state.runIds.add(test.id, run.runId, run.test)) return "duplicate";
+  const span = run.runIdAscii;
+  const entry =
+    span == null
+      ? state.runIds.add(test.id, run.runId, run.test)
+      : state.runIds.addAscii(test.id, span.bytes, span.start, span.end, run.test);
+  if (entry < 0) return "duplicate";
 
   test.results[run.result] += 1;
   const durationMs = run.completedAt - run.startedAt;
@@ -66,10 +80,12 @@ export function apply(state: State, run: RunFacts): Outcome {
   test.buckets[bucket] = (test.buckets[bucket] as number) + 1;
   test.durationSumMs += durationMs;
 
-  test.score = latest(test.score, run, run.score);
-  if (run.rtoSeconds !== null) test.rtoSeconds = latest(test.rtoSeconds, run, run.rtoSeconds);
+  test.score = latest(state, test, test.score, run, entry, run.score);
+  if (run.rtoSeconds !== null) {
+    test.rtoSeconds = latest(state, test, test.rtoSeconds, run, entry, run.rtoSeconds);
+  }
   if (run.backupCreatedAt !== null) {
-    test.backupAgeMs = latest(test.backupAgeMs, run, run.startedAt - run.backupCreatedAt);
+    test.backupAgeMs = latest(state, test, test.backupAgeMs, run, entry, run.startedAt - run.backupCreatedAt);
   }
 
   test.revision += 1;

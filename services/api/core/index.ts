@@ -1,2 +1,2 @@
-export { apply, isLater, type Outcome } from "./apply.ts";
+export { apply, type Outcome } from "./apply.ts";
 export { createState, DURATION_BUCKETS_SECONDS, type Latest, type State, type TestState } from "./state.ts";

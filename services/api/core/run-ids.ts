@@ -9,7 +9,11 @@
  *
  * add() runs once per event on replay, so it avoids what costs there: no string slices or
  * native calls for ASCII runIds, and each table slot holds the entry's hash beside its index,
- * so a probe that misses touches one cache line, not three arrays.
+ * so a probe that misses touches one cache line, not three arrays. addAscii() takes the runId
+ * as the bytes it arrived in, so that replay makes no string per event at all.
+ *
+ * Entries are numbered in the order they were added: the core keeps that number, not the
+ * string, for the latest run of each gauge, and asks runId() for the string on a tie.
  */
 import { FNV_OFFSET, FNV_PRIME, mix32 } from "../../contract/hash.ts";
 
@@ -32,11 +36,9 @@ export class RunIdSet {
     return this.#size;
   }
 
-  /** Adds the pair; false when it was already there. `test` is the name behind testId. */
-  add(testId: number, runId: string, test = ""): boolean {
-    const at = this.#start[this.#size] as number;
-    // Write the candidate where it would be appended; keep it only if it is new.
-    if (at + 1 + runId.length * 3 > this.#arena.length) this.#growArena(at + 1 + runId.length * 3);
+  /** Adds the pair: its entry number, or -1 when it was already there. `test` is the name behind testId. */
+  add(testId: number, runId: string, test = ""): number {
+    const at = this.#reserve(runId.length * 3);
     const arena = this.#arena;
     const prefixed = test.length > 0 && runId.charCodeAt(test.length) === 0x2d && runId.startsWith(test);
     const from = prefixed ? test.length + 1 : 0;
@@ -50,6 +52,44 @@ export class RunIdSet {
       }
       arena[end++] = c;
     }
+    return this.#insert(testId, at, end);
+  }
+
+  /**
+   * add() for a runId given as its bytes, bytes[start .. end), all below 0x80 (the caller
+   * checked): the same entry as add() of the string they spell.
+   */
+  addAscii(testId: number, bytes: Uint8Array, start: number, end: number, test = ""): number {
+    const length = end - start;
+    const at = this.#reserve(length);
+    const arena = this.#arena;
+    let prefixed = test.length > 0 && length > test.length && bytes[start + test.length] === 0x2d;
+    for (let i = 0; prefixed && i < test.length; i++) prefixed = bytes[start + i] === test.charCodeAt(i);
+    const from = prefixed ? start + test.length + 1 : start;
+    arena[at] = prefixed ? 1 : 0;
+    // A loop, not set(subarray()): runIds are short, and a view would be an object per event.
+    let to = at + 1;
+    for (let i = from; i < end; i++) arena[to++] = bytes[i] as number;
+    return this.#insert(testId, at, to);
+  }
+
+  /** The runId of entry e, whose test is `test`. */
+  runId(e: number, test: string): string {
+    const from = this.#start[e] as number;
+    const rest = this.#arena.toString("utf8", from + 1, this.#start[e + 1] as number);
+    return this.#arena[from] === 1 ? `${test}-${rest}` : rest;
+  }
+
+  /** Where the next entry's bytes go, with room for 1 + maxBytes of them. */
+  #reserve(maxBytes: number): number {
+    const at = this.#start[this.#size] as number;
+    if (at + 1 + maxBytes > this.#arena.length) this.#growArena(at + 1 + maxBytes);
+    return at;
+  }
+
+  /** Keeps the candidate written at arena[at .. end) if it is new: its entry, or -1. */
+  #insert(testId: number, at: number, end: number): number {
+    const arena = this.#arena;
     let h = (FNV_OFFSET ^ testId) | 0;
     for (let i = at; i < end; i++) h = Math.imul(h ^ (arena[i] as number), FNV_PRIME);
     h = mix32(h);
@@ -58,7 +98,7 @@ export class RunIdSet {
     const mask = (slots.length >> 1) - 1;
     let s = h & mask;
     for (let slot = slots[s << 1] as number; slot !== 0; slot = slots[s << 1] as number) {
-      if (slots[(s << 1) + 1] === h && this.#same(slot - 1, testId, at, end)) return false;
+      if (slots[(s << 1) + 1] === h && this.#same(slot - 1, testId, at, end)) return -1;
       s = (s + 1) & mask;
     }
 
@@ -73,7 +113,7 @@ export class RunIdSet {
     slots[(s << 1) + 1] = h;
     this.#size = e + 1;
     if (this.#size * 4 > slots.length) this.#rehash();
-    return true;
+    return e;
   }
 
   /** Whether entry e is the candidate arena[at .. end) of the same test. */

@@ -8,14 +8,14 @@ import { RunIdSet } from "./run-ids.ts";
 /** Upper bounds of kymaros_test_duration_seconds, in seconds, from the metrics reference. */
 export const DURATION_BUCKETS_SECONDS = [60, 120, 240, 480, 960, 1920, 3840, 7680] as const;
 
-/** Orders runs: greatest completedAt wins, ties broken by the greatest runId. */
-export interface RunOrder {
+/**
+ * The latest run of a test for one gauge, updated in place: one object per test and gauge, not
+ * one per event. Runs are ordered by completedAt, ties broken by the greater runId; the runId is
+ * kept as its entry in State.runIds, and read back only on a tie.
+ */
+export interface Latest<T> {
   completedAt: number;
-  runId: string;
-}
-
-/** Updated in place: one object per test and gauge, not one per event. */
-export interface Latest<T> extends RunOrder {
+  entry: number;
   value: T;
 }
 
