@@ -3,7 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { apply, createState } from "../../services/api/core/index.ts";
 import { createDomainView } from "../../services/api/metrics/domain.ts";
-import type { RunCompleted } from "../../services/contract/index.ts";
+import { createCodec, createFactsReader, type RunCompleted } from "../../services/contract/index.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
 import { distinctLogArb, run } from "../support/runs.ts";
@@ -36,6 +36,53 @@ test("any permutation and duplication of the log renders byte-identical domain m
       distinctLogArb.chain((log) => fc.tuple(fc.constant(log), shuffledWithDuplicates(log))),
       ([log, shuffled]) => {
         assert.equal(render(shuffled), render(log));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("runs read in place (runIds as bytes) and decoded runs make the same state, mixed in any order", () => {
+  const codec = createCodec();
+  const read = createFactsReader(codec);
+  // Some runIds carry their test's name as a prefix (as RestoreReport names do), some are not ASCII.
+  const logArb = distinctLogArb.chain((log) =>
+    fc
+      .tuple(
+        fc.array(fc.constantFrom("keep", "prefix", "accent"), {
+          minLength: log.length,
+          maxLength: log.length,
+        }),
+      )
+      .map(([how]) => {
+        const seen = new Set<string>();
+        return log
+          .map((r, i) => {
+            const runId =
+              how[i] === "prefix" ? `${r.test}-${r.runId}` : how[i] === "accent" ? `${r.runId}é` : r.runId;
+            return { ...r, runId };
+          })
+          .filter((r) => !seen.has(`${r.test}/${r.runId}`) && seen.add(`${r.test}/${r.runId}`) !== undefined);
+      }),
+  );
+  fc.assert(
+    fc.property(
+      logArb.chain((log) =>
+        fc.tuple(fc.constant(log), shuffledWithDuplicates(log), fc.infiniteStream(fc.boolean())),
+      ),
+      ([log, shuffled, inPlace]) => {
+        const state = createState();
+        const view = createDomainView(state);
+        const paths = inPlace[Symbol.iterator]();
+        for (const r of shuffled) {
+          if (paths.next().value) {
+            const bytes = Buffer.concat([Buffer.from("xx"), codec.encode(r), Buffer.from("yy")]);
+            apply(state, read(bytes, 2, bytes.length - 2));
+          } else {
+            apply(state, r);
+          }
+        }
+        assert.equal(view.render("text").toString(), render(log));
       },
     ),
     { numRuns: 300 },
