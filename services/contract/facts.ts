@@ -5,10 +5,9 @@
  * The reader below takes only the clean case: a known writer, an ASCII runId within its limit,
  * every union index 0 or 1, every long within ±2^52, every unkept string at most
  * MAX_NAME_LENGTH bytes (so within its limit in characters too), and the datum ending exactly
- * at the message's end. Whatever else it meets,
- * and every event that fails validation, goes through avsc and validateRun() instead, so that
- * every refusal, and its reason, comes from the reference path. Refusals are rare; the cost of
- * taking that path for them does not show.
+ * at the message's end. Whatever else it meets, and every event that fails validation, goes
+ * through avsc and validateRun() instead, so that every refusal, and its reason, comes from the
+ * reference path. Refusals are rare; the cost of taking that path for them does not show.
  */
 import { type Codec, HEADER_BYTES, LONG_LIMIT, MAX_MESSAGE_BYTES } from "./codec.ts";
 import { ValidationError } from "./errors.ts";

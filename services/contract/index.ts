@@ -18,4 +18,4 @@ export {
 } from "./event.ts";
 export { createFactsReader, type FactsReader } from "./facts.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
-export { validateFacts, validateRun } from "./validate.ts";
+export { validateRun } from "./validate.ts";

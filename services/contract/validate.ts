@@ -82,15 +82,10 @@ export function validateRun(run: RunCompleted): void {
 }
 
 /**
- * validateRun() without the free text: the same verdict, first fault included, for any run
- * whose unkept strings are within MAX_NAME_LENGTH (see facts.ts).
+ * validateRun() without the free text and the runId: the same verdict, first fault included,
+ * for a run whose runId the reader found non-empty and within its limit, and whose unkept
+ * strings are within MAX_NAME_LENGTH (see facts.ts).
  */
-export function validateFacts(run: RunFacts): void {
-  runId(run.runId);
-  validateFactsAfterRunId(run);
-}
-
-/** validateFacts() for a reader that found the runId non-empty and within its limit itself. */
 export function validateFactsAfterRunId(run: Omit<RunFacts, "runId">): void {
   testName(run.test);
   numbers(run);
