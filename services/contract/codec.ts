@@ -40,6 +40,11 @@ export interface Codec {
   encode(run: RunCompleted, writerVersion?: SchemaVersion): Buffer;
   /** Decodes any known writer into the reader's shape; throws CodecError. */
   decode(message: Uint8Array): RunCompleted;
+  /**
+   * The writer of the message at bytes[start ..] by its header (magic and fingerprint), or 0
+   * when the header is not one of ours. Byte by byte, so that no number or string is made.
+   */
+  writerAt(bytes: Uint8Array, start: number): SchemaVersion | 0;
   /** The fingerprint of a schema version, as hex (for logs and vectors). */
   fingerprintHex(version: SchemaVersion): string;
 }
@@ -63,11 +68,21 @@ function describeInvalid(type: avro.Type, value: unknown): string {
 export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION): Codec {
   const writers = new Map<SchemaVersion, Writer>(SCHEMA_VERSIONS.map((v) => [v, makeWriter(v)]));
   const reader = writers.get(readerVersion) as Writer;
-  // Fingerprints as their two 32-bit halves: no BigInt or string allocated per message.
-  const byFingerprint: [number, number, Reading][] = [];
+  const readings = new Map<SchemaVersion, Reading>();
   for (const writer of writers.values()) {
     const resolver = writer === reader ? undefined : reader.type.createResolver(writer.type);
-    byFingerprint.push([writer.header.readUInt32LE(2), writer.header.readUInt32LE(6), { writer, resolver }]);
+    readings.set(writer.version, { writer, resolver });
+  }
+  const headers = [...writers.values()].map((w) => ({ version: w.version, header: w.header }));
+
+  function writerAt(bytes: Uint8Array, start: number): SchemaVersion | 0 {
+    if (bytes.length - start < HEADER_BYTES) return 0;
+    for (const { version, header } of headers) {
+      let i = 0;
+      while (i < HEADER_BYTES && bytes[start + i] === header[i]) i++;
+      if (i === HEADER_BYTES) return version;
+    }
+    return 0;
   }
 
   return {
@@ -108,9 +123,8 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
       const buf = Buffer.isBuffer(message)
         ? message
         : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-      const low = buf.readUInt32LE(2);
-      const high = buf.readUInt32LE(6);
-      const reading = byFingerprint.find(([l, h]) => l === low && h === high)?.[2];
+      const version = writerAt(buf, 0);
+      const reading = version === 0 ? undefined : readings.get(version);
       if (!reading) {
         throw new CodecError(
           "unknown_fingerprint",
@@ -138,6 +152,8 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
       if (readerVersion === 1) run.cluster = null;
       return run;
     },
+
+    writerAt,
 
     fingerprintHex(version) {
       return (writers.get(version) as Writer).header.subarray(2).toString("hex");

@@ -194,29 +194,14 @@ function checkLayout(version: SchemaVersion): void {
 }
 
 export function createFactsReader(codec: Codec): FactsReader {
-  const writers = SCHEMA_VERSIONS.map((version) => {
-    checkLayout(version);
-    return { version, fingerprint: Buffer.from(codec.fingerprintHex(version), "hex") };
-  });
-
+  for (const version of SCHEMA_VERSIONS) checkLayout(version);
   const names = new Names();
   const facts = new InPlaceFacts();
-
-  /** The writer's version when the header is one of ours, else 0. Byte by byte: no numbers made. */
-  function writerOf(bytes: Buffer, start: number): SchemaVersion | 0 {
-    if (bytes[start] !== 0xc3 || bytes[start + 1] !== 0x01) return 0;
-    for (const { version, fingerprint } of writers) {
-      let i = 0;
-      while (i < 8 && bytes[start + 2 + i] === fingerprint[i]) i++;
-      if (i === 8) return version;
-    }
-    return 0;
-  }
 
   /** Fills `facts` from a clean message; false when it is not one. */
   function clean(bytes: Buffer, start: number, stop: number): boolean {
     if (stop - start > MAX_MESSAGE_BYTES || stop - start < HEADER_BYTES) return false;
-    const version = writerOf(bytes, start);
+    const version = codec.writerAt(bytes, start);
     if (version === 0) return false;
 
     unclean = false;

@@ -44,7 +44,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
       liveEventsPerSecond: 1000,
       tests: 100,
     },
-    // Longer than the service's 15 s contact timeout, so /readyz has to show the outage.
+    // Longer than the service's 6 s contact timeout, so /readyz has to show the outage.
     outage: { seconds: 20, initialEvents: 5000, liveEventsPerSecond: 300, tests: 100 },
     duplicates: { distinct: 30_000, tests: 500, duplicateShare: 0.3 },
     fuzz: { hostile: 6600, validBetween: 3, flood: 6000 },

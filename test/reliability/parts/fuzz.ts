@@ -35,9 +35,9 @@ import {
 
 const ANY = "*";
 /**
- * RELIABILITY_FUZZ_SMALL=1 leaves out the flood and keeps oversized messages just over the limit, so the dead letters of
- * one fetched batch stay under the broker's 1 MiB request limit: a diagnostic mode to check the
- * rest of the guarantees while the service still crashes on big dead-letter batches.
+ * RELIABILITY_FUZZ_SMALL=1 leaves out the flood and keeps oversized messages just over the
+ * limit, so the dead letters of one fetched batch stay small: a diagnostic mode that checks the
+ * other guarantees apart from the dead-letter chunking (kafka/dead-letters.ts).
  */
 const SMALL = process.env.RELIABILITY_FUZZ_SMALL === "1";
 
