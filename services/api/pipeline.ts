@@ -50,6 +50,21 @@ interface Origin {
   timestamps: Float64Array;
 }
 
+/**
+ * Number(s) for the client's timestamp strings, at half its cost: plain decimal digits are read
+ * by hand (at most 15 of them, so the result is exact); anything else goes to Number().
+ */
+export function decimal(s: string): number {
+  if (s.length === 0 || s.length > 15) return Number(s);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(s);
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 function originOf(batch: SourceBatch): Origin {
   const { messages } = batch;
   const n = messages.length;
@@ -62,7 +77,7 @@ function originOf(batch: SourceBatch): Origin {
   }
   const timestamps = new Float64Array(n);
   for (let i = 0; i < n; i++)
-    timestamps[i] = Number((messages[i] as SourceBatch["messages"][number]).timestamp);
+    timestamps[i] = decimal((messages[i] as SourceBatch["messages"][number]).timestamp);
   return {
     topic: batch.topic,
     partition: batch.partition,

@@ -26,8 +26,8 @@ export interface RunCompleted {
 /** Free-text fields the service only checks, never keeps. */
 export const UNKEPT_FIELDS = ["namespace", "backupName", "cluster"] as const;
 
-/** Where an ASCII runId lies in the bytes it was read from: bytes[start .. end). */
-export interface AsciiSpan {
+/** Where a string's UTF-8 lies in the bytes it was read from: bytes[start .. end). */
+export interface ByteSpan {
   readonly bytes: Uint8Array;
   readonly start: number;
   readonly end: number;
@@ -39,7 +39,9 @@ export type RunFacts = Omit<RunCompleted, (typeof UNKEPT_FIELDS)[number]> & {
    * Set by a reader that reads in place when every byte of the runId is below 0x80: the core
    * then dedupes those bytes, and no string is made. Valid only until that reader's next read.
    */
-  readonly runIdAscii?: AsciiSpan | null;
+  readonly runIdAscii?: ByteSpan | null;
+  /** Set by a reader that reads in place: the test name's UTF-8, valid as long as runIdAscii. */
+  readonly testBytes?: ByteSpan | null;
 };
 
 export type SchemaVersion = 1 | 2;

@@ -20,6 +20,12 @@ test("a packed batch unpacks to the same keys and values, nulls and empties incl
       const { data, index } = pack(messages);
       const back = unpack(data, index);
       assert.equal(back.length, messages.length);
+      // The buffer is transferred whole: it must hold these bytes and nothing else.
+      const sizes = messages.map((m) => (m.key?.length ?? 0) + (m.value?.length ?? 0));
+      assert.equal(
+        data.byteLength,
+        sizes.reduce((a, b) => a + b, 0),
+      );
       back.forEach((m, i) => {
         const sent = messages[i] as (typeof messages)[number];
         assert.deepEqual(m.key === null ? null : [...m.key], sent.key === null ? null : [...sent.key]);

@@ -22,7 +22,16 @@ export interface Refusal {
 export type IngestResult = Outcome | Refusal;
 
 /** Whether data[start .. start + length) is the test name's UTF-8, without allocating for ASCII names. */
-function keyIsTest(data: Buffer, start: number, length: number, test: string): boolean {
+function keyIsTest(data: Buffer, start: number, length: number, run: RunFacts): boolean {
+  const name = run.testBytes;
+  if (name != null) {
+    // Read in place: byte for byte against the name where it lies.
+    if (name.end - name.start !== length) return false;
+    const bytes = name.bytes;
+    for (let i = 0; i < length; i++) if (data[start + i] !== bytes[name.start + i]) return false;
+    return true;
+  }
+  const test = run.test;
   if (length === test.length) {
     let ascii = true;
     for (let i = 0; i < length; i++) {
@@ -58,7 +67,7 @@ export function ingest(
     throw err;
   }
   // The key places a test in its partition: one test, one partition, one order on every replay.
-  if (keyLength < 0 || !keyIsTest(data, keyStart, keyLength, run.test)) {
+  if (keyLength < 0 || !keyIsTest(data, keyStart, keyLength, run)) {
     return { reason: "key_mismatch", detail: `message key must be the test name "${run.test}"` };
   }
   return apply(state, run);

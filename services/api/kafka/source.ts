@@ -169,22 +169,6 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
   return {
     async start() {
       startedAt = Date.now();
-      admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, topic, o.dlqTopic, logger);
-      const a = admin;
-      const retention = await retrying("describe the topic's configuration", () => checkRetention(a, topic));
-      metrics.retentionFinite.set({ topic }, retention.finite ? 1 : 0);
-      if (retention.finite) {
-        logger.warn("events topic retention is finite: runs older than it will vanish from the metrics", {
-          topic,
-          ...retention,
-        });
-      }
-      await loadOffsets(admin);
-      const { total } = progress();
-      logger.info("replay starting", { topic, partitions: partitions.size, events: total });
-
       consumer = kafka.consumer({
         groupId: o.groupId,
         allowAutoTopicCreation: false,
@@ -219,7 +203,29 @@ export function createKafkaSource(o: SourceOptions): KafkaSource {
       c.on(c.events.CRASH, ({ payload }) => {
         if (!payload.restart && !stopping) o.onFatal(payload.error);
       });
-      await c.connect();
+      // The consumer's connection and the admin's questions do not depend on each other: they
+      // overlap, which takes a few round trips off every start.
+      const connecting = c.connect();
+      connecting.catch(() => {}); // awaited below; a failure before then must not go unhandled
+      admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin, topic, o.dlqTopic, logger);
+      const a = admin;
+      const [retention] = await Promise.all([
+        retrying("describe the topic's configuration", () => checkRetention(a, topic)),
+        loadOffsets(a),
+      ]);
+      metrics.retentionFinite.set({ topic }, retention.finite ? 1 : 0);
+      if (retention.finite) {
+        logger.warn("events topic retention is finite: runs older than it will vanish from the metrics", {
+          topic,
+          ...retention,
+        });
+      }
+      const { total } = progress();
+      logger.info("replay starting", { topic, partitions: partitions.size, events: total });
+
+      await connecting;
       await c.subscribe({ topic, fromBeginning: true });
 
       timers.push(setInterval(() => void commitPending(), 1000).unref());

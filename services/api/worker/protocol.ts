@@ -30,7 +30,8 @@ export type FromWorker =
 export function pack(messages: readonly RawMessage[]): { data: ArrayBuffer; index: Int32Array } {
   let size = 0;
   for (const m of messages) size += (m.key?.length ?? 0) + (m.value?.length ?? 0);
-  const data = new Uint8Array(size);
+  // Every byte is written below: no zero-filling first. Its own ArrayBuffer, never the pool's.
+  const data = Buffer.allocUnsafeSlow(size);
   const index = new Int32Array(messages.length * 4);
   let at = 0;
   for (let i = 0; i < messages.length; i++) {
