@@ -17,10 +17,8 @@ if (!port) throw new Error("pipeline-worker.ts runs as a worker thread");
 const read = createFactsReader(createCodec());
 const state = createState();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const snapshots = createSnapshots(
-  createDomainView(state),
-  () => state.revision,
-  (format, kind, snapshot) => {
+const snapshots = createSnapshots(createDomainView(state), () => state.revision, {
+  onSnapshot: (format, kind, snapshot) => {
     if (kind === "gzip") {
       const body = ownBuffer(snapshot.body);
       post({ type: "snapshot", format, revision: snapshot.revision, gzip: true, body }, [body]);
@@ -35,9 +33,8 @@ const snapshots = createSnapshots(
       });
     }
   },
-  50,
-  (length) => Buffer.from(new SharedArrayBuffer(length)),
-);
+  allocate: (length) => Buffer.from(new SharedArrayBuffer(length)),
+});
 
 port.on("message", (message: ToWorker) => {
   if (message.type === "batch") {
