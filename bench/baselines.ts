@@ -1,37 +1,41 @@
 /** The baselines each figure is compared with, measured in the same run on the same data. */
 import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { Kafka, logLevel } from "kafkajs";
+import { fileURLToPath } from "node:url";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { percentile } from "./http.ts";
 
-/** A bare kafkajs consumer that only counts messages: the ceiling for any kafkajs pipeline. */
-export async function bareKafkajsReplay(brokers: string[], topic: string, expected: number): Promise<number> {
-  const kafka = new Kafka({ brokers, clientId: "bench-bare", logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({
-    groupId: `bench-bare-${Date.now()}`,
-    // The same fetch sizes as the service, so the comparison is of the pipeline, not of them.
-    maxBytesPerPartition: 512 * 1024,
-    maxBytes: 3072 * 1024,
+/**
+ * A bare kafkajs consumer that only counts messages: the ceiling for any kafkajs pipeline. It
+ * runs in a fresh process (bare-consumer.ts), as the service does: seconds from its connect to
+ * the last message.
+ */
+export function bareKafkajsReplay(brokers: string[], topic: string, expected: number): Promise<number> {
+  const script = fileURLToPath(new URL("./bare-consumer.ts", import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", script, brokers.join(","), topic, String(expected)],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`bare consumer exited ${code}: ${err.trim()}`));
+      try {
+        resolve((JSON.parse(out) as { seconds: number }).seconds);
+      } catch {
+        reject(new Error(`bare consumer printed no result: ${out.trim()} ${err.trim()}`));
+      }
+    });
   });
-  const began = performance.now();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let count = 0;
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          count += batch.messages.length;
-          if (count >= expected) resolve();
-        },
-      })
-      .catch(reject);
-  });
-  const seconds = (performance.now() - began) / 1000;
-  await consumer.disconnect();
-  return seconds;
 }
 
 /** kcat reading the whole topic to /dev/null. */
