@@ -17,6 +17,11 @@ RUN npm run build
 # --- runtime: production dependencies, the compiled code and the Avro schemas only -----------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# glibc gives each thread that allocates its own malloc arena, and keeps what was freed in them:
+# with two (the main one and one shared), RSS after a 1M-event replay at 10k tests is about
+# 20 MB lower (233-238 -> 214-215 MB, same replay time). The tests and the bench start the
+# service with the same setting (test/support/service.ts, RUNTIME_ENV).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force

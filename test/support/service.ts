@@ -29,6 +29,9 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The environment the image sets for the process (Dockerfile ENV): the service runs as it ships. */
+export const RUNTIME_ENV = { MALLOC_ARENA_MAX: "2" } as const;
+
 export interface ServiceOptions {
   topic: string;
   groupId: string;
@@ -43,6 +46,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const port = await freePort();
   const env: Record<string, string | undefined> = {
     ...process.env,
+    ...RUNTIME_ENV,
     KYMAROS_KAFKA_BROKERS: (o.brokers ?? testBrokers()).join(","),
     KYMAROS_TOPIC: o.topic,
     KYMAROS_DLQ_TOPIC: o.dlqTopic ?? `${o.topic}.dlq`,

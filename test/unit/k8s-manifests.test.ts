@@ -20,6 +20,7 @@ import {
   readK8sFile,
   repoRoot,
 } from "../support/kustomize.ts";
+import { RUNTIME_ENV } from "../support/service.ts";
 
 // --- the metrics reference ----------------------------------------------------------------------
 
@@ -332,6 +333,18 @@ describe("k8s manifests: the Deployment", () => {
       new RegExp(`^EXPOSE ${String(namedPorts(container, "ports").get("http")?.containerPort)}$`, "m"),
     );
     assert.match(dockerfile, /^CMD \["node", ?"dist\/services\/api\/main\.js"\]$/m);
+  });
+
+  it("sets the environment the tests and the bench start the service with", () => {
+    const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
+    const runtime = dockerfile.slice(dockerfile.indexOf("AS runtime"));
+    for (const [name, value] of Object.entries(RUNTIME_ENV)) {
+      assert.match(
+        runtime,
+        new RegExp(`^ENV ${name}=${value}$`, "m"),
+        `the image does not set ${name}=${value}`,
+      );
+    }
   });
 });
 

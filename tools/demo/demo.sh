@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 port=${KYMAROS_PORT:-8080}
 export KYMAROS_KAFKA_BROKERS=${KYMAROS_KAFKA_BROKERS:-127.0.0.1:9092}
 
-node --import tsx services/api/main.ts &
+MALLOC_ARENA_MAX=2 node --import tsx services/api/main.ts &
 svc=$!
 trap 'kill -TERM $svc 2>/dev/null; wait $svc' INT TERM
 
