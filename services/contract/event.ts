@@ -40,7 +40,11 @@ export type RunFacts = Omit<RunCompleted, (typeof UNKEPT_FIELDS)[number]> & {
    * then dedupes those bytes, and no string is made. Valid only until that reader's next read.
    */
   readonly runIdAscii?: ByteSpan | null;
-  /** Set by a reader that reads in place: the test name's UTF-8, valid as long as runIdAscii. */
+  /**
+   * Set by a reader that reads in place: where the test name's UTF-8 lies, valid as long as
+   * runIdAscii. Left null when those bytes are ill-formed UTF-8 (the name is then their lossy
+   * decoding, whose UTF-8 is other bytes).
+   */
   readonly testBytes?: ByteSpan | null;
 };
 

@@ -136,6 +136,10 @@ class Names {
   #slots = new Int32Array(Names.MAX_NAMES * 2);
   #bytes: Buffer[] = [];
   #strings: string[] = [];
+  /** Per name: whether its bytes are its string's UTF-8 (not so for ill-formed UTF-8). */
+  #exact: boolean[] = [];
+  /** Whether the name the last get() returned is exactly its bytes' UTF-8. */
+  exact = true;
 
   get(bytes: Buffer, start: number, length: number): string {
     let h = FNV_OFFSET;
@@ -145,19 +149,26 @@ class Names {
     let s = h & mask;
     for (let slot = this.#slots[s] as number; slot !== 0; slot = this.#slots[s] as number) {
       const known = this.#bytes[slot - 1] as Buffer;
-      if (known.length === length && Names.#equal(known, bytes, start))
+      if (known.length === length && Names.#equal(known, bytes, start)) {
+        this.exact = this.#exact[slot - 1] as boolean;
         return this.#strings[slot - 1] as string;
+      }
       s = (s + 1) & mask;
     }
     if (this.#strings.length === Names.MAX_NAMES) {
       this.#slots.fill(0);
       this.#bytes = [];
       this.#strings = [];
+      this.#exact = [];
       return this.get(bytes, start, length);
     }
     const value = bytes.toString("utf8", start, start + length);
-    this.#bytes.push(Buffer.from(bytes.subarray(start, start + length)));
+    const own = Buffer.from(bytes.subarray(start, start + length));
+    this.#bytes.push(own);
     this.#strings.push(value);
+    // Ill-formed UTF-8 decodes to U+FFFD: the string's UTF-8 is then other bytes than these.
+    this.exact = Buffer.from(value, "utf8").equals(own);
+    this.#exact.push(this.exact);
     this.#slots[s] = this.#strings.length;
     return value;
   }
@@ -198,7 +209,9 @@ class InPlaceFacts implements RunFacts {
     start: 0,
     end: 0,
   };
-  readonly testBytes: { bytes: Buffer; start: number; end: number } = {
+  /** The test name's bytes, when they are its UTF-8 (null when they are ill-formed). */
+  testBytes: { bytes: Buffer; start: number; end: number } | null = null;
+  readonly testSpan: { bytes: Buffer; start: number; end: number } = {
     bytes: Buffer.alloc(0),
     start: 0,
     end: 0,
@@ -236,8 +249,9 @@ export function createFactsReader(codec: Codec): FactsReader {
     c.unclean = false;
     facts.runIdAscii.bytes = bytes;
     readAsciiRunId(c, facts.runIdAscii);
-    facts.testBytes.bytes = bytes;
-    const test = readName(c, names, facts.testBytes);
+    const span = facts.testSpan;
+    span.bytes = bytes;
+    const test = readName(c, names, span);
     skipString(c);
     const result = RESULTS[readLong(c)];
     const score = readLong(c);
@@ -249,6 +263,7 @@ export function createFactsReader(codec: Codec): FactsReader {
     const rtoTargetSeconds = readBranch(c) ? readDouble(c) : null;
     if (version === 2 && readBranch(c)) skipString(c);
     if (c.unclean || c.pos !== stop || result === undefined || (score | 0) !== score) return false;
+    facts.testBytes = names.exact ? span : null;
     facts.test = test;
     facts.result = result;
     facts.score = score;

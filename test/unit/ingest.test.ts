@@ -1,7 +1,8 @@
 /**
  * The key places a test in its partition, so ingest refuses a message whose key is not the test
  * name's UTF-8. Checked on both of the reader's paths: read in place (ASCII runId) and decoded
- * by avsc (non-ASCII runId), for keys that differ in one byte or in length, or are null.
+ * by avsc (non-ASCII runId), for keys that differ in one byte or in length, or are null, and
+ * for test names whose bytes are ill-formed UTF-8 (decoded lossily, so no key can match them).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -30,6 +31,20 @@ function keyArb(name: Buffer): fc.Arbitrary<Buffer | null> {
     fc.constant(name.subarray(0, name.length - 1)),
     fc.constant(null),
   );
+}
+
+/** Ill-formed UTF-8 sequences (a lone continuation byte, a truncated or overlong one, a surrogate). */
+const ILL_FORMED = [[0xff, 0xc3, 0x28], [0x80], [0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80]].map((b) =>
+  Buffer.from(b),
+);
+
+/** A run of test `name`, encoded, with the name's bytes replaced by `nameBytes` (same length). */
+function encodedWithName(name: string, nameBytes: Buffer, runId: string): Buffer {
+  const value = codec.encode(run({ test: name, runId }));
+  const at = value.indexOf(Buffer.from(name, "utf8"), 10 + 1 + runId.length);
+  assert.ok(at > 0);
+  nameBytes.copy(value, at);
+  return value;
 }
 
 test("a message is applied exactly when its key is the test name's UTF-8, on both reader paths", () => {
@@ -64,4 +79,31 @@ test("a message is applied exactly when its key is the test name's UTF-8, on bot
     }),
     { numRuns: 300 },
   );
+});
+
+test("a test name of ill-formed UTF-8 with its raw bytes as the key is refused as key_mismatch", () => {
+  const read = createFactsReader(codec);
+  const state = createState();
+  const messages: { key: Buffer | null; value: Buffer }[] = [];
+  ILL_FORMED.forEach((bad, i) => {
+    const placeholder = "Q".repeat(bad.length);
+    for (const runId of [`run-${i}`, `rün-${i}`]) {
+      // Twice each: the reader's name table knows the name the second time.
+      for (let k = 0; k < 2; k++) {
+        const value = encodedWithName(placeholder, bad, `${runId}-${k}`);
+        messages.push({ key: Buffer.from(bad), value });
+        messages.push({ key: Buffer.from(bad.toString("utf8"), "utf8"), value });
+      }
+    }
+  });
+  const packed = pack(messages);
+  const result = ingestBatch(read, state, { data: Buffer.from(packed.data), index: packed.index });
+  // The raw bytes as the key never match: the name is their lossy decoding, whose UTF-8 is other
+  // bytes. A key of that decoding's UTF-8 does match, as on the decoded path.
+  const expected = messages.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
+  assert.deepEqual(
+    result.rejects.map((r) => [r.index, r.reason]),
+    expected.map((i) => [i, "key_mismatch"]),
+  );
+  assert.equal(result.applied, messages.length - expected.length);
 });
