@@ -11,7 +11,14 @@
  */
 import { type Codec, HEADER_BYTES, LONG_LIMIT, MAX_MESSAGE_BYTES } from "./codec.ts";
 import { ValidationError } from "./errors.ts";
-import { RESULTS, type Result, type RunFacts, SCHEMA_VERSIONS, type SchemaVersion } from "./event.ts";
+import {
+  type ByteSpan,
+  RESULTS,
+  type Result,
+  type RunFacts,
+  SCHEMA_VERSIONS,
+  type SchemaVersion,
+} from "./event.ts";
 import { FNV_OFFSET, FNV_PRIME, mix32 } from "./hash.ts";
 import { loadSchema } from "./schemas.ts";
 import { MAX_NAME_LENGTH, MAX_RUN_ID_LENGTH, validateFactsAfterRunId, validateRun } from "./validate.ts";
@@ -41,7 +48,7 @@ const FIELDS: Record<SchemaVersion, string[]> = { 1: FIELDS_V1, 2: [...FIELDS_V1
 
 /**
  * Where the reader is in a message. One per reader, its fields read and written by the helpers
- * below: as module-level `let`s they cost a sixth more per event.
+ * below: as module-level `let`s, reading a message took 13-16% longer.
  */
 class Cursor {
   bytes: Buffer = Buffer.alloc(0);
@@ -210,7 +217,7 @@ class InPlaceFacts implements RunFacts {
     end: 0,
   };
   /** The test name's bytes, when they are its UTF-8 (null when they are ill-formed). */
-  testBytes: { bytes: Buffer; start: number; end: number } | null = null;
+  testBytes: ByteSpan | null = null;
   readonly testSpan: { bytes: Buffer; start: number; end: number } = {
     bytes: Buffer.alloc(0),
     start: 0,
