@@ -46,6 +46,15 @@ const FIELDS_V1 = [
 ];
 const FIELDS: Record<SchemaVersion, string[]> = { 1: FIELDS_V1, 2: [...FIELDS_V1, "cluster"] };
 
+/** A ByteSpan the reader refills in place. */
+interface Span {
+  bytes: Buffer;
+  start: number;
+  end: number;
+}
+
+const emptySpan = (): Span => ({ bytes: Buffer.alloc(0), start: 0, end: 0 });
+
 /**
  * Where the reader is in a message. One per reader, its fields read and written by the helpers
  * below: as module-level `let`s, reading a message took 13-16% longer.
@@ -109,7 +118,7 @@ function stringLength(c: Cursor, max: number): number {
 }
 
 /** A runId of 1 to MAX_RUN_ID_LENGTH bytes, all below 0x80: where it lies, into `span`. */
-function readAsciiRunId(c: Cursor, span: { start: number; end: number }): void {
+function readAsciiRunId(c: Cursor, span: Span): void {
   const length = stringLength(c, MAX_RUN_ID_LENGTH);
   if (length < 1) {
     c.unclean = true;
@@ -124,12 +133,20 @@ function readAsciiRunId(c: Cursor, span: { start: number; end: number }): void {
 }
 
 /** A string that recurs (a test name): read once, then found by its bytes, which go into `span`. */
-function readName(c: Cursor, names: Names, span: { start: number; end: number }): string {
+function readName(c: Cursor, names: Names, span: Span): Name | null {
   const length = stringLength(c, MAX_MESSAGE_BYTES);
-  if (length < 0) return "";
+  if (length < 0) return null;
   span.start = c.pos - length;
   span.end = c.pos;
   return names.get(c.bytes, span.start, length);
+}
+
+/** A test name as the table keeps it: made once per name, never per event. */
+interface Name {
+  readonly bytes: Buffer;
+  readonly value: string;
+  /** Whether `bytes` are exactly value's UTF-8: not so for ill-formed UTF-8, decoded lossily. */
+  readonly exact: boolean;
 }
 
 /**
@@ -141,43 +158,30 @@ function readName(c: Cursor, names: Names, span: { start: number; end: number })
 class Names {
   static readonly MAX_NAMES = 1 << 16;
   #slots = new Int32Array(Names.MAX_NAMES * 2);
-  #bytes: Buffer[] = [];
-  #strings: string[] = [];
-  /** Per name: whether its bytes are its string's UTF-8 (not so for ill-formed UTF-8). */
-  #exact: boolean[] = [];
-  /** Whether the name the last get() returned is exactly its bytes' UTF-8. */
-  exact = true;
+  #names: Name[] = [];
 
-  get(bytes: Buffer, start: number, length: number): string {
+  get(bytes: Buffer, start: number, length: number): Name {
     let h = FNV_OFFSET;
     for (let i = start; i < start + length; i++) h = Math.imul(h ^ (bytes[i] as number), FNV_PRIME);
     h = mix32(h);
     const mask = this.#slots.length - 1;
     let s = h & mask;
     for (let slot = this.#slots[s] as number; slot !== 0; slot = this.#slots[s] as number) {
-      const known = this.#bytes[slot - 1] as Buffer;
-      if (known.length === length && Names.#equal(known, bytes, start)) {
-        this.exact = this.#exact[slot - 1] as boolean;
-        return this.#strings[slot - 1] as string;
-      }
+      const known = this.#names[slot - 1] as Name;
+      if (known.bytes.length === length && Names.#equal(known.bytes, bytes, start)) return known;
       s = (s + 1) & mask;
     }
-    if (this.#strings.length === Names.MAX_NAMES) {
+    if (this.#names.length === Names.MAX_NAMES) {
       this.#slots.fill(0);
-      this.#bytes = [];
-      this.#strings = [];
-      this.#exact = [];
+      this.#names = [];
       return this.get(bytes, start, length);
     }
-    const value = bytes.toString("utf8", start, start + length);
     const own = Buffer.from(bytes.subarray(start, start + length));
-    this.#bytes.push(own);
-    this.#strings.push(value);
-    // Ill-formed UTF-8 decodes to U+FFFD: the string's UTF-8 is then other bytes than these.
-    this.exact = Buffer.from(value, "utf8").equals(own);
-    this.#exact.push(this.exact);
-    this.#slots[s] = this.#strings.length;
-    return value;
+    const value = own.toString("utf8");
+    const name = { bytes: own, value, exact: Buffer.from(value, "utf8").equals(own) };
+    this.#names.push(name);
+    this.#slots[s] = this.#names.length;
+    return name;
   }
 
   static #equal(known: Buffer, bytes: Buffer, start: number): boolean {
@@ -211,18 +215,10 @@ class InPlaceFacts implements RunFacts {
   rtoSeconds: number | null = null;
   backupCreatedAt: number | null = null;
   rtoTargetSeconds: number | null = null;
-  readonly runIdAscii: { bytes: Buffer; start: number; end: number } = {
-    bytes: Buffer.alloc(0),
-    start: 0,
-    end: 0,
-  };
+  readonly runIdAscii: Span = emptySpan();
   /** The test name's bytes, when they are its UTF-8 (null when they are ill-formed). */
   testBytes: ByteSpan | null = null;
-  readonly testSpan: { bytes: Buffer; start: number; end: number } = {
-    bytes: Buffer.alloc(0),
-    start: 0,
-    end: 0,
-  };
+  readonly testSpan: Span = emptySpan();
 
   get runId(): string {
     const { bytes, start, end } = this.runIdAscii;
@@ -258,7 +254,7 @@ export function createFactsReader(codec: Codec): FactsReader {
     readAsciiRunId(c, facts.runIdAscii);
     const span = facts.testSpan;
     span.bytes = bytes;
-    const test = readName(c, names, span);
+    const name = readName(c, names, span);
     skipString(c);
     const result = RESULTS[readLong(c)];
     const score = readLong(c);
@@ -269,9 +265,10 @@ export function createFactsReader(codec: Codec): FactsReader {
     const backupCreatedAt = readBranch(c) ? readLong(c) : null;
     const rtoTargetSeconds = readBranch(c) ? readDouble(c) : null;
     if (version === 2 && readBranch(c)) skipString(c);
-    if (c.unclean || c.pos !== stop || result === undefined || (score | 0) !== score) return false;
-    facts.testBytes = names.exact ? span : null;
-    facts.test = test;
+    if (c.unclean || name === null || c.pos !== stop || result === undefined || (score | 0) !== score)
+      return false;
+    facts.testBytes = name.exact ? span : null;
+    facts.test = name.value;
     facts.result = result;
     facts.score = score;
     facts.startedAt = startedAt;

@@ -2,7 +2,8 @@
  * The key places a test in its partition, so ingest refuses a message whose key is not the test
  * name's UTF-8. Checked on both of the reader's paths: read in place (ASCII runId) and decoded
  * by avsc (non-ASCII runId), for keys that differ in one byte or in length, or are null, and
- * for test names whose bytes are ill-formed UTF-8 (decoded lossily, so no key can match them).
+ * for test names whose bytes are ill-formed UTF-8: the name is their lossy decoding, so those
+ * raw bytes as the key do not match it.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
