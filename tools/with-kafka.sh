@@ -9,7 +9,7 @@ if [ -z "${KYMAROS_KAFKA_BROKERS:-}" ]; then
     "$here/kafka/kafka.sh" up || exit 1
     started=1
   fi
-  export KYMAROS_KAFKA_BROKERS=127.0.0.1:9092
+  export KYMAROS_KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-9092}
 fi
 stop() { [ "$started" = 1 ] && "$here/kafka/kafka.sh" down; }
 trap stop EXIT
