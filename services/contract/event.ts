@@ -23,9 +23,6 @@ export interface RunCompleted {
   cluster: string | null;
 }
 
-/** Free-text fields the service only checks, never keeps. */
-export const UNKEPT_FIELDS = ["namespace", "backupName", "cluster"] as const;
-
 /** Where a string's UTF-8 lies in the bytes it was read from: bytes[start .. end). */
 export interface ByteSpan {
   readonly bytes: Uint8Array;
@@ -33,20 +30,25 @@ export interface ByteSpan {
   readonly end: number;
 }
 
-/** What the service's state is made of: a RunCompleted without the free text it never keeps. */
-export type RunFacts = Omit<RunCompleted, (typeof UNKEPT_FIELDS)[number]> & {
-  /**
-   * Set by a reader that reads in place when every byte of the runId is below 0x80: the core
-   * then dedupes those bytes, and no string is made. Valid only until that reader's next read.
-   */
-  readonly runIdAscii?: ByteSpan | null;
-  /**
-   * Set by a reader that reads in place: where the test name's UTF-8 lies, valid as long as
-   * runIdAscii. Left null when those bytes are ill-formed UTF-8 (the name is then their lossy
-   * decoding, whose UTF-8 is other bytes).
-   */
-  readonly testBytes?: ByteSpan | null;
-};
+/**
+ * What the service's state is made of: a RunCompleted without the free text it never keeps,
+ * with the runId as its UTF-8 bytes (the dedupe set compares bytes, and replay then makes no
+ * string per event) and the test name also as its UTF-8 (what the message key must be).
+ */
+export interface RunFacts {
+  /** Valid only until the reader that made these facts reads again. */
+  readonly runId: ByteSpan;
+  readonly test: string;
+  /** Exactly test's UTF-8. */
+  readonly testUtf8: Uint8Array;
+  readonly result: Result;
+  readonly score: number;
+  readonly startedAt: number;
+  readonly completedAt: number;
+  readonly rtoSeconds: number | null;
+  readonly backupCreatedAt: number | null;
+  readonly rtoTargetSeconds: number | null;
+}
 
 export type SchemaVersion = 1 | 2;
 export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];

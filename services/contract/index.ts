@@ -8,6 +8,7 @@ export {
   type ValidationReason,
 } from "./errors.ts";
 export {
+  type ByteSpan,
   LATEST_SCHEMA_VERSION,
   RESULTS,
   type Result,
@@ -16,6 +17,6 @@ export {
   SCHEMA_VERSIONS,
   type SchemaVersion,
 } from "./event.ts";
-export { createFactsReader, type FactsReader } from "./facts.ts";
+export { createFactsReader, type FactsReader, factsOf } from "./facts.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
 export { validateRun } from "./validate.ts";

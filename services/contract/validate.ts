@@ -3,7 +3,7 @@
  * (refuse to publish) and by the service (dead-letter instead of applying).
  */
 import { ValidationError } from "./errors.ts";
-import type { RunCompleted, RunFacts } from "./event.ts";
+import type { RunCompleted } from "./event.ts";
 
 /** Timestamps must fall in [1970-01-01, 9999-12-31T23:59:59.999Z]: anything else is a unit mistake. */
 export const MAX_TIMESTAMP_MS = 253402300799999;
@@ -53,7 +53,7 @@ function testName(value: string): void {
   text("test", value, MAX_NAME_LENGTH);
 }
 
-function numbers(run: Omit<RunFacts, "runId" | "test">): void {
+function numbers(run: RunCompleted): void {
   if (!Number.isInteger(run.score) || run.score < 0 || run.score > 100) {
     throw new ValidationError("score_out_of_range", "score", `score=${run.score} is outside 0..100`);
   }
@@ -79,14 +79,4 @@ export function validateRun(run: RunCompleted): void {
   numbers(run);
   if (run.backupName !== null) text("backupName", run.backupName, MAX_NAME_LENGTH);
   if (run.cluster !== null) text("cluster", run.cluster, MAX_NAME_LENGTH);
-}
-
-/**
- * validateRun() without the free text and the runId: the same verdict, first fault included,
- * for a run whose runId the reader found non-empty and within its limit, and whose unkept
- * strings are within MAX_NAME_LENGTH (see facts.ts).
- */
-export function validateFactsAfterRunId(run: Omit<RunFacts, "runId">): void {
-  testName(run.test);
-  numbers(run);
 }

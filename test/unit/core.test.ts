@@ -3,7 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { apply, createState } from "../../services/api/core/index.ts";
 import { createDomainView } from "../../services/api/metrics/domain.ts";
-import { createCodec, createFactsReader, type RunCompleted } from "../../services/contract/index.ts";
+import { createCodec, createFactsReader, factsOf, type RunCompleted } from "../../services/contract/index.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
 import { distinctLogArb, run } from "../support/runs.ts";
@@ -11,7 +11,7 @@ import { distinctLogArb, run } from "../support/runs.ts";
 function render(log: readonly RunCompleted[]): string {
   const state = createState();
   const view = createDomainView(state);
-  for (const r of log) apply(state, r);
+  for (const r of log) apply(state, factsOf(r));
   return view.render("text").toString();
 }
 
@@ -79,7 +79,7 @@ test("runs read in place (runIds as bytes) and decoded runs make the same state,
             const bytes = Buffer.concat([Buffer.from("xx"), codec.encode(r), Buffer.from("yy")]);
             apply(state, read(bytes, 2, bytes.length - 2));
           } else {
-            apply(state, r);
+            apply(state, factsOf(r));
           }
         }
         assert.equal(view.render("text").toString(), render(log));
@@ -101,14 +101,14 @@ test("every rendered value equals the independent model of the distinct runs", (
 test("apply reports duplicates by (test, runId) and changes nothing for them", () => {
   const state = createState();
   const view = createDomainView(state);
-  assert.equal(apply(state, run({ runId: "a" })), "applied");
+  assert.equal(apply(state, factsOf(run({ runId: "a" }))), "applied");
   const before = view.render("text").toString();
   const revision = state.revision;
-  assert.equal(apply(state, run({ runId: "a", score: 10, result: "fail" })), "duplicate");
+  assert.equal(apply(state, factsOf(run({ runId: "a", score: 10, result: "fail" }))), "duplicate");
   assert.equal(state.revision, revision);
   assert.equal(view.render("text").toString(), before);
   // The same runId under another test is another run.
-  assert.equal(apply(state, run({ runId: "a", test: "other" })), "applied");
+  assert.equal(apply(state, factsOf(run({ runId: "a", test: "other" }))), "applied");
 });
 
 test("all three result series exist from a test's first event", () => {

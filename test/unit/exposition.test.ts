@@ -8,6 +8,7 @@ import { escapeLabel, formatMillisAsSeconds } from "../../services/api/metrics/f
 import { createSelfMetrics } from "../../services/api/metrics/self.ts";
 import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
 import { createMetricsView, type Exposition } from "../../services/api/metrics/view.ts";
+import { factsOf } from "../../services/contract/index.ts";
 import { eventually } from "../support/eventually.ts";
 import { promtoolPath } from "../support/promtool.ts";
 import { run } from "../support/runs.ts";
@@ -30,9 +31,12 @@ const REFERENCE_HELP: Record<string, string> = {
 
 function populated() {
   const state = createState();
-  apply(state, run());
-  apply(state, run({ runId: "b", test: 'we"ird\\name\n', rtoSeconds: 0.1, result: "partial" }));
-  apply(state, run({ runId: "c", test: "orders-db-validation", rtoSeconds: null, backupCreatedAt: null }));
+  apply(state, factsOf(run()));
+  apply(state, factsOf(run({ runId: "b", test: 'we"ird\\name\n', rtoSeconds: 0.1, result: "partial" })));
+  apply(
+    state,
+    factsOf(run({ runId: "c", test: "orders-db-validation", rtoSeconds: null, backupCreatedAt: null })),
+  );
   return state;
 }
 
@@ -132,7 +136,7 @@ test("gzip bodies decode to exactly the plain body", async () => {
 test("after a change the snapshot is rebuilt in the background, not on the scrape", async () => {
   const { snapshots, state } = fullView();
   const first = (await snapshots.latest("text")).plain;
-  apply(state, run({ runId: "new", completedAt: Date.UTC(2031, 0, 1), score: 3 }));
+  apply(state, factsOf(run({ runId: "new", completedAt: Date.UTC(2031, 0, 1), score: 3 })));
   snapshots.changed();
   assert.equal(
     (await snapshots.latest("text")).plain,
@@ -154,7 +158,7 @@ test("the exposition is re-rendered only after the state changed", () => {
   const view = createDomainView(state);
   const first = view.render("text").toString();
   assert.equal(view.render("text").toString(), first);
-  apply(state, run({ runId: "late", completedAt: Date.UTC(2030, 0, 1), score: 7 }));
+  apply(state, factsOf(run({ runId: "late", completedAt: Date.UTC(2030, 0, 1), score: 7 })));
   assert.match(view.render("text").toString(), /^kymaros_score\{test="my-app-nightly"\} 7$/m);
 });
 

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { checkLayout } from "../../services/contract/facts.ts";
 import {
   CodecError,
   createCodec,
@@ -19,29 +20,74 @@ import {
   ValidationError,
   validateRun,
 } from "../../services/contract/index.ts";
+import { loadSchema } from "../../services/contract/schemas.ts";
 import { MAX_NAME_LENGTH } from "../../services/contract/validate.ts";
 
-type Verdict = { refused: string } | { facts: RunFacts };
+/** The kept fields, as plain values: the runId and the test name's UTF-8 as strings of their bytes. */
+interface Kept {
+  runId: string;
+  test: string;
+  testUtf8: string;
+  result: string;
+  score: number;
+  startedAt: number;
+  completedAt: number;
+  rtoSeconds: number | null;
+  backupCreatedAt: number | null;
+  rtoTargetSeconds: number | null;
+}
+type Verdict = { refused: string } | { facts: Kept };
 
-/** The kept fields, read off at once: the reader may refill the same object on its next read. */
+function refusal(err: unknown): Verdict {
+  if (err instanceof CodecError || err instanceof ValidationError) return { refused: err.reason };
+  throw err;
+}
+
+/** What the reader gives, read off at once: it may refill the same object on its next read. */
 function verdict(read: () => RunFacts): Verdict {
   try {
     const run = read();
-    const facts: RunFacts = {
-      runId: run.runId,
-      test: run.test,
-      result: run.result,
-      score: run.score,
-      startedAt: run.startedAt,
-      completedAt: run.completedAt,
-      rtoSeconds: run.rtoSeconds,
-      backupCreatedAt: run.backupCreatedAt,
-      rtoTargetSeconds: run.rtoTargetSeconds,
+    const { bytes, start, end } = run.runId;
+    return {
+      facts: {
+        runId: Buffer.from(bytes.subarray(start, end)).toString("hex"),
+        test: run.test,
+        testUtf8: Buffer.from(run.testUtf8).toString("hex"),
+        result: run.result,
+        score: run.score,
+        startedAt: run.startedAt,
+        completedAt: run.completedAt,
+        rtoSeconds: run.rtoSeconds,
+        backupCreatedAt: run.backupCreatedAt,
+        rtoTargetSeconds: run.rtoTargetSeconds,
+      },
     };
-    return { facts };
   } catch (err) {
-    if (err instanceof CodecError || err instanceof ValidationError) return { refused: err.reason };
-    throw err;
+    return refusal(err);
+  }
+}
+
+/** The reference's verdict: avsc's decoding, validateRun(), and the kept fields of the run. */
+function referenceVerdict(codec: ReturnType<typeof createCodec>, bytes: Buffer): Verdict {
+  try {
+    const run = codec.decode(bytes);
+    validateRun(run);
+    return {
+      facts: {
+        runId: Buffer.from(run.runId, "utf8").toString("hex"),
+        test: run.test,
+        testUtf8: Buffer.from(run.test, "utf8").toString("hex"),
+        result: run.result,
+        score: run.score,
+        startedAt: run.startedAt,
+        completedAt: run.completedAt,
+        rtoSeconds: run.rtoSeconds,
+        backupCreatedAt: run.backupCreatedAt,
+        rtoTargetSeconds: run.rtoTargetSeconds,
+      },
+    };
+  } catch (err) {
+    return refusal(err);
   }
 }
 
@@ -147,11 +193,7 @@ for (const reader of [1, 2] as SchemaVersion[]) {
           return; // not encodable (beyond ±2^52, or an int beyond 32 bits): nothing to read
         }
         const bytes = hurt(encoded);
-        const expected = verdict(() => {
-          const full = codec.decode(bytes);
-          validateRun(full);
-          return full;
-        });
+        const expected = referenceVerdict(codec, bytes);
         assert.deepStrictEqual(
           verdict(() => readInPlace(read, bytes)),
           expected,
@@ -188,4 +230,40 @@ test("the facts reader refuses an oversized skipped string, as validateRun does"
   );
   const ok = { ...run, namespace: "n".repeat(MAX_NAME_LENGTH) };
   assert.ok("facts" in verdict(() => readInPlace(read, codec.encode(ok))));
+});
+
+test("checkLayout accepts the schemas as they are and refuses any change to a field's name, type or order", () => {
+  for (const version of [1, 2] as SchemaVersion[]) {
+    const schema = loadSchema(version) as { fields: { name: string; type: unknown }[] };
+    assert.doesNotThrow(() => checkLayout(version, schema));
+    const changed = (edit: (fields: { name: string; type: unknown }[]) => void) => {
+      const copy = structuredClone(schema);
+      edit(copy.fields);
+      return copy;
+    };
+    const field = (fields: { name: string; type: unknown }[], name: string) =>
+      fields.find((f) => f.name === name) as { name: string; type: unknown };
+    const edits: [string, (fields: { name: string; type: unknown }[]) => void][] = [
+      ["score as a long", (f) => (field(f, "score").type = "long")],
+      ["score as a double", (f) => (field(f, "score").type = "double")],
+      [
+        "startedAt in microseconds",
+        (f) => (field(f, "startedAt").type = { type: "long", logicalType: "timestamp-micros" }),
+      ],
+      ["rtoSeconds as a float", (f) => (field(f, "rtoSeconds").type = ["null", "float"])],
+      ["rtoSeconds not optional", (f) => (field(f, "rtoSeconds").type = "double")],
+      ["backupName's union reversed", (f) => (field(f, "backupName").type = ["string", "null"])],
+      [
+        "result's symbols reordered",
+        (f) =>
+          (field(f, "result").type = { type: "enum", name: "Result", symbols: ["fail", "pass", "partial"] }),
+      ],
+      ["a field renamed", (f) => (field(f, "namespace").name = "ns")],
+      ["two fields swapped", (f) => f.splice(5, 2, f[6] as never, f[5] as never)],
+      ["a field added", (f) => f.push({ name: "extra", type: ["null", "string"] })],
+    ];
+    for (const [what, edit] of edits) {
+      assert.throws(() => checkLayout(version, changed(edit)), /fields and types/, `v${version}: ${what}`);
+    }
+  }
 });

@@ -8,12 +8,13 @@ import { createDomainView } from "../../services/api/metrics/domain.ts";
 import { createSelfMetrics } from "../../services/api/metrics/self.ts";
 import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
 import { createMetricsView } from "../../services/api/metrics/view.ts";
+import { factsOf } from "../../services/contract/index.ts";
 import { eventually } from "../support/eventually.ts";
 import { run } from "../support/runs.ts";
 
 function app(notReady: string | null = null) {
   const state = createState();
-  apply(state, run());
+  apply(state, factsOf(run()));
   const snapshots = createSnapshots(createDomainView(state), () => state.revision);
   snapshots.show("text");
   const view = createMetricsView(snapshots, createSelfMetrics());

@@ -5,8 +5,9 @@
  * set of distinct (test, runId) pairs applied, never on their order or repetition:
  * counters and histogram sums are integer, and "latest" is a total order on (completedAt, runId).
  *
- * Dedupe is by (test, runId), in a compact exact set (run-ids.ts). One test's runs share a partition (keyed by test), so even a
- * runId re-published with different content resolves the same way on every replay: first wins.
+ * Dedupe is by (test, runId), in a compact exact set (run-ids.ts). One test's runs share a
+ * partition (keyed by test), so even a runId re-published with different content resolves the
+ * same way on every replay: first wins.
  */
 import type { RunFacts } from "../../contract/index.ts";
 import { DURATION_BUCKETS_SECONDS, type Latest, type State, type TestState } from "./state.ts";
@@ -16,9 +17,16 @@ export type Outcome = "applied" | "duplicate";
 const BUCKET_BOUNDS_MS = DURATION_BUCKETS_SECONDS.map((s) => s * 1000);
 
 /** Whether the run (just added to the dedupe set as `entry`) is later than the current latest. */
-function isLater(state: State, test: TestState, run: RunFacts, current: Latest<unknown>): boolean {
+function isLater(
+  state: State,
+  test: TestState,
+  run: RunFacts,
+  entry: number,
+  current: Latest<unknown>,
+): boolean {
   if (run.completedAt !== current.completedAt) return run.completedAt > current.completedAt;
-  return run.runId > state.runIds.runId(current.entry, test.test);
+  // A tie, which is rare: both runIds as strings, read back from the dedupe set.
+  return state.runIds.runId(entry, test.test) > state.runIds.runId(current.entry, test.test);
 }
 
 function latest<T>(
@@ -30,7 +38,7 @@ function latest<T>(
   value: T,
 ): Latest<T> {
   if (current === null) return { completedAt: run.completedAt, entry, value };
-  if (isLater(state, test, run, current)) {
+  if (isLater(state, test, run, entry, current)) {
     current.completedAt = run.completedAt;
     current.entry = entry;
     current.value = value;
@@ -60,18 +68,15 @@ function newTest(run: RunFacts, id: number): TestState {
   };
 }
 
-/** Folds a run that passed validateRun() into the state. */
+/** Folds a valid run (as the facts reader gives it) into the state. */
 export function apply(state: State, run: RunFacts): Outcome {
   let test = state.tests.get(run.test);
   if (test === undefined) {
     test = newTest(run, state.tests.size);
     state.tests.set(run.test, test);
   }
-  const span = run.runIdAscii;
-  const entry =
-    span == null
-      ? state.runIds.add(test.id, run.runId, run.test)
-      : state.runIds.addAscii(test.id, span.bytes, span.start, span.end, run.test);
+  const { runId } = run;
+  const entry = state.runIds.add(test.id, runId.bytes, runId.start, runId.end, run.testUtf8);
   if (entry < 0) return "duplicate";
 
   test.results[run.result] += 1;

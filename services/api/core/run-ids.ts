@@ -3,14 +3,13 @@
  * arena outside the JavaScript heap, indexed by an open-addressing table. At 1M runs this takes
  * about half the memory of a Set of strings, and the garbage collector never walks it.
  *
- * runIds are compared as UTF-8 bytes: well-formed strings, as every Avro-decoded string is.
+ * runIds come and are compared as their UTF-8 bytes, read where they lie in the message.
  * Most runIds are "<test>-<time>" (RestoreReport names): that prefix is stored as one byte.
  * Entry i's bytes are arena[start[i] .. start[i + 1]); entries are appended, never removed.
  *
- * add() runs once per event on replay, so it avoids what costs there: no string slices or
- * native calls for ASCII runIds, and each table slot holds the entry's hash beside its index,
- * so a probe that misses touches one cache line, not three arrays. addAscii() takes the runId
- * as the bytes it arrived in, so that replay makes no string per event at all.
+ * add() runs once per event on replay, so it avoids what costs there: no string, no view and
+ * no native call per runId; it hashes as it copies; and each table slot holds the entry's hash
+ * beside its index, so a probe that misses touches one cache line, not three arrays.
  *
  * Entries are numbered in the order they were added: the core keeps that number, not the
  * string, for the latest run of each gauge, and asks runId() for the string on a tie.
@@ -36,39 +35,20 @@ export class RunIdSet {
     return this.#size;
   }
 
-  /** Adds the pair: its entry number, or -1 when it was already there. `test` is the name behind testId. */
-  add(testId: number, runId: string, test = ""): number {
-    const at = this.#reserve(runId.length * 3);
-    const arena = this.#arena;
-    const prefixed = test.length > 0 && runId.charCodeAt(test.length) === 0x2d && runId.startsWith(test);
-    const from = prefixed ? test.length + 1 : 0;
-    arena[at] = prefixed ? 1 : 0;
-    let end = at + 1;
-    for (let i = from; i < runId.length; i++) {
-      const c = runId.charCodeAt(i);
-      if (c >= 0x80) {
-        end = at + 1 + arena.write(runId.slice(from), at + 1, "utf8");
-        break;
-      }
-      arena[end++] = c;
-    }
-    return this.#insert(testId, at, end, this.#hash(testId, at, end));
-  }
-
   /**
-   * add() for a runId given as its bytes, bytes[start .. end), all below 0x80 (the caller
-   * checked): the same entry as add() of the string they spell.
+   * Adds the pair (test testId, the runId whose UTF-8 is bytes[start .. end)): its entry number,
+   * or -1 when it was already there. `test` is the UTF-8 of the name behind testId.
    */
-  addAscii(testId: number, bytes: Uint8Array, start: number, end: number, test = ""): number {
+  add(testId: number, bytes: Uint8Array, start: number, end: number, test: Uint8Array): number {
     const length = end - start;
     const at = this.#reserve(length);
     const arena = this.#arena;
-    let prefixed = test.length > 0 && length > test.length && bytes[start + test.length] === 0x2d;
-    for (let i = 0; prefixed && i < test.length; i++) prefixed = bytes[start + i] === test.charCodeAt(i);
-    const from = prefixed ? start + test.length + 1 : start;
+    const prefix = test.length;
+    let prefixed = prefix > 0 && length > prefix && bytes[start + prefix] === 0x2d;
+    for (let i = 0; prefixed && i < prefix; i++) prefixed = bytes[start + i] === test[i];
+    const from = prefixed ? start + prefix + 1 : start;
     arena[at] = prefixed ? 1 : 0;
     // A loop, not set(subarray()): runIds are short, and a view would be an object per event.
-    // It hashes as it copies (the same hash as #hash), saving a second pass over the bytes.
     let h = Math.imul(FNV_OFFSET ^ testId ^ (prefixed ? 1 : 0), FNV_PRIME);
     let to = at + 1;
     for (let i = from; i < end; i++) {
@@ -79,7 +59,7 @@ export class RunIdSet {
     return this.#insert(testId, at, to, mix32(h));
   }
 
-  /** The runId of entry e, whose test is `test`. */
+  /** The runId of entry e, whose test is `test` (the name whose UTF-8 add() was given). */
   runId(e: number, test: string): string {
     const from = this.#start[e] as number;
     const rest = this.#arena.toString("utf8", from + 1, this.#start[e + 1] as number);
@@ -91,14 +71,6 @@ export class RunIdSet {
     const at = this.#start[this.#size] as number;
     if (at + 1 + maxBytes > this.#arena.length) this.#growArena(at + 1 + maxBytes);
     return at;
-  }
-
-  /** The hash of the candidate arena[at .. end) of test testId. */
-  #hash(testId: number, at: number, end: number): number {
-    const arena = this.#arena;
-    let h = (FNV_OFFSET ^ testId) | 0;
-    for (let i = at; i < end; i++) h = Math.imul(h ^ (arena[i] as number), FNV_PRIME);
-    return mix32(h);
   }
 
   /** Keeps the candidate written at arena[at .. end), whose hash is h, if it is new: its entry, or -1. */

@@ -21,30 +21,11 @@ export interface Refusal {
 
 export type IngestResult = Outcome | Refusal;
 
-/** Whether data[start .. start + length) is the test name's UTF-8, without allocating for ASCII names. */
-function keyIsTest(data: Buffer, start: number, length: number, run: RunFacts): boolean {
-  const name = run.testBytes;
-  if (name != null) {
-    // Read in place: byte for byte against the name where it lies.
-    if (name.end - name.start !== length) return false;
-    const bytes = name.bytes;
-    for (let i = 0; i < length; i++) if (data[start + i] !== bytes[name.start + i]) return false;
-    return true;
-  }
-  const test = run.test;
-  if (length === test.length) {
-    let ascii = true;
-    for (let i = 0; i < length; i++) {
-      const c = test.charCodeAt(i);
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
-      if (data[start + i] !== c) return false;
-    }
-    if (ascii) return true;
-  }
-  return data.subarray(start, start + length).equals(Buffer.from(test, "utf8"));
+/** Whether data[start .. start + length) is the test name's UTF-8. */
+function keyIsTest(data: Buffer, start: number, length: number, test: Uint8Array): boolean {
+  if (length !== test.length) return false;
+  for (let i = 0; i < length; i++) if (data[start + i] !== test[i]) return false;
+  return true;
 }
 
 /** One message: the key at data[keyStart ..] and the value at data[valueStart ..]; -1 lengths for null. */
@@ -67,7 +48,7 @@ export function ingest(
     throw err;
   }
   // The key places a test in its partition: one test, one partition, one order on every replay.
-  if (keyLength < 0 || !keyIsTest(data, keyStart, keyLength, run)) {
+  if (keyLength < 0 || !keyIsTest(data, keyStart, keyLength, run.testUtf8)) {
     return { reason: "key_mismatch", detail: `message key must be the test name "${run.test}"` };
   }
   return apply(state, run);
