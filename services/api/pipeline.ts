@@ -9,22 +9,11 @@
  * objects across the wait promoted them all to the old generation, which doubled the main
  * thread's CPU in garbage collection.
  */
-import type { BatchResult, RawMessage, Reject } from "./ingest/index.ts";
 import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
 import type { Logger } from "./log.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/self.ts";
-
-/** A refused message, with its own bytes (the batch it came from is gone by then). */
-export interface RefusedMessage extends Reject {
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-}
-
-/** A batch's outcomes, and how many tests the state holds after it. */
-export type TransformResult = Omit<BatchResult, "rejects"> & { rejects: RefusedMessage[]; tests: number };
-/** Must take what it needs from the messages before it returns: they are not kept. */
-export type Transform = (messages: readonly RawMessage[]) => Promise<TransformResult>;
+import type { BatchOutcome, Transform } from "./worker/protocol.ts";
 
 export interface PipelineParts {
   transform: Transform;
@@ -95,11 +84,11 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
   const { transform, deadLetters, metrics, logger } = parts;
   const now = parts.now ?? Date.now;
 
-  async function finish(pending: Promise<TransformResult>, origin: Origin): Promise<void> {
+  async function finish(pending: Promise<BatchOutcome>, origin: Origin): Promise<void> {
     const result = await pending;
     const letters: DeadLetter[] = [];
     let alreadyDeadLettered = 0;
-    for (const reject of result.rejects) {
+    for (const reject of result.refused) {
       if (reject.index >= origin.timestamps.length) continue;
       const offset = origin.offsets?.[reject.index] ?? origin.firstOffset + reject.index;
       // An earlier run of the service dead-lettered everything below its committed offset.
@@ -121,13 +110,13 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
     await deadLetters.send(letters);
 
     const reasons: Record<string, number> = {};
-    for (const r of result.rejects) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
-    recordBatch(metrics, result, reasons);
+    for (const r of result.refused) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
+    recordBatch(metrics, result.applied, result.duplicate, reasons);
     if (letters.length > 0) metrics.deadLetters.inc({ result: "published" }, letters.length);
     if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
     if (result.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
     metrics.tests.set(result.tests);
-    if (result.rejects.length > 0) {
+    if (result.refused.length > 0) {
       const first = letters[0];
       logger.warn("refused messages", {
         topic: origin.topic,

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { createState } from "../../services/api/core/index.ts";
-import { ingestBatch } from "../../services/api/ingest/index.ts";
+import { ingestBatch } from "../../services/api/worker/ingest-batch.ts";
 import { pack } from "../../services/api/worker/protocol.ts";
 import { createCodec, createFactsReader } from "../../services/contract/index.ts";
 import { run } from "../support/runs.ts";
@@ -62,20 +62,26 @@ test("a message is applied exactly when its key is the test name's UTF-8, on bot
     fc.property(fc.array(message, { minLength: 1, maxLength: 20 }), (messages) => {
       const read = createFactsReader(codec);
       const state = createState();
-      const packed = pack(
-        messages.map((m, i) => ({
-          key: m.key,
-          value: codec.encode(run({ test: m.name, runId: `${m.runId}-${i}` })),
-        })),
-      );
-      const result = ingestBatch(read, state, { data: Buffer.from(packed.data), index: packed.index });
+      const raw = messages.map((m, i) => ({
+        key: m.key,
+        value: codec.encode(run({ test: m.name, runId: `${m.runId}-${i}` })),
+      }));
+      const result = ingestBatch(read, state, pack(raw));
 
       const expected = messages.flatMap((m, i) => (m.key?.equals(Buffer.from(m.name, "utf8")) ? [] : [i]));
       assert.deepEqual(
-        result.rejects.map((r) => r.index),
+        result.refused.map((r) => r.index),
         expected,
       );
-      for (const r of result.rejects) assert.equal(r.reason, "key_mismatch");
+      for (const r of result.refused) {
+        assert.equal(r.reason, "key_mismatch");
+        // Refused messages travel back with bytes of their own, not views of the whole batch.
+        const sent = raw[r.index] as (typeof raw)[number];
+        assert.deepEqual(r.key === null ? null : Buffer.from(r.key), sent.key);
+        assert.deepEqual(Buffer.from(r.value as Uint8Array), sent.value);
+        assert.equal(r.value?.buffer.byteLength, sent.value.length);
+      }
+      assert.equal(result.tests, state.tests.size);
       assert.equal(result.applied, messages.length - expected.length);
     }),
     { numRuns: 300 },
@@ -97,13 +103,12 @@ test("a test name of ill-formed UTF-8 with its raw bytes as the key is refused a
       }
     }
   });
-  const packed = pack(messages);
-  const result = ingestBatch(read, state, { data: Buffer.from(packed.data), index: packed.index });
+  const result = ingestBatch(read, state, pack(messages));
   // The raw bytes as the key never match: the name is their lossy decoding, whose UTF-8 is other
   // bytes. A key of that decoding's UTF-8 does match, as on the decoded path.
   const expected = messages.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
   assert.deepEqual(
-    result.rejects.map((r) => [r.index, r.reason]),
+    result.refused.map((r) => [r.index, r.reason]),
     expected.map((i) => [i, "key_mismatch"]),
   );
   assert.equal(result.applied, messages.length - expected.length);

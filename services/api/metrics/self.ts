@@ -5,7 +5,6 @@
  * them (reading /proc among others) costs milliseconds and the view renders them less often.
  */
 import { Counter, collectDefaultMetrics, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
-import type { BatchResult } from "../ingest/index.ts";
 
 export interface SelfMetrics {
   readonly text: Registry;
@@ -100,12 +99,17 @@ export function createSelfMetrics(): SelfMetrics {
 
 /** Adds one batch's outcomes: a handful of prom-client calls per batch, none per message. */
 export function recordBatch(
-  m: SelfMetrics,
-  result: BatchResult,
-  rejectsByReason: Record<string, number>,
+  metrics: SelfMetrics,
+  applied: number,
+  duplicate: number,
+  refusedByReason: Record<string, number>,
 ): void {
-  if (result.applied > 0) m.events.inc({ outcome: "applied" }, result.applied);
-  if (result.duplicate > 0) m.events.inc({ outcome: "duplicate" }, result.duplicate);
-  if (result.rejects.length > 0) m.events.inc({ outcome: "invalid" }, result.rejects.length);
-  for (const [reason, n] of Object.entries(rejectsByReason)) m.invalidEvents.inc({ reason }, n);
+  if (applied > 0) metrics.events.inc({ outcome: "applied" }, applied);
+  if (duplicate > 0) metrics.events.inc({ outcome: "duplicate" }, duplicate);
+  let refused = 0;
+  for (const [reason, n] of Object.entries(refusedByReason)) {
+    metrics.invalidEvents.inc({ reason }, n);
+    refused += n;
+  }
+  if (refused > 0) metrics.events.inc({ outcome: "invalid" }, refused);
 }

@@ -5,8 +5,7 @@
 import { Worker } from "node:worker_threads";
 import type { ExpositionFormat } from "../metrics/domain.ts";
 import type { Snapshot, SnapshotSource } from "../metrics/snapshots.ts";
-import type { Transform, TransformResult } from "../pipeline.ts";
-import { type FromWorker, pack, type ToWorker } from "./protocol.ts";
+import { type BatchOutcome, type FromWorker, pack, type ToWorker, type Transform } from "./protocol.ts";
 
 export interface PipelineWorker {
   process: Transform;
@@ -36,7 +35,7 @@ function spawnWorker(): Worker {
 
 export function startPipelineWorker(onFatal: (error: Error) => void): PipelineWorker {
   const worker = spawnWorker();
-  const pending = new Map<number, (result: TransformResult) => void>();
+  const pending = new Map<number, (outcome: BatchOutcome) => void>();
   const latest = new Map<ExpositionFormat, { plain: Snapshot | null; gzip: Snapshot | null }>();
   const waiting = new Map<ExpositionFormat, (() => void)[]>();
   let nextId = 0;
@@ -52,8 +51,8 @@ export function startPipelineWorker(onFatal: (error: Error) => void): PipelineWo
 
   worker.on("message", (message: FromWorker) => {
     if (message.type === "done") {
-      const { type: _t, id, ...result } = message;
-      pending.get(id)?.(result);
+      const { type: _t, id, ...outcome } = message;
+      pending.get(id)?.(outcome);
       pending.delete(id);
       return;
     }

@@ -6,10 +6,10 @@
 import { parentPort } from "node:worker_threads";
 import { createCodec, createFactsReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
-import { ingestBatch } from "../ingest/index.ts";
 import { createDomainView } from "../metrics/domain.ts";
 import { createSnapshots } from "../metrics/snapshots.ts";
-import { copyBytes, type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
+import { ingestBatch } from "./ingest-batch.ts";
+import { type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
 
 const port = parentPort;
 if (!port) throw new Error("pipeline-worker.ts runs as a worker thread");
@@ -39,19 +39,8 @@ const snapshots = createSnapshots(createDomainView(state), () => state.revision,
 port.on("message", (message: ToWorker) => {
   if (message.type === "batch") {
     const before = state.revision;
-    const data = Buffer.from(message.data);
-    const { index } = message;
-    const { applied, duplicate, rejects } = ingestBatch(read, state, { data, index });
-    // The main thread no longer holds the batch: refused messages travel back with their bytes.
-    const refused = rejects.map((r) => {
-      const at = r.index << 2;
-      return {
-        ...r,
-        key: copyBytes(data, index[at] as number, index[at + 1] as number),
-        value: copyBytes(data, index[at + 2] as number, index[at + 3] as number),
-      };
-    });
-    post({ type: "done", id: message.id, tests: state.tests.size, applied, duplicate, rejects: refused });
+    const outcome = ingestBatch(read, state, message);
+    post({ type: "done", id: message.id, ...outcome });
     if (state.revision !== before) snapshots.changed();
   } else {
     snapshots.show(message.format);

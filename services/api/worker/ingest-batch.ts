@@ -1,0 +1,41 @@
+/**
+ * A packed batch through ingest, on the worker: each message read where it lies, and the
+ * refused ones copied back out with their bytes, since the main thread no longer holds them.
+ */
+import type { FactsReader } from "../../contract/index.ts";
+import type { State } from "../core/index.ts";
+import { ingest } from "../ingest/index.ts";
+import {
+  type BatchOutcome,
+  KEY_LENGTH,
+  KEY_START,
+  MESSAGE_FIELDS,
+  type PackedBatch,
+  type RefusedMessage,
+  refusedMessage,
+  VALUE_LENGTH,
+  VALUE_START,
+} from "./protocol.ts";
+
+export function ingestBatch(read: FactsReader, state: State, batch: PackedBatch): BatchOutcome {
+  const data = Buffer.from(batch.data);
+  const { index } = batch;
+  let applied = 0;
+  let duplicate = 0;
+  const refused: RefusedMessage[] = [];
+  for (let i = 0, at = 0; at < index.length; i++, at += MESSAGE_FIELDS) {
+    const r = ingest(
+      read,
+      state,
+      data,
+      index[at + KEY_START] as number,
+      index[at + KEY_LENGTH] as number,
+      index[at + VALUE_START] as number,
+      index[at + VALUE_LENGTH] as number,
+    );
+    if (r === "applied") applied += 1;
+    else if (r === "duplicate") duplicate += 1;
+    else refused.push(refusedMessage(data, index, i, r.reason, r.detail));
+  }
+  return { applied, duplicate, refused, tests: state.tests.size };
+}
