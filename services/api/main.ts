@@ -12,8 +12,8 @@ import { createKafka } from "./kafka/client.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
 import { createLogger } from "./log.ts";
-import { createSelfMetrics } from "./metrics/self.ts";
-import { createMetricsView } from "./metrics/view.ts";
+import { createSelfMetrics } from "./metrics/serve/self.ts";
+import { createMetricsView } from "./metrics/serve/view.ts";
 import { createPipeline } from "./pipeline.ts";
 import { startPipelineWorker } from "./worker/pipeline-client.ts";
 

@@ -12,7 +12,7 @@
 import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
 import type { Logger } from "./log.ts";
-import { recordBatch, type SelfMetrics } from "./metrics/self.ts";
+import { recordBatch, type SelfMetrics } from "./metrics/serve/self.ts";
 import type { BatchOutcome, Transform } from "./worker/protocol.ts";
 
 export interface PipelineParts {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { apply, createState } from "../../services/api/core/index.ts";
-import { createDomainView } from "../../services/api/metrics/domain.ts";
+import { createDomainView } from "../../services/api/metrics/render/domain.ts";
 import { createCodec, createFactsReader, factsOf, type RunCompleted } from "../../services/contract/index.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";

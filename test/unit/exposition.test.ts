@@ -3,15 +3,15 @@ import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { apply, createState } from "../../services/api/core/index.ts";
-import { createDomainView } from "../../services/api/metrics/domain.ts";
-import { escapeLabel, formatMillisAsSeconds } from "../../services/api/metrics/format.ts";
-import { createSelfMetrics } from "../../services/api/metrics/self.ts";
-import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
-import { createMetricsView, type Exposition } from "../../services/api/metrics/view.ts";
+import { createDomainView } from "../../services/api/metrics/render/domain.ts";
+import { escapeLabel, formatMillisAsSeconds } from "../../services/api/metrics/render/format.ts";
+import { createSelfMetrics } from "../../services/api/metrics/serve/self.ts";
+import { createMetricsView, type Exposition } from "../../services/api/metrics/serve/view.ts";
 import { factsOf } from "../../services/contract/index.ts";
 import { eventually } from "../support/eventually.ts";
 import { promtoolPath } from "../support/promtool.ts";
 import { run } from "../support/runs.ts";
+import { localSnapshots } from "../support/snapshots.ts";
 
 /** The body as a scraper receives it: the parts one after the other, of the length announced. */
 function bodyText(e: Exposition): string {
@@ -42,9 +42,9 @@ function populated() {
 
 /** The whole /metrics view over a state, with the domain families visible. */
 function fullView(state = populated()) {
-  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
-  snapshots.show("text");
-  return { view: createMetricsView(snapshots, createSelfMetrics()), snapshots, state };
+  const { store, renderer } = localSnapshots(state);
+  store.show("text");
+  return { view: createMetricsView(store, createSelfMetrics()), store, renderer, state };
 }
 
 function promtoolCheck(text: string) {
@@ -112,19 +112,19 @@ test("OpenMetrics: family names without _total, samples unchanged, one # EOF at 
 
 test("the domain view is hidden until the replay caught up", async () => {
   const state = populated();
-  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
-  const view = createMetricsView(snapshots, createSelfMetrics());
+  const { store } = localSnapshots(state);
+  const view = createMetricsView(store, createSelfMetrics());
   const before = bodyText(await view.render("text"));
   assert.doesNotMatch(before, /^(# TYPE )?kymaros_(tests|score)/m);
   assert.match(before, /^# TYPE kymaros_api_events_total counter$/m);
-  snapshots.show("text");
+  store.show("text");
   assert.match(bodyText(await view.render("text")), /^kymaros_score\{test="my-app-nightly"\} 96$/m);
 });
 
 test("gzip bodies decode to exactly the plain body", async () => {
-  const { view, snapshots } = fullView();
+  const { view, store } = fullView();
   // The snapshot's gzip is made off the event loop.
-  await eventually(async () => (await snapshots.latest("text")).gzip !== null, "the gzip snapshot is made");
+  await eventually(async () => (await store.latest("text")).gzip !== null, "the gzip snapshot is made");
   const plain = await view.render("text", false);
   const zipped = await view.render("text", true);
   assert.equal(zipped.gzip, true);
@@ -134,20 +134,20 @@ test("gzip bodies decode to exactly the plain body", async () => {
 });
 
 test("after a change the snapshot is rebuilt in the background, not on the scrape", async () => {
-  const { snapshots, state } = fullView();
-  const first = (await snapshots.latest("text")).plain;
+  const { store, renderer, state } = fullView();
+  const first = (await store.latest("text")).plain;
   apply(state, factsOf(run({ runId: "new", completedAt: Date.UTC(2031, 0, 1), score: 3 })));
-  snapshots.changed();
+  renderer.changed();
   assert.equal(
-    (await snapshots.latest("text")).plain,
+    (await store.latest("text")).plain,
     first,
     "a scrape right after the change gets the previous snapshot",
   );
   await eventually(
-    async () => (await snapshots.latest("text")).gzip?.revision === state.revision,
+    async () => (await store.latest("text")).gzip?.revision === state.revision,
     "the rebuilt snapshot is compressed",
   );
-  const next = await snapshots.latest("text");
+  const next = await store.latest("text");
   assert.equal(next.plain.revision, state.revision);
   assert.match(next.plain.body.toString(), /^kymaros_score\{test="my-app-nightly"\} 3$/m);
   assert.equal(next.gzip?.revision, state.revision, "and compressed");

@@ -4,20 +4,19 @@ import { gunzipSync } from "node:zlib";
 import { apply, createState } from "../../services/api/core/index.ts";
 import { createApp } from "../../services/api/http/app.ts";
 import { createLogger } from "../../services/api/log.ts";
-import { createDomainView } from "../../services/api/metrics/domain.ts";
-import { createSelfMetrics } from "../../services/api/metrics/self.ts";
-import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
-import { createMetricsView } from "../../services/api/metrics/view.ts";
+import { createSelfMetrics } from "../../services/api/metrics/serve/self.ts";
+import { createMetricsView } from "../../services/api/metrics/serve/view.ts";
 import { factsOf } from "../../services/contract/index.ts";
 import { eventually } from "../support/eventually.ts";
 import { run } from "../support/runs.ts";
+import { localSnapshots } from "../support/snapshots.ts";
 
 function app(notReady: string | null = null) {
   const state = createState();
   apply(state, factsOf(run()));
-  const snapshots = createSnapshots(createDomainView(state), () => state.revision);
-  snapshots.show("text");
-  const view = createMetricsView(snapshots, createSelfMetrics());
+  const { store } = localSnapshots(state);
+  store.show("text");
+  const view = createMetricsView(store, createSelfMetrics());
   return createApp(
     view,
     { notReadyReason: () => notReady },

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import type { DomainView } from "../../services/api/metrics/domain.ts";
-import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
+import type { DomainView } from "../../services/api/metrics/render/domain.ts";
+import { createSnapshots } from "../../services/api/metrics/render/snapshots.ts";
 
 const DELAY_MS = 50;
 
@@ -38,6 +38,7 @@ test("rebuilds keep their gap, and each change is rendered as soon as the gap al
         },
       };
       const snapshots = createSnapshots(domain, () => revision, {
+        onSnapshot: () => {},
         delayMs: DELAY_MS,
         now: () => clock,
         setTimer: (run, ms) => timers.push({ at: clock + ms, run }),

@@ -4,8 +4,8 @@
  */
 import { Hono } from "hono";
 import type { Logger } from "../log.ts";
-import type { ExpositionFormat } from "../metrics/domain.ts";
-import { acceptsGzip, type MetricsView, negotiateFormat } from "../metrics/view.ts";
+import type { ExpositionFormat } from "../metrics/render/domain.ts";
+import { acceptsGzip, type MetricsView, negotiateFormat } from "../metrics/serve/view.ts";
 
 export interface Probes {
   /** Why the service is not ready, or null when it is. */

@@ -10,7 +10,7 @@
  */
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import type { Logger } from "../log.ts";
-import type { SelfMetrics } from "../metrics/self.ts";
+import type { SelfMetrics } from "../metrics/serve/self.ts";
 import { isRetriable, withRetry } from "./retry.ts";
 import { checkRetention, ensureTopics } from "./topics.ts";
 

@@ -3,8 +3,8 @@
  * outcomes (in order), and keeps the latest snapshots the worker sent for the metrics view.
  */
 import { Worker } from "node:worker_threads";
-import type { ExpositionFormat } from "../metrics/domain.ts";
-import type { Snapshot, SnapshotSource } from "../metrics/snapshots.ts";
+import type { ExpositionFormat } from "../metrics/render/domain.ts";
+import { createSnapshotStore, type SnapshotSource } from "../metrics/serve/snapshot-store.ts";
 import { type BatchOutcome, type FromWorker, pack, type ToWorker, type Transform } from "./protocol.ts";
 
 export interface PipelineWorker {
@@ -36,18 +36,11 @@ function spawnWorker(): Worker {
 export function startPipelineWorker(onFatal: (error: Error) => void): PipelineWorker {
   const worker = spawnWorker();
   const pending = new Map<number, (outcome: BatchOutcome) => void>();
-  const latest = new Map<ExpositionFormat, { plain: Snapshot | null; gzip: Snapshot | null }>();
-  const waiting = new Map<ExpositionFormat, (() => void)[]>();
   let nextId = 0;
   let closing = false;
 
   const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
-  const want = (format: ExpositionFormat) => {
-    if (!latest.has(format)) {
-      latest.set(format, { plain: null, gzip: null });
-      send({ type: "show", format });
-    }
-  };
+  const snapshots = createSnapshotStore((format) => send({ type: "show", format }));
 
   worker.on("message", (message: FromWorker) => {
     if (message.type === "done") {
@@ -56,13 +49,8 @@ export function startPipelineWorker(onFatal: (error: Error) => void): PipelineWo
       pending.delete(id);
       return;
     }
-    const entryFor = latest.get(message.format) ?? { plain: null, gzip: null };
     const snapshot = { revision: message.revision, body: Buffer.from(message.body) };
-    if (message.gzip) entryFor.gzip = snapshot;
-    else entryFor.plain = snapshot;
-    latest.set(message.format, entryFor);
-    for (const wake of waiting.get(message.format) ?? []) wake();
-    waiting.delete(message.format);
+    snapshots.put(message.format, message.gzip ? "gzip" : "plain", snapshot);
   });
   worker.on("error", (err) => onFatal(err));
   worker.on("exit", (code) => {
@@ -78,21 +66,8 @@ export function startPipelineWorker(onFatal: (error: Error) => void): PipelineWo
         send({ type: "batch", id, data, index }, [data, index.buffer as ArrayBuffer]);
       });
     },
-    show: want,
-    snapshots: {
-      get enabled() {
-        return latest.get("text")?.plain != null;
-      },
-      async latest(format) {
-        want(format);
-        let current = latest.get(format);
-        while (!current?.plain) {
-          await new Promise<void>((wake) => waiting.set(format, [...(waiting.get(format) ?? []), wake]));
-          current = latest.get(format);
-        }
-        return { plain: current.plain, gzip: current.gzip };
-      },
-    },
+    show: (format) => snapshots.show(format),
+    snapshots,
     async close() {
       closing = true;
       await worker.terminate();

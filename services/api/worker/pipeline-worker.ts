@@ -6,8 +6,8 @@
 import { parentPort } from "node:worker_threads";
 import { createCodec, createFactsReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
-import { createDomainView } from "../metrics/domain.ts";
-import { createSnapshots } from "../metrics/snapshots.ts";
+import { createDomainView } from "../metrics/render/domain.ts";
+import { createSnapshots } from "../metrics/render/snapshots.ts";
 import { ingestBatch } from "./ingest-batch.ts";
 import { type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
 

@@ -4,7 +4,7 @@
  * A batch travels packed in one transferred buffer: no per-message structured clone.
  */
 import type { RejectReason } from "../ingest/index.ts";
-import type { ExpositionFormat } from "../metrics/domain.ts";
+import type { ExpositionFormat } from "../metrics/render/domain.ts";
 
 /** A message as the Kafka client hands it over: only the bytes the worker reads. */
 export interface RawMessage {

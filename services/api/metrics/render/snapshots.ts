@@ -18,15 +18,7 @@ export interface Snapshot {
   body: Buffer;
 }
 
-/** What the metrics view reads: the latest snapshots, wherever they are rendered. */
-export interface SnapshotSource {
-  /** False until the domain metrics may be shown (the replay caught up). */
-  readonly enabled: boolean;
-  /** The latest plain snapshot and, once made, its compressed form. */
-  latest(format: ExpositionFormat): Promise<{ plain: Snapshot; gzip: Snapshot | null }>;
-}
-
-export interface Snapshots extends SnapshotSource {
+export interface Snapshots {
   /** Domain metrics become visible for this format: render now, and after changes from here on. */
   show(format: ExpositionFormat): void;
   /** The state changed. */
@@ -42,8 +34,8 @@ interface FormatState {
 }
 
 export interface SnapshotOptions {
-  /** Told of every new snapshot (the worker posts them to the main thread). */
-  onSnapshot?: SnapshotListener;
+  /** Told of every new snapshot (the worker posts them to the main thread's SnapshotStore). */
+  onSnapshot: SnapshotListener;
   /** The least gap between rebuilds. */
   delayMs?: number;
   /** Where rendered bodies go (the worker renders into shared memory). */
@@ -53,12 +45,8 @@ export interface SnapshotOptions {
   setTimer?: (run: () => void, ms: number) => unknown;
 }
 
-export function createSnapshots(
-  domain: DomainView,
-  revision: () => number,
-  o: SnapshotOptions = {},
-): Snapshots {
-  const onSnapshot = o.onSnapshot ?? (() => {});
+export function createSnapshots(domain: DomainView, revision: () => number, o: SnapshotOptions): Snapshots {
+  const { onSnapshot } = o;
   const delayMs = o.delayMs ?? 50;
   const allocate = o.allocate ?? Buffer.allocUnsafe;
   const now = o.now ?? (() => performance.now());
@@ -89,7 +77,7 @@ export function createSnapshots(
     });
   }
 
-  function render(format: ExpositionFormat): FormatState {
+  function render(format: ExpositionFormat): void {
     const began = now();
     lastRender = began;
     const plain = { revision: revision(), body: domain.render(format, allocate) };
@@ -103,7 +91,6 @@ export function createSnapshots(
     }
     onSnapshot(format, "plain", plain);
     compress(format, state);
-    return state;
   }
 
   function refresh(): void {
@@ -112,9 +99,6 @@ export function createSnapshots(
   }
 
   return {
-    get enabled() {
-      return formats.size > 0;
-    },
     show(format) {
       if (!formats.has(format)) render(format);
     },
@@ -124,10 +108,6 @@ export function createSnapshots(
         timer = true;
         setTimer(refresh, Math.max(0, lastRender + gap - now()));
       }
-    },
-    async latest(format) {
-      const state = formats.get(format) ?? render(format);
-      return { plain: state.plain, gzip: state.gzip };
     },
   };
 }

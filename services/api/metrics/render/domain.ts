@@ -3,7 +3,7 @@
  * lines are cached with the revision they were rendered at, and the whole exposition with the
  * state's revision: a scrape re-renders only what changed since the previous one.
  */
-import { DURATION_BUCKETS_SECONDS, type State, type TestState } from "../core/index.ts";
+import { DURATION_BUCKETS_SECONDS, type State, type TestState } from "../../core/index.ts";
 import { escapeHelp, escapeLabel, formatFloat, formatMillisAsSeconds } from "./format.ts";
 
 interface Family {

@@ -5,9 +5,9 @@
  * readers, Prometheus' among them, read as one stream.
  */
 import { gzipSync } from "node:zlib";
-import type { ExpositionFormat } from "./domain.ts";
+import type { ExpositionFormat } from "../render/domain.ts";
 import type { SelfMetrics } from "./self.ts";
-import type { SnapshotSource } from "./snapshots.ts";
+import type { SnapshotSource } from "./snapshot-store.ts";
 
 export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
   text: "text/plain; version=0.0.4; charset=utf-8",
