@@ -1,6 +1,7 @@
 /** The service's settings, read and validated once at start from KYMAROS_* variables. */
 import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
+import { checkTopic, readTopic } from "../config/topic.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 export interface Config {
@@ -11,16 +12,6 @@ export interface Config {
   port: number;
   host: string;
   logLevel: LogLevel;
-}
-
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-
-function topicName(env: Env, setting: string, fallback: string): string {
-  const value = env[setting] ?? fallback;
-  if (!TOPIC.test(value) || value === "." || value === "..") {
-    throw new ConfigError(setting, `"${value}" is not a legal Kafka topic name (1-249 of [A-Za-z0-9._-])`);
-  }
-  return value;
 }
 
 function port(env: Env, setting: string, fallback: number): number {
@@ -34,8 +25,8 @@ function port(env: Env, setting: string, fallback: number): number {
 }
 
 export function readConfig(env: Env): Config {
-  const topic = topicName(env, "KYMAROS_TOPIC", "kymaros.run-completed");
-  const dlqTopic = topicName(env, "KYMAROS_DLQ_TOPIC", `${topic}.dlq`);
+  const topic = readTopic(env);
+  const dlqTopic = checkTopic(env.KYMAROS_DLQ_TOPIC ?? `${topic}.dlq`, "KYMAROS_DLQ_TOPIC");
   if (dlqTopic === topic) throw new ConfigError("KYMAROS_DLQ_TOPIC", "must differ from KYMAROS_TOPIC");
   const groupId = env.KYMAROS_GROUP_ID ?? "kymaros-api";
   if (!/^[A-Za-z0-9._-]{1,255}$/.test(groupId)) {

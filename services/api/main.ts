@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * kymaros-api: wires the one-way pipeline Kafka source -> codec -> validation -> core state ->
+ * kymaros-api: wires the one-way flow Kafka source -> codec -> validation -> core state ->
  * metrics view -> HTTP, and owns the process lifecycle. The middle of it (codec to rendered
  * exposition) runs on a worker thread; Kafka and HTTP stay on this one.
  */
 import { ConfigError } from "../config/errors.ts";
+import { createBatchHandler } from "./batch-handler.ts";
 import { type Config, readConfig } from "./config.ts";
 import { createApp, type Probes } from "./http/app.ts";
 import { type HttpServer, startHttpServer } from "./http/server.ts";
@@ -14,8 +15,7 @@ import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
 import { createLogger } from "./log.ts";
 import { createSelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
-import { createPipeline } from "./pipeline.ts";
-import { startPipelineWorker } from "./worker/pipeline-client.ts";
+import { startIngestWorker } from "./worker/client.ts";
 
 /** Kubernetes waits terminationGracePeriodSeconds (15 s in k8s/); we promise 10. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     logger.error(what, { error });
     void shutdown(what, 1);
   };
-  const worker = startPipelineWorker(fatal("pipeline worker failed"));
+  const worker = startIngestWorker(fatal("ingest worker failed"));
 
   const shutdown = async (reason: string, code: number): Promise<void> => {
     if (shuttingDown) return;
@@ -102,8 +102,8 @@ async function main(): Promise<void> {
     groupId: config.groupId,
     logger,
     metrics,
-    handle: createPipeline({
-      transform: (messages) => worker.process(messages),
+    handle: createBatchHandler({
+      ingestBatch: (messages) => worker.ingestBatch(messages),
       deadLetters,
       metrics,
       logger,

@@ -1,5 +1,5 @@
 /** The producer SDK: publish RunCompleted events to Kafka (see sdk.ts). */
-export { DEFAULT_TOPIC } from "./config.ts";
+export { DEFAULT_TOPIC } from "../config/topic.ts";
 export {
   InputError,
   PublishError,

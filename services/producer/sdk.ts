@@ -8,6 +8,7 @@
 import { Kafka, logLevel, type Message, Partitioners, type Producer, type RecordMetadata } from "kafkajs";
 import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, kafkaSecurity, readKafkaSettings, securityWarnings } from "../config/kafka.ts";
+import { checkTopic, readTopic } from "../config/topic.ts";
 import {
   type Codec,
   CodecError,
@@ -18,7 +19,6 @@ import {
   ValidationError,
   validateRun,
 } from "../contract/index.ts";
-import { checkTopic, readTopic } from "./config.ts";
 import { InputError, PublishError, type PublishResult } from "./errors.ts";
 import { jsonLogCreator, type LineWriter } from "./log.ts";
 import { checkRunShape } from "./run-shape.ts";

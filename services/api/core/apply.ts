@@ -1,7 +1,7 @@
 /**
  * The reducer at the heart of the service: apply(state, run) folds one valid run into
  * the state. Synchronous, deterministic, no I/O, no clock. It mutates the state it is given (a
- * copy per event would cost more than the whole pipeline), and the result depends only on the
+ * copy per event would cost more than all the rest of ingest), and the result depends only on the
  * set of distinct (test, runId) pairs applied, never on their order or repetition:
  * counters and histogram sums are integer, and "latest" is a total order on (completedAt, runId).
  *

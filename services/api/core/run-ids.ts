@@ -1,7 +1,7 @@
 /**
  * The dedupe set of (test, runId) pairs, exact and compact: the runIds' UTF-8 bytes live in one
- * arena outside the JavaScript heap, indexed by an open-addressing table. At 1M runs this takes
- * about half the memory of a Set of strings, and the garbage collector never walks it.
+ * arena outside the JavaScript heap, indexed by an open-addressing table: far smaller than a Set
+ * of strings, and the garbage collector never walks it.
  *
  * runIds come and are compared as their UTF-8 bytes, read where they lie in the message.
  * Most runIds are "<test>-<time>" (RestoreReport names): that prefix is stored as one byte.

@@ -1,6 +1,6 @@
 /**
- * The transform between the Kafka source and the core: bytes -> facts (decoded and validated)
- * -> apply. Knows nothing of Kafka clients; it sees a key and a value where they lie in a buffer.
+ * Ingest, one message: bytes -> facts (decoded and validated) -> apply to the core state.
+ * Knows nothing of Kafka clients; it sees a key and a value where they lie in a buffer.
  */
 import {
   CodecError,

@@ -1,6 +1,7 @@
 /**
  * What crosses the thread boundary between the main thread (Kafka, HTTP) and the ingest worker
- * (codec, validation, core state, exposition), and the one place its shapes are written down.
+ * (codec, validation, core state, exposition rendering), and the one place its shapes are
+ * written down.
  * A batch travels packed in one transferred buffer: no per-message structured clone.
  */
 import type { RejectReason } from "../ingest/index.ts";
@@ -50,7 +51,7 @@ export interface BatchOutcome {
  * The main thread's view of the worker: hands a batch over, resolves with its outcome. Takes
  * what it needs from the messages before it returns: they are not kept.
  */
-export type Transform = (messages: readonly RawMessage[]) => Promise<BatchOutcome>;
+export type IngestBatch = (messages: readonly RawMessage[]) => Promise<BatchOutcome>;
 
 export type ToWorker =
   | ({ type: "batch"; id: number } & PackedBatch)

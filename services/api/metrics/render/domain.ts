@@ -90,7 +90,7 @@ export interface DomainView {
 
 /**
  * Bytes, not strings: each test's lines are kept encoded, and a render is one copy of them into
- * the output (family by family, as the format groups samples), about 10 ms at 10k tests.
+ * the output (family by family, as the format groups samples).
  */
 export function createDomainView(state: State): DomainView {
   const fragments = new Map<string, { revision: number; lines: Buffer[] }>();

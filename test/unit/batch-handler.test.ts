@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { decimal } from "../../services/api/pipeline.ts";
+import { decimal } from "../../services/api/batch-handler.ts";
 
 test("decimal() reads any string as Number() does", () => {
   const digits = fc.stringMatching(/^[0-9]{0,20}$/);

@@ -1,5 +1,5 @@
 /**
- * The pipeline worker: codec, validation, core state and exposition rendering, on a thread of
+ * The ingest worker: codec, validation, core state and exposition rendering, on a thread of
  * their own so that the main thread's Kafka client and HTTP server never wait for them.
  * Receives packed batches, answers with their outcomes, and sends snapshots after changes.
  */
@@ -12,7 +12,7 @@ import { ingestBatch } from "./ingest-batch.ts";
 import { type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
 
 const port = parentPort;
-if (!port) throw new Error("pipeline-worker.ts runs as a worker thread");
+if (!port) throw new Error("worker/thread.ts runs as a worker thread");
 
 const read = createFactsReader(createCodec());
 const state = createState();
