@@ -1,0 +1,135 @@
+/**
+ * The Kafka source's bookkeeping per partition, pure: no client, no clock, no I/O. The source
+ * tells it what happened (offsets at start, a batch handed over, a batch handled) and asks it
+ * where to seek, what to commit, how far the replay is and whether it caught up.
+ *
+ * Positions are ours, not the group's: a partition is sought, on every group join, to the next
+ * offset not yet handed over, so a restart of the consumer or a rebalance never skips or
+ * re-reads a range. Commits go only past the group's offset found at start, which makes that
+ * offset mean "everything before it was handled, dead letters included".
+ */
+
+/** A partition's offsets at start: its first (low) and its end (high, the next to be written). */
+export interface PartitionOffsets {
+  partition: number;
+  low: number;
+  high: number;
+}
+
+interface Partition {
+  /** The next offset to apply: every offset below it is handled. */
+  position: number;
+  /** The next offset not yet handed over (ahead of position while batches are in flight). */
+  dispatched: number;
+  low: number;
+  endAtStart: number;
+  /** The group's committed offset found at start; -1 when there was none. */
+  committedAtStart: number;
+  /** A position to commit, past committedAtStart, not yet taken by takeCommits(). */
+  pendingCommit: number | null;
+}
+
+export interface Progress {
+  /** Events handled of those in the log at start. */
+  done: number;
+  total: number;
+}
+
+export class PartitionTracker {
+  readonly #partitions = new Map<number, Partition>();
+  #caughtUp = false;
+
+  /** The partitions as they stood at start, and the group's committed offsets then. */
+  load(offsets: readonly PartitionOffsets[], committed: ReadonlyMap<number, number>): void {
+    for (const { partition, low, high } of offsets) {
+      this.#partitions.set(partition, {
+        position: low,
+        dispatched: low,
+        low,
+        endAtStart: high,
+        committedAtStart: committed.get(partition) ?? -1,
+        pendingCommit: null,
+      });
+    }
+  }
+
+  get size(): number {
+    return this.#partitions.size;
+  }
+
+  /** Where a partition assigned on a group join resumes; undefined for one not known at start. */
+  seekOffset(partition: number): number | undefined {
+    return this.#partitions.get(partition)?.dispatched;
+  }
+
+  /**
+   * A batch [first .. next) of the partition is handed over. Answers the offset below which an
+   * earlier run handled everything (dead letters included). A partition added after start is
+   * followed from its first batch.
+   */
+  dispatch(partition: number, first: number, next: number): number {
+    let p = this.#partitions.get(partition);
+    if (p === undefined) {
+      p = {
+        position: first,
+        dispatched: first,
+        low: first,
+        endAtStart: first,
+        committedAtStart: -1,
+        pendingCommit: null,
+      };
+      this.#partitions.set(partition, p);
+    }
+    p.dispatched = next;
+    return p.committedAtStart;
+  }
+
+  /** Everything of the partition below `next` is handled (batches of a partition complete in order). */
+  handled(partition: number, next: number): void {
+    const p = this.#partitions.get(partition);
+    if (p === undefined) return;
+    p.position = Math.max(p.position, next);
+    if (p.position > p.committedAtStart) p.pendingCommit = p.position;
+  }
+
+  /** Messages between the partition's position and `high`; undefined for an unknown partition. */
+  lag(partition: number, high: number): number | undefined {
+    const p = this.#partitions.get(partition);
+    return p === undefined ? undefined : Math.max(0, high - p.position);
+  }
+
+  /** The positions to commit since the last call, each once. */
+  takeCommits(): { partition: number; offset: number }[] {
+    const commits: { partition: number; offset: number }[] = [];
+    for (const [partition, p] of this.#partitions) {
+      if (p.pendingCommit === null) continue;
+      commits.push({ partition, offset: p.pendingCommit });
+      p.pendingCommit = null;
+    }
+    return commits;
+  }
+
+  /** How much of the log as it stood at start is handled. */
+  progress(): Progress {
+    let done = 0;
+    let total = 0;
+    for (const p of this.#partitions.values()) {
+      total += p.endAtStart - p.low;
+      done += Math.min(p.position, p.endAtStart) - p.low;
+    }
+    return { done, total };
+  }
+
+  /** Whether every partition reached its end at start; stays true once it was. */
+  get caughtUp(): boolean {
+    return this.#caughtUp;
+  }
+
+  /** Checks again: true only the one time the tracker becomes caught up. */
+  catchUp(): boolean {
+    if (this.#caughtUp) return false;
+    for (const p of this.#partitions.values()) if (p.position < p.endAtStart) return false;
+    this.#caughtUp = true;
+    return true;
+  }
+}
