@@ -1,8 +1,9 @@
 /**
  * End to end: runs published through the producer SDK -> Kafka -> kymaros-api -> a real
- * Prometheus that scrapes it with the reference's scrape config and evaluates the alert rules of
- * k8s/prometheusrule.yaml. Every PromQL example of the metrics reference is evaluated verbatim
- * over Prometheus's HTTP API and compared with values computed here from the published runs.
+ * Prometheus that scrapes it with docs/metrics.md's scrape config and evaluates the alert rules of
+ * k8s/prometheusrule.yaml. Every PromQL example of docs/metrics.md is evaluated verbatim, as
+ * the page has it, over Prometheus's HTTP API and compared with values computed here from the
+ * published runs.
  *
  * Counters and rate()/increase(): Prometheus counts no increase for a series' first sample, and
  * extrapolates an increase to the range's edges. So the runs are published in two phases:
@@ -26,6 +27,7 @@ import type { Result, RunCompleted } from "../../services/contract/index.ts";
 import { createProducer, type RunProducer } from "../../services/producer/index.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { testBrokers, uniqueTopic } from "../support/kafka.ts";
+import { readMetricsDoc } from "../support/metrics-doc.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
 import { type RunningPrometheus, type Sample, startPrometheus } from "../support/prometheus.ts";
 import { run } from "../support/runs.ts";
@@ -35,6 +37,16 @@ const DAY = 86_400_000;
 const BASE = Date.UTC(2026, 10, 1, 3, 0, 0);
 const BOUNDS = [60, 120, 240, 480, 960, 1920, 3840, 7680];
 const RELATIVE = 1e-9;
+
+/** docs/metrics.md's PromQL examples by title; each one this file evaluates is recorded. */
+const EXAMPLES = new Map(readMetricsDoc().promql);
+const evaluated = new Set<string>();
+function example(title: string): string {
+  const expr = EXAMPLES.get(title);
+  assert.ok(expr, `docs/metrics.md has no PromQL example titled "${title}"`);
+  evaluated.add(title);
+  return expr;
+}
 
 interface RunSpec {
   test: string;
@@ -307,14 +319,17 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
   });
 
   test("Current score for a specific test", async () => {
-    const v = single(await prom().query('kymaros_score{test="my-app-nightly"}', at), "score");
+    const v = single(await prom().query(example("Current score for a specific test"), at), "score");
     assert.equal(v, gauges(APP).score);
     assert.equal(v, 96);
   });
 
   test("Tests with a score below 70 (failures)", async () => {
     const expected = new Map(TESTS.filter((t) => gauges(t).score < 70).map((t) => [t, gauges(t).score]));
-    assert.deepEqual(byLabel(await prom().query("kymaros_score < 70", at), "test"), expected);
+    assert.deepEqual(
+      byLabel(await prom().query(example("Tests with a score below 70 (failures)"), at), "test"),
+      expected,
+    );
     assert.deepEqual(
       expected,
       new Map([
@@ -329,10 +344,7 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
     const total = single(await prom().query("sum(increase(kymaros_tests_total[7d]))", at), "increase");
     t.diagnostic(`sum(increase(kymaros_tests_total[7d])) = ${total} for ${measured.length} runs`);
     const v = single(
-      await prom().query(
-        'sum(increase(kymaros_tests_total{result="pass"}[7d]))\n/\nsum(increase(kymaros_tests_total[7d]))',
-        at,
-      ),
+      await prom().query(example("Overall pass rate across all tests (last 7 days)"), at),
       "pass rate",
     );
     close(v, count(measured, undefined, "pass") / measured.length, "pass rate");
@@ -342,10 +354,7 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
     // Without an aggregation, `/` matches series with identical labels: the only right-hand
     // series a {result="fail"} series matches is itself, so the reference expression gives
     // fail/fail per test (1, or NaN for 0/0), not fail/total. Checked as Prometheus computes it.
-    const actual = await prom().query(
-      'increase(kymaros_tests_total{result="fail"}[24h])\n/\nincrease(kymaros_tests_total[24h])',
-      at,
-    );
+    const actual = await prom().query(example("Failure rate per test (last 24 hours)"), at);
     assert.deepEqual(
       actual.map((s) => s.metric.result),
       TESTS.map(() => "fail"),
@@ -377,7 +386,16 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
       const rto = gauges(t).rto;
       if (rto !== undefined && rto > 900) expected.set(t, rto);
     }
-    assert.deepEqual(byLabel(await prom().query("kymaros_rto_seconds > 900", at), "test"), expected);
+    assert.deepEqual(
+      byLabel(
+        await prom().query(
+          example("Tests where measured RTO exceeds a threshold (e.g., 900 seconds / 15 minutes)"),
+          at,
+        ),
+        "test",
+      ),
+      expected,
+    );
     assert.deepEqual(
       expected,
       new Map([
@@ -389,10 +407,7 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
 
   test("95th percentile test duration across all tests", async () => {
     const v = single(
-      await prom().query(
-        "histogram_quantile(0.95, sum by (le) (rate(kymaros_test_duration_seconds_bucket[24h])))",
-        at,
-      ),
+      await prom().query(example("95th percentile test duration across all tests"), at),
       "p95",
     );
     const expected = histogramQuantile(0.95, cumulativeBuckets(measured));
@@ -401,13 +416,7 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
   });
 
   test("95th percentile test duration per test", async () => {
-    const got = byLabel(
-      await prom().query(
-        "histogram_quantile(\n0.95,\nsum by (test, le) (rate(kymaros_test_duration_seconds_bucket[24h]))\n)",
-        at,
-      ),
-      "test",
-    );
+    const got = byLabel(await prom().query(example("95th percentile test duration per test"), at), "test");
     const expected = new Map(
       TESTS.map((t) => [t, histogramQuantile(0.95, cumulativeBuckets(runsOf(measured, t)))]),
     );
@@ -427,8 +436,15 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
   test("Average backup age across all tests (hours)", async () => {
     const ages = TESTS.map((t) => gauges(t).backupAge).filter((a): a is number => a !== undefined);
     assert.equal(ages.length, TESTS.length);
-    const v = single(await prom().query("avg(kymaros_backup_age_seconds) / 3600", at), "backup age");
+    const v = single(
+      await prom().query(example("Average backup age across all tests (hours)"), at),
+      "backup age",
+    );
     close(v, ages.reduce((a, b) => a + b, 0) / ages.length / 3600, "average backup age");
+  });
+
+  test("every PromQL example of docs/metrics.md was evaluated above", () => {
+    assert.deepEqual([...evaluated].sort(), [...EXAMPLES.keys()].sort());
   });
 
   test("the PrometheusRule's rules are loaded and healthy", async () => {

@@ -1,7 +1,7 @@
 /**
  * A real Prometheus (Debian's package, 2.42) for end-to-end tests: started in a temporary
- * directory on a free 127.0.0.1 port, scraping the service with the metrics reference's scrape
- * config (test/fixtures/e2e/scrape-config.yaml, only target and interval changed) and evaluating
+ * directory on a free 127.0.0.1 port, scraping the service with the scrape configuration of
+ * docs/metrics.md (only the target and the interval changed) and evaluating
  * the alert rules of k8s/prometheusrule.yaml (its `spec`, written as a rules file).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
+import { METRICS_DOC, readMetricsDoc } from "./metrics-doc.ts";
 import { freePort } from "./service.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PROMETHEUS_RULE_FILE = join(ROOT, "k8s", "prometheusrule.yaml");
-export const REFERENCE_SCRAPE_CONFIG = join(ROOT, "test", "fixtures", "e2e", "scrape-config.yaml");
 
 /** The prometheus binary: $PROMETHEUS, or prometheus on the PATH (/usr/bin with Debian's package). */
 export function prometheusPath(): string {
@@ -48,14 +48,13 @@ export function prometheusRuleSpec(file = PROMETHEUS_RULE_FILE): Record<string, 
 
 /** The reference's scrape job, pointed at `target` and scraped every `interval`. */
 export function scrapeJob(target: string, interval: string): Record<string, unknown> {
-  const doc: unknown = parse(readFileSync(REFERENCE_SCRAPE_CONFIG, "utf8"));
-  const jobs = field(doc, "scrape_configs", REFERENCE_SCRAPE_CONFIG);
+  const jobs = field(readMetricsDoc().scrapeConfig, "scrape_configs", METRICS_DOC);
   if (!Array.isArray(jobs) || jobs.length !== 1 || !isRecord(jobs[0])) {
-    throw new Error(`${REFERENCE_SCRAPE_CONFIG}: expected exactly one scrape job`);
+    throw new Error(`${METRICS_DOC}: expected exactly one scrape job`);
   }
   const job = structuredClone(jobs[0]);
   if (job.job_name !== "kymaros" || job.metrics_path !== "/metrics") {
-    throw new Error(`${REFERENCE_SCRAPE_CONFIG}: not the reference's job (job_name kymaros, /metrics)`);
+    throw new Error(`${METRICS_DOC}: not the reference's job (job_name kymaros, /metrics)`);
   }
   job.static_configs = [{ targets: [target] }];
   job.scrape_interval = interval;

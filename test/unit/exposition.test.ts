@@ -9,6 +9,7 @@ import { createSelfMetrics } from "../../services/api/metrics/self.ts";
 import { createSnapshots } from "../../services/api/metrics/snapshots.ts";
 import { createMetricsView, type Exposition } from "../../services/api/metrics/view.ts";
 import { eventually } from "../support/eventually.ts";
+import { readMetricsDoc } from "../support/metrics-doc.ts";
 import { promtoolPath } from "../support/promtool.ts";
 import { run } from "../support/runs.ts";
 
@@ -19,14 +20,8 @@ function bodyText(e: Exposition): string {
   return body.toString();
 }
 
-const REFERENCE_HELP: Record<string, string> = {
-  kymaros_tests_total: "Total number of completed test runs, partitioned by test name and outcome.",
-  kymaros_score: "Current confidence score (0–100) for the most recent run of each test.",
-  kymaros_rto_seconds: "Measured restore duration in seconds for the most recent run of each test.",
-  kymaros_test_duration_seconds:
-    "Full test execution duration in seconds. Exponential buckets from 60s to 7680s.",
-  kymaros_backup_age_seconds: "Age of the backup that was restored, in seconds, as of the most recent run.",
-};
+/** The project's metrics reference: names, types, HELP texts and buckets the exposition must carry. */
+const doc = readMetricsDoc();
 
 function populated() {
   const state = createState();
@@ -63,34 +58,52 @@ test("the whole /metrics text has no promtool complaint but prom-client's own de
   assert.deepEqual(ours, []);
 });
 
-test("HELP and TYPE lines are the reference's, families in its order", () => {
+test("HELP and TYPE lines are docs/metrics.md's, families in its order", () => {
   const text = createDomainView(populated()).render("text").toString();
   const helps = [...text.matchAll(/^# HELP (\S+) (.*)$/gm)].map((m) => [m[1], m[2]]);
-  assert.deepEqual(helps, Object.entries(REFERENCE_HELP));
+  assert.deepEqual(
+    helps,
+    doc.metrics.map((m) => [m.name, m.help]),
+  );
   const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
-  assert.deepEqual(types, [
-    "kymaros_tests_total counter",
-    "kymaros_score gauge",
-    "kymaros_rto_seconds gauge",
-    "kymaros_test_duration_seconds histogram",
-    "kymaros_backup_age_seconds gauge",
-  ]);
+  assert.deepEqual(
+    types,
+    doc.metrics.map((m) => `${m.name} ${m.type}`),
+  );
   assert.doesNotMatch(text, /\} \S+ \d+$/m, "no sample carries a timestamp");
 });
 
-test("buckets are exactly 60..7680 and +Inf, cumulative", () => {
+test("every sample carries exactly the labels docs/metrics.md gives its metric", () => {
+  const text = createDomainView(populated()).render("text").toString();
+  const samples = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+  assert.ok(samples.length > 0);
+  for (const line of samples) {
+    const m = /^([a-z_]+)\{(.*)\} \S+$/.exec(line);
+    assert.ok(m?.[1] && m[2] !== undefined, `unexpected sample line: ${line}`);
+    const [name, labels] = [m[1], m[2]];
+    const histogram = /_(bucket|sum|count)$/.test(name) ? name.replace(/_(bucket|sum|count)$/, "") : "";
+    const spec = doc.metrics.find((d) => d.name === name || d.name === histogram);
+    assert.ok(spec, `${name} is not in docs/metrics.md`);
+    // Label names outside the quoted values (test names may contain anything, escaped).
+    const names = [...labels.matchAll(/([a-z_]+)="(?:[^"\\]|\\.)*"/g)].map((l) => l[1]);
+    const expected = name.endsWith("_bucket") ? [...spec.labels, "le"] : spec.labels;
+    assert.deepEqual(names, expected, line);
+  }
+});
+
+test("buckets are exactly docs/metrics.md's bounds and +Inf, cumulative", () => {
   const text = createDomainView(populated()).render("text").toString();
   const les = [
     ...text.matchAll(/kymaros_test_duration_seconds_bucket\{test="my-app-nightly",le="([^"]+)"\} (\d+)/g),
   ];
   assert.deepEqual(
     les.map((m) => m[1]),
-    ["60", "120", "240", "480", "960", "1920", "3840", "7680", "+Inf"],
+    [...doc.buckets.map(String), "+Inf"],
   );
-  // One run of 700 s: 0 below 960, 1 from 960 on.
+  // One run of 700 s: counted in every bucket from the first bound at or above 700 on.
   assert.deepEqual(
     les.map((m) => Number(m[2])),
-    [0, 0, 0, 0, 1, 1, 1, 1, 1],
+    [...doc.buckets, Number.POSITIVE_INFINITY].map((le) => (700 <= le ? 1 : 0)),
   );
 });
 

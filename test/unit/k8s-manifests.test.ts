@@ -1,14 +1,12 @@
 /**
- * The k8s/ base against itself (selectors, ports, security) and against the metrics reference
- * (/work/shared/spec/metrics-reference.md, found as ../shared/spec/ beside the repository): the
- * ServiceMonitor field for field, the two alert rules verbatim, the scrape target, and every
- * PromQL example on the Grafana dashboard.
+ * The k8s/ base against itself (selectors, ports, security) and against the project's metrics
+ * reference, docs/metrics.md: the ServiceMonitor field for field, the two alert rules verbatim,
+ * the scrape target, and every PromQL example on the Grafana dashboard.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parse } from "yaml";
 import {
   baseResources,
   field,
@@ -20,52 +18,12 @@ import {
   readK8sFile,
   repoRoot,
 } from "../support/kustomize.ts";
+import { readMetricsDoc } from "../support/metrics-doc.ts";
 import { RUNTIME_ENV } from "../support/service.ts";
 
-// --- the metrics reference ----------------------------------------------------------------------
+// --- the metrics reference (docs/metrics.md) --------------------------------------------------
 
-const referencePath = join(repoRoot, "..", "shared", "spec", "metrics-reference.md");
-
-/** The reference's text block (lines trimmed, blank lines dropped): its indentation is not kept. */
-function referenceLines(): string[] {
-  assert.ok(existsSync(referencePath), `metrics reference not found at ${referencePath}`);
-  const text = readFileSync(referencePath, "utf8");
-  const fenced = /```text\n([\s\S]*?)\n```/.exec(text);
-  assert.ok(fenced?.[1], "the metrics reference has no ```text block");
-  return fenced[1]
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0);
-}
-
-const lines = referenceLines();
-
-/** The lines strictly between the first line equal to `start` and the next equal to `end`. */
-function section(start: string, end: string, inclusive = false): string[] {
-  const from = lines.indexOf(start);
-  const to = lines.indexOf(end, from + 1);
-  assert.ok(from >= 0 && to > from, `reference section "${start}" .. "${end}" not found`);
-  return lines.slice(inclusive ? from : from + 1, to);
-}
-
-/** "key: value" -> [key, parsed value] (values are YAML scalars: quoted strings are unquoted). */
-function keyValue(line: string): [string, unknown] {
-  const at = line.indexOf(":");
-  assert.ok(at > 0, `not a "key: value" line: ${line}`);
-  const value = line.slice(at + 1).trim();
-  return [line.slice(0, at).trim(), value === "" ? undefined : parse(value)];
-}
-
-/** The PromQL examples: [title, expression] (multi-line expressions joined with newlines). */
-function referencePromql(): Array<[string, string]> {
-  const examples: Array<[string, string[]]> = [];
-  for (const line of section("PromQL examples", "Alert: test score dropped below 70")) {
-    // Titles are prose ("Current score for ...", "95th percentile ..."); expressions are not.
-    if (/^[A-Z0-9][A-Za-z0-9]*\s+[A-Za-z]/.test(line)) examples.push([line, []]);
-    else examples.at(-1)?.[1].push(line);
-  }
-  return examples.map(([title, expr]) => [title, expr.join("\n")]);
-}
+const doc = readMetricsDoc();
 
 interface AlertRule {
   alert: string;
@@ -75,112 +33,25 @@ interface AlertRule {
   annotations: Record<string, string>;
 }
 
-/** The reference's alerting rules: groups -> rules, rebuilt from the flattened YAML. */
-function referenceAlertGroups(): Array<{ name: string; rules: AlertRule[] }> {
-  const groups: Array<{ name: string; rules: AlertRule[] }> = [];
-  let map: "labels" | "annotations" | undefined;
-  for (const line of section("Suitable as a Prometheus alerting rule:", "Scrape configuration")) {
-    if (line === "groups:" || line === "rules:") continue;
-    const [key, value] = keyValue(line.replace(/^- /, ""));
-    const rule = groups.at(-1)?.rules.at(-1);
-    if (line.startsWith("- name:")) {
-      groups.push({ name: String(value), rules: [] });
-    } else if (line.startsWith("- alert:")) {
-      groups.at(-1)?.rules.push({ alert: String(value), expr: "", for: "", labels: {}, annotations: {} });
-      map = undefined;
-    } else if (!rule) {
-      assert.fail(`reference alert rules: unexpected line ${line}`);
-    } else if (key === "labels" || key === "annotations") {
-      map = key;
-    } else if ((key === "expr" || key === "for") && value !== undefined) {
-      rule[key] = String(value);
-      map = undefined;
-    } else if (map) {
-      rule[map][key] = String(value);
-    } else {
-      assert.fail(`reference alert rules: unexpected line ${line}`);
-    }
-  }
-  return groups;
-}
-
-/** Reads "key: value" lines in order, each at most once, and tells whether all were read. */
-class FlatYaml {
-  private readonly used = new Set<number>();
-  constructor(private readonly entries: string[]) {}
-  /** The value of the first unused line with this key. */
-  take(key: string): unknown {
-    const index = this.entries.findIndex(
-      (line, i) => !this.used.has(i) && line.replace(/^- /, "").startsWith(`${key}:`),
-    );
-    assert.ok(index >= 0, `reference: no "${key}:" line`);
-    this.used.add(index);
-    return keyValue((this.entries[index] as string).replace(/^- /, ""))[1];
-  }
-  /** The `count` lines that directly follow the line `parent:` (or `- parent:`), all marked read. */
-  childrenOf(parent: string, count: number): string[] {
-    const index = this.entries.findIndex((line) => line.replace(/^- /, "") === `${parent}:`);
-    assert.ok(index >= 0, `reference: no "${parent}:" line`);
-    const children = this.entries.slice(index + 1, index + 1 + count);
-    for (let i = index; i <= index + count; i++) this.used.add(i);
-    return children;
-  }
-  unread(): string[] {
-    return this.entries.filter((_, i) => !this.used.has(i));
-  }
-}
-
-/** The reference ServiceMonitor, rebuilt with its known shape from the flattened text. */
-function referenceServiceMonitor(): Record<string, unknown> {
-  const flat = new FlatYaml(
-    section(
-      "apiVersion: monitoring.coreos.com/v1",
-      "Adjust the release label to match your Prometheus Operator's serviceMonitorSelector.",
-      true,
-    ),
-  );
-  const [labelKey, labelValue] = keyValue(flat.childrenOf("labels", 1)[0] as string);
-  const [selectorKey, selectorValue] = keyValue(flat.childrenOf("matchLabels", 1)[0] as string);
-  const namespaces = flat
-    .childrenOf("matchNames", 1)
-    .map((line) => parse(line.replace(/^- /, "")) as unknown);
-  flat.childrenOf("metadata", 0);
-  flat.childrenOf("spec", 0);
-  flat.childrenOf("selector", 0);
-  flat.childrenOf("endpoints", 0);
-  flat.childrenOf("namespaceSelector", 0);
-  const monitor = {
-    apiVersion: flat.take("apiVersion"),
-    kind: flat.take("kind"),
-    metadata: {
-      name: flat.take("name"),
-      namespace: flat.take("namespace"),
-      labels: { [labelKey]: labelValue },
-    },
-    spec: {
-      selector: { matchLabels: { [selectorKey]: selectorValue } },
-      endpoints: [{ port: flat.take("port"), path: flat.take("path"), interval: flat.take("interval") }],
-      namespaceSelector: { matchNames: namespaces },
-    },
-  };
-  assert.deepEqual(flat.unread(), [], "reference ServiceMonitor lines this test does not understand");
-  return monitor;
-}
-
-/** The reference's static scrape config. */
+/** The reference's static scrape config: its one job's name, target, path and interval. */
 function referenceScrapeConfig(): { job: string; target: string; path: string; interval: string } {
-  const flat = new FlatYaml(section("Prometheus scrape_configs", "Prometheus Operator ServiceMonitor"));
-  flat.childrenOf("scrape_configs", 0);
-  flat.childrenOf("static_configs", 0);
-  const target = flat.childrenOf("targets", 1)[0]?.replace(/^- /, "") ?? "";
-  const config = {
-    job: String(flat.take("job_name")),
-    target,
-    path: String(flat.take("metrics_path")),
-    interval: String(flat.take("scrape_interval")),
+  const jobs = doc.scrapeConfig.scrape_configs;
+  assert.ok(Array.isArray(jobs) && jobs.length === 1, "docs/metrics.md: one scrape job");
+  const job = jobs[0] as Record<string, unknown>;
+  const targets = field(job, "static_configs.0.targets");
+  assert.ok(Array.isArray(targets) && targets.length === 1, "docs/metrics.md: one scrape target");
+  assert.deepEqual(Object.keys(job).sort(), [
+    "job_name",
+    "metrics_path",
+    "scrape_interval",
+    "static_configs",
+  ]);
+  return {
+    job: String(job.job_name),
+    target: String(targets[0]),
+    path: String(job.metrics_path),
+    interval: String(job.scrape_interval),
   };
-  assert.deepEqual(flat.unread(), [], "reference scrape config lines this test does not understand");
-  return config;
 }
 
 // --- the manifests ------------------------------------------------------------------------------
@@ -381,8 +252,7 @@ describe("k8s manifests: Service, NetworkPolicy", () => {
 
 describe("k8s manifests: monitoring (against the metrics reference)", () => {
   it("the ServiceMonitor is the reference's, field for field", () => {
-    const expected = referenceServiceMonitor();
-    assert.deepEqual(monitor, expected);
+    assert.deepEqual(monitor, doc.serviceMonitor);
     // and the values the brief names, in case the reference's text ever drifts
     assert.equal(field(monitor, "metadata.labels.release"), "prometheus");
     assert.deepEqual(field(monitor, "spec.endpoints.0"), { port: "http", path: "/metrics", interval: "30s" });
@@ -404,7 +274,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
   });
 
   it("the PrometheusRule's group kymaros holds exactly the reference's two alerts, verbatim", () => {
-    const reference = referenceAlertGroups();
+    const reference = doc.alertRules.groups;
     assert.equal(reference.length, 1);
     assert.deepEqual(
       reference[0]?.rules.map((r) => r.alert),
@@ -478,7 +348,7 @@ describe("k8s manifests: the Grafana dashboard", () => {
   });
 
   it("contains every PromQL example of the reference", () => {
-    const examples = referencePromql();
+    const examples = doc.promql;
     assert.equal(
       examples.length,
       8,
