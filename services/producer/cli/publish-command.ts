@@ -21,6 +21,7 @@ import {
   parseSchemaVersion,
   progressReporter,
   UsageError,
+  VERBOSE_HELP,
 } from "./common.ts";
 
 const PROGRAM = "kymaros-publish";
@@ -52,6 +53,7 @@ Options:
   --file PATH         read NDJSON from PATH ("-" for stdin, which is spooled to a temporary file)
   --schema-version V  writer schema, 1 or 2 (default 2; cluster needs 2)
   --progress          report progress on stderr (on by default when stderr is a terminal)
+${VERBOSE_HELP}
   -h, --help          this help
 
 Exit codes: 0 all acknowledged; 1 invalid flags, input or configuration (nothing sent);
@@ -117,6 +119,7 @@ async function validateAll(path: string, schemaVersion: SchemaVersion | undefine
 interface Options {
   schemaVersion: SchemaVersion | undefined;
   progress: boolean;
+  verbose: boolean;
 }
 
 /** Pass two: publish in order, a chunk at a time; a Kafka failure says which lines made it. */
@@ -127,7 +130,7 @@ async function publishFile(
   deps: CliDeps,
   options: Options,
 ): Promise<number> {
-  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
+  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion }, options.verbose);
   const progress = progressReporter(PROGRAM, io, options.progress);
   let acknowledged = 0;
   let lastAckedLine = 0;
@@ -208,7 +211,7 @@ class ChunkFailure extends Error {
 }
 
 async function publishOne(run: RunCompleted, io: CliIo, deps: CliDeps, options: Options): Promise<number> {
-  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
+  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion }, options.verbose);
   try {
     const [result] = await producer.publishMany([run]);
     io.stdout(`${JSON.stringify(result)}\n`);
@@ -250,6 +253,7 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
         "schema-version": { type: "string" },
         file: { type: "string", short: "f" },
         progress: { type: "boolean" },
+        verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -264,6 +268,7 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
     const options: Options = {
       schemaVersion: parseSchemaVersion(text("schema-version")),
       progress: values.progress === true || io.stderrIsTTY,
+      verbose: values.verbose === true,
     };
     const flagged = RUN_FIELDS.filter((f) => text(flagName(f.name)) !== undefined);
     const file = text("file");
