@@ -9,7 +9,15 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import type { RunCompleted, SchemaVersion } from "../../contract/index.ts";
 import { InputError, PublishError } from "../errors.ts";
-import { checkPublishable, flagName, RUN_FIELDS, runFromFlags, runFromJson } from "../run-input.ts";
+import {
+  checkPublishable,
+  flagName,
+  flagQuoting,
+  jsonQuoting,
+  RUN_FIELDS,
+  runFromFlags,
+  runFromJson,
+} from "../run-input.ts";
 import {
   type CliDeps,
   type CliIo,
@@ -87,7 +95,7 @@ async function* ndjson(stream: Readable, schemaVersion: SchemaVersion | undefine
         throw new InputError("(record)", `not JSON (${(err as Error).message})`);
       }
       const run = runFromJson(value);
-      checkPublishable(run, schemaVersion);
+      checkPublishable(run, schemaVersion, jsonQuoting(value));
       yield { line: lineNumber, run };
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
@@ -286,15 +294,22 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
     }
     if (flagged.length === 0)
       throw new UsageError("give a run with --run-id, --test, ... or NDJSON with --file");
+    const typed = Object.fromEntries(RUN_FIELDS.map((f) => [f.name, text(flagName(f.name))]));
     let run: RunCompleted;
     try {
-      run = runFromFlags(Object.fromEntries(RUN_FIELDS.map((f) => [f.name, text(flagName(f.name))])));
-      checkPublishable(run, options.schemaVersion);
+      run = runFromFlags(typed);
     } catch (err) {
+      // Flag syntax: the message names the flag, and points at --help.
       if (!(err instanceof InputError)) throw err;
-      // Flag syntax points at --help; a value the contract refuses does not.
-      const syntax = err.message.startsWith("--");
-      throw new UsageError(syntax ? err.message : `--${flagName(err.field)}: ${err.message}`, syntax);
+      throw new UsageError(err.message);
+    }
+    try {
+      checkPublishable(run, options.schemaVersion, flagQuoting(typed));
+    } catch (err) {
+      // A value the contract refuses: named by its flag, no pointer to --help.
+      if (!(err instanceof InputError)) throw err;
+      const flag = `--${flagName(err.field)}`;
+      throw new UsageError(err.message.startsWith(flag) ? err.message : `${flag}: ${err.message}`, false);
     }
     return await publishOne(run, io, deps, options);
   } catch (err) {
