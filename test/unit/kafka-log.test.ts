@@ -12,7 +12,8 @@ import { ConfigError } from "../../services/config/errors.ts";
 import { readKafkaSettings } from "../../services/config/kafka.ts";
 import { isTransientBrokerAnswer } from "../../services/config/kafka-log.ts";
 import { cliClientLogLevel } from "../../services/producer/cli/common.ts";
-import { type CLIENT_LOG_LEVELS, jsonLogCreator } from "../../services/producer/log.ts";
+import { CLIENT_LOG_LEVELS, jsonLogCreator } from "../../services/producer/log.ts";
+import { createProducer } from "../../services/producer/sdk.ts";
 
 const LOADING = "The coordinator is loading and hence can't process requests for this group";
 const transient = { message: "Response InitProducerId(key: 22, version: 1)", error: LOADING };
@@ -99,6 +100,26 @@ describe("the SDK's kafkajs log lines", () => {
       all.map((e) => e.log.message),
     );
   });
+});
+
+test("the SDK's own security warnings are written whatever the client's level", async () => {
+  const env = {
+    KYMAROS_KAFKA_BROKERS: "127.0.0.1:1",
+    KYMAROS_KAFKA_TLS: "true",
+    KYMAROS_KAFKA_TLS_INSECURE_SKIP_VERIFY: "true",
+  };
+  for (const clientLogLevel of CLIENT_LOG_LEVELS) {
+    const lines: string[] = [];
+    const producer = createProducer({ env, clientLogLevel, logWriter: (line) => lines.push(line) });
+    await producer.close();
+    // (at debug, kafkajs's own lines come too)
+    const warnings = lines
+      .map((l) => JSON.parse(l) as { level: string; logger: string; message: string })
+      .filter((l) => l.logger === "kymaros-producer");
+    assert.equal(warnings.length, 1, clientLogLevel);
+    assert.equal(warnings[0]?.level, "WARN");
+    assert.match(warnings[0]?.message ?? "", /KYMAROS_KAFKA_TLS_INSECURE_SKIP_VERIFY/);
+  }
 });
 
 describe("the CLIs' share of the client log", () => {
