@@ -27,8 +27,13 @@ format: deps ## rewrite files in the house format
 build: deps ## compile services/ to dist/
 	rm -rf dist && npx tsc -p tsconfig.build.json
 
-test: deps ## unit tests, then integration tests against a real broker (started and stopped here)
-	@tools/with-kafka.sh $(NODE_TEST) $(UNIT_TESTS) $(INTEGRATION_TESTS)
+# Two runs, not one: node's test runner orders the files it is given by path, which put
+# test/integration before test/unit. The broker starts only once the unit tests passed.
+test: deps ## unit tests (no broker), then integration tests against a real broker (started and stopped here)
+	@printf '\n== make test: unit tests (no broker)\n\n'
+	@$(NODE_TEST) $(UNIT_TESTS)
+	@printf '\n== make test: integration tests (a real Kafka broker, started and stopped here)\n\n'
+	@tools/with-kafka.sh $(NODE_TEST) $(INTEGRATION_TESTS)
 
 test-unit: deps ## unit tests only (no broker)
 	$(NODE_TEST) $(UNIT_TESTS)

@@ -8,6 +8,7 @@ export {
   type PublishResult,
 } from "./errors.ts";
 export { parseGoDuration, parseGoDurationNanos } from "./go-duration.ts";
+export { CLIENT_LOG_LEVELS, type ClientLogLevel } from "./log.ts";
 export {
   type Conversion,
   type ConvertedReport,

@@ -7,7 +7,7 @@ import { type RunCompleted, ValidationError, validateRun } from "../contract/ind
 import { InputError } from "./errors.ts";
 import { parseGoDuration } from "./go-duration.ts";
 import { parseRfc3339 } from "./rfc3339.ts";
-import { parseResult } from "./run-input.ts";
+import { parseResult, type Quoting, quoteRefusal } from "./run-input.ts";
 
 export interface ConvertedReport {
   /** `namespace/name`, or `items[i]` when the report has no name. */
@@ -137,7 +137,8 @@ export function reportToRun(report: unknown, options: ConvertOptions = {}): RunC
   } catch (err) {
     if (err instanceof ValidationError) {
       const field = STATUS_FIELD[err.field] ?? err.field;
-      throw new InputError(field, `${field}: ${err.message}`);
+      const message = quoteRefusal(err, run, reportQuoting(report));
+      throw new InputError(field, message.startsWith(field) ? message : `${field}: ${message}`);
     }
     throw err;
   }
@@ -157,6 +158,12 @@ const STATUS_FIELD: Readonly<Record<string, string>> = {
   backupName: "status.backup.name",
   backupCreatedAt: "status.backup.createdAt",
 };
+
+/** Quoting for a report: its own values, named by its own fields. */
+function reportQuoting(report: unknown): Quoting {
+  const name = (field: string): string => STATUS_FIELD[field] ?? field;
+  return { given: (field) => at(report, name(field)), label: name, bare: true };
+}
 
 /** The items of a `kubectl get -o json` document: a List, or one RestoreReport. */
 export function reportItems(document: unknown): unknown[] {

@@ -12,6 +12,7 @@ import {
   ValidationError,
   validateRun,
 } from "../contract/index.ts";
+import { MAX_TIMESTAMP_MS } from "../contract/validate.ts";
 import { InputError } from "./errors.ts";
 import { formatRfc3339, parseTimestamp } from "./rfc3339.ts";
 
@@ -158,14 +159,68 @@ export function runToJsonLine(run: RunCompleted): string {
 }
 
 /**
- * What the SDK would refuse, as an InputError: the contract's validateRun, and a cluster that
- * schema version 1 cannot carry. The CLIs check every record with it before sending any.
+ * How a refusal quotes the input back: the value of each event field as the user gave it, and
+ * the field's name there (`--completed-at`, `completedAt`, `status.completedAt`).
  */
-export function checkPublishable(run: RunCompleted, schemaVersion: SchemaVersion | undefined): void {
+export interface Quoting {
+  given(field: string): unknown;
+  label(field: string): string;
+  /** Flags are text as typed; JSON values are quoted as JSON. */
+  bare: boolean;
+}
+
+/** Quoting for CLI flags: the typed text of each, named by its flag. */
+export function flagQuoting(values: Readonly<Record<string, string | undefined>>): Quoting {
+  return { given: (field) => values[field], label: (field) => `--${flagName(field)}`, bare: true };
+}
+
+/** Quoting for an NDJSON record: its JSON values, named by the event's field names. */
+export function jsonQuoting(value: unknown): Quoting {
+  const record = value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
+  return { given: (field) => record[field], label: (field) => field, bare: false };
+}
+
+/**
+ * A timestamp as the user gave it; epoch milliseconds also as RFC 3339, which a person reads.
+ * Timestamps are compared as epoch milliseconds, but nobody typed 1795662850000 to mean it.
+ */
+function givenTime(q: Quoting, field: string, ms: number): string {
+  const value = q.given(field);
+  if (value === undefined || value === null) return formatRfc3339(ms);
+  const text = q.bare && typeof value === "string" ? value : describe(value);
+  const epoch = typeof value === "number" || (typeof value === "string" && /^\d+$/.test(value));
+  return epoch && ms >= 0 && ms <= MAX_TIMESTAMP_MS ? `${text} (${formatRfc3339(ms)})` : text;
+}
+
+/** The contract's refusal in the user's terms: timestamps as given, fields as named there. */
+export function quoteRefusal(err: ValidationError, run: RunCompleted, q: Quoting): string {
+  const time = (field: string): number => (run as unknown as Record<string, number>)[field] as number;
+  switch (err.reason) {
+    case "completed_before_started":
+      return `${q.label("completedAt")} ${givenTime(q, "completedAt", run.completedAt)} is before ${q.label("startedAt")} ${givenTime(q, "startedAt", run.startedAt)}`;
+    case "timestamp_out_of_range":
+      return `${q.label(err.field)} ${givenTime(q, err.field, time(err.field))} is not a time between 1970 and 9999`;
+    default:
+      return err.message;
+  }
+}
+
+/**
+ * What the SDK would refuse, as an InputError: the contract's validateRun, and a cluster that
+ * schema version 1 cannot carry. The CLIs check every record with it before sending any, with
+ * `quoting` to say what was wrong in the terms the user typed.
+ */
+export function checkPublishable(
+  run: RunCompleted,
+  schemaVersion: SchemaVersion | undefined,
+  quoting?: Quoting,
+): void {
   try {
     validateRun(run);
   } catch (err) {
-    if (err instanceof ValidationError) throw new InputError(err.field, err.message);
+    if (err instanceof ValidationError) {
+      throw new InputError(err.field, quoting ? quoteRefusal(err, run, quoting) : err.message);
+    }
     throw err;
   }
   if (schemaVersion === 1 && run.cluster !== null) {

@@ -5,7 +5,7 @@
  * in order in their partition.
  */
 
-import { Kafka, logLevel, type Message, Partitioners, type Producer, type RecordMetadata } from "kafkajs";
+import { Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from "kafkajs";
 import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, kafkaSecurity, readKafkaSettings, securityWarnings } from "../config/kafka.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
@@ -20,7 +20,14 @@ import {
   validateRun,
 } from "../contract/index.ts";
 import { InputError, PublishError, type PublishResult } from "./errors.ts";
-import { jsonLogCreator, type LineWriter } from "./log.ts";
+import {
+  type ClientLogLevel,
+  jsonLogCreator,
+  KAFKAJS_LEVEL,
+  type LineWriter,
+  warningLine,
+  writeToStderr,
+} from "./log.ts";
 import { checkRunShape } from "./run-shape.ts";
 
 export const DEFAULT_CLIENT_ID = "kymaros-producer";
@@ -46,8 +53,10 @@ export interface ProducerOptions {
   requestTimeoutMs?: number;
   /** Off by default: a missing topic is an error, not a topic with the broker's defaults. */
   allowAutoTopicCreation?: boolean;
-  /** Where kafkajs warnings and errors go, as JSON lines; stderr by default. */
+  /** Where kafkajs log lines (and the SDK's own warnings) go, as JSON lines; stderr by default. */
   logWriter?: LineWriter;
+  /** How much of kafkajs's log to write: "warn" (warnings and errors) by default; "off" for none. */
+  clientLogLevel?: ClientLogLevel;
 }
 
 export interface PublishOptions {
@@ -160,6 +169,8 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
   // (Java-compatible murmur2) partitioner: how a batch's per-partition base offsets map back
   // to the records, with no second metadata lookup.
   const partitionOf = new WeakMap<Message, number>();
+  const write = options.logWriter ?? writeToStderr;
+  const clientLogLevel = options.clientLogLevel ?? "warn";
   const security = { tls: options.kafka?.tls ?? settings.tls, sasl: options.kafka?.sasl ?? settings.sasl };
   const kafka = new Kafka({
     brokers,
@@ -168,10 +179,10 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry,
-    logLevel: logLevel.WARN,
-    logCreator: jsonLogCreator(options.logWriter),
+    logLevel: KAFKAJS_LEVEL[clientLogLevel],
+    logCreator: jsonLogCreator(write, clientLogLevel),
   });
-  for (const warning of securityWarnings(security)) kafka.logger().warn(warning);
+  for (const warning of securityWarnings(security)) write(warningLine(warning));
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,

@@ -4,11 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createCodec, type RunCompleted } from "../../services/contract/index.ts";
 import { createTopic, testBrokers, testKafka, uniqueTopic } from "../support/kafka.ts";
 import { type KcatRecord, readTopicWithKcat } from "../support/kcat.ts";
+import { freePort } from "../support/service.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const codec = createCodec(2);
@@ -20,10 +22,25 @@ interface Outcome {
 }
 
 function publishCli(args: string[], topic: string, stdin?: string): Promise<Outcome> {
+  return runCli(
+    "publish.ts",
+    args,
+    { KYMAROS_KAFKA_BROKERS: testBrokers().join(","), KYMAROS_TOPIC: topic },
+    stdin,
+  );
+}
+
+/** A CLI of services/producer/cli as a process, with these settings over the environment. */
+function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "services/producer/cli/publish.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", `services/producer/cli/${script}`, ...args], {
       cwd: repo,
-      env: { ...process.env, KYMAROS_KAFKA_BROKERS: testBrokers().join(","), KYMAROS_TOPIC: topic },
+      env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -206,5 +223,51 @@ describe("kymaros-publish against the broker", () => {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /^kymaros-publish: line 2, field completedAt: /);
     assert.deepEqual(await readTopicWithKcat(topic), []);
+  });
+
+  test("an unreachable broker: exit 3 and one clear line; the client's log only when asked for", async () => {
+    // A port nothing listens on: the CLI cannot connect (no broker is involved at all).
+    const env = { KYMAROS_KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KYMAROS_TOPIC: "cli.unreachable" };
+    const run = ["--run-id", "r-1", "--test", "t", "--namespace", "n", "--result", "pass", "--score", "97"];
+    const times = ["--started-at", "2026-11-26T03:00:00Z", "--completed-at", "2026-11-26T03:14:10Z"];
+    const reports = readFileSync(new URL("../fixtures/restorereports.json", import.meta.url), "utf8");
+    const [quiet, backfill, verbose, debug] = await Promise.all([
+      runCli("publish.ts", [...run, ...times], env),
+      runCli("backfill.ts", [], env, reports),
+      runCli("publish.ts", ["--verbose", ...run, ...times], env),
+      runCli("publish.ts", [...run, ...times], { ...env, KYMAROS_LOG_LEVEL: "debug" }),
+    ]);
+    const lines = (o: Outcome) => o.stderr.split("\n").filter((l) => l !== "");
+    const clear =
+      /^kymaros-(publish|backfill): Kafka failure publishing to cli\.unreachable, no record was acknowledged: Connection error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/;
+
+    assert.equal(quiet.code, 3);
+    assert.equal(quiet.stdout, "");
+    assert.equal(lines(quiet).length, 1, quiet.stderr);
+    assert.match(lines(quiet)[0] as string, clear);
+    // kymaros-backfill lists the reports it skips, then the same one line for Kafka.
+    assert.equal(backfill.code, 3);
+    const backfillKafka = lines(backfill).filter((l) => !/: skipped /.test(l));
+    assert.equal(backfillKafka.length, 1, backfill.stderr);
+    assert.match(backfillKafka[0] as string, clear);
+
+    const clientLines = (o: Outcome) =>
+      lines(o)
+        .slice(0, -1)
+        .map((l) => JSON.parse(l) as { logger: string; level: string });
+    for (const [name, o] of [
+      ["--verbose", verbose],
+      ["KYMAROS_LOG_LEVEL=debug", debug],
+    ] as const) {
+      assert.equal(o.code, 3, name);
+      assert.equal(lines(o).at(-1), lines(quiet)[0], `${name}: the same clear line, last`);
+      assert.ok(clientLines(o).length > 0, `${name}: the client's log`);
+      assert.ok(
+        clientLines(o).every((l) => l.logger === "kafkajs"),
+        name,
+      );
+    }
+    assert.ok(clientLines(verbose).every((l) => l.level !== "DEBUG"));
+    assert.ok(clientLines(debug).some((l) => l.level === "DEBUG"));
   });
 });

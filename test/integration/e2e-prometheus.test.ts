@@ -30,6 +30,7 @@ import { testBrokers, uniqueTopic } from "../support/kafka.ts";
 import { readMetricsDoc } from "../support/metrics-doc.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
 import { type RunningPrometheus, type Sample, startPrometheus } from "../support/prometheus.ts";
+import { checkMetrics } from "../support/promtool.ts";
 import { run } from "../support/runs.ts";
 import { type RunningService, scrape, startService, waitFor, waitReady } from "../support/service.ts";
 
@@ -316,6 +317,19 @@ describe("kymaros-api scraped by a real Prometheus", { timeout: 90_000 }, () => 
     assert.equal(counts.length, TESTS.length * (3 + BOUNDS.length + 1));
     assert.equal(new Set(counts.map((c) => c.value)).size, 1, JSON.stringify(counts));
     assert.equal(single(await p.query('up{job="kymaros"}', at), "up"), 1);
+  });
+
+  test("the whole /metrics endpoint passes promtool check metrics", async () => {
+    // Prometheus has scraped it (OpenMetrics) many times by now; this scrape is the text format.
+    const body = await scrape(service as RunningService);
+    // All of it: the five metrics, the service's own, and the process defaults.
+    for (const family of ["kymaros_score", "kymaros_api_events_total", "process_cpu_seconds_total"]) {
+      assert.match(body, new RegExp(`^# TYPE ${family} `, "m"));
+    }
+    assert.match(body, /^kymaros_api_events_total\{outcome="applied"\} \d+$/m);
+    const check = checkMetrics(body);
+    assert.equal(check.output, "");
+    assert.equal(check.code, 0);
   });
 
   test("Current score for a specific test", async () => {

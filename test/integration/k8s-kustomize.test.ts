@@ -1,9 +1,12 @@
 /**
- * `kustomize build k8s` (through tools/kustomize.sh, which installs the pinned kustomize once)
- * renders every resource of the base unchanged, plus the dashboard ConfigMap it generates.
+ * `kustomize build k8s` (through tools/kustomize.sh, i.e. `kubectl kustomize`) renders every
+ * resource of the base unchanged, plus the dashboard ConfigMap it generates; and the script
+ * needs nothing but kubectl (no Go, no download), or says what is missing.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import {
@@ -14,11 +17,23 @@ import {
   kustomizeBuild,
   only,
   parseManifests,
+  runKustomizeScript,
 } from "../support/kustomize.ts";
 
 const key = (o: K8sObject): string => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 
-describe("kustomize build k8s", { timeout: 15 * 60_000 }, () => {
+/** A directory holding links to just these commands, to be the whole PATH of a child process. */
+function pathOf(commands: string[]): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "kymaros-path-"));
+  for (const command of commands) {
+    const found = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" }).stdout.trim();
+    assert.ok(found.startsWith("/"), `${command} is not on the PATH`);
+    symlinkSync(found, join(dir, command));
+  }
+  return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe("kustomize build k8s", { timeout: 120_000 }, () => {
   let rendered: K8sObject[] = [];
 
   before(() => {
@@ -48,5 +63,28 @@ describe("kustomize build k8s", { timeout: 15 * 60_000 }, () => {
   it("renders the Namespace before the resources that live in it", () => {
     const kinds = rendered.map((o) => o.kind);
     assert.equal(kinds[0], "Namespace");
+  });
+
+  it("renders with kubectl alone on the PATH (no Go, nothing installed)", () => {
+    const bin = pathOf(["bash", "dirname", "kubectl"]);
+    try {
+      const alone = parseManifests(kustomizeBuild(k8sDir, { PATH: bin.path }), "kubectl alone");
+      assert.deepEqual(alone.map(key), rendered.map(key));
+    } finally {
+      bin.remove();
+    }
+  });
+
+  it("without kubectl or kustomize, fails with one line saying what it needs", () => {
+    const bin = pathOf(["bash", "dirname"]);
+    try {
+      const { code, stderr } = runKustomizeScript({ PATH: bin.path });
+      assert.equal(code, 1);
+      assert.deepEqual(stderr.trimEnd().split("\n"), [
+        "kustomize.sh: rendering k8s needs kubectl (it has kustomize built in) or kustomize on the PATH",
+      ]);
+    } finally {
+      bin.remove();
+    }
   });
 });

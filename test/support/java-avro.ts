@@ -30,6 +30,10 @@ export function buildJavaAvro(): { built: boolean; ms: number } {
   const start = performance.now();
   let built = false;
   if (!upToDate()) {
+    // Maven runs silent for a while: say what the wait is (the runner shows stderr as it comes).
+    process.stderr.write(
+      "java-avro: building tools/avro-interop with Maven (once, until its sources change)\n",
+    );
     const mvn = spawnSync(
       "mvn",
       ["-q", "-B", "compile", "dependency:build-classpath", `-Dmdep.outputFile=${classpathFile}`],

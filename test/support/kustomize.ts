@@ -1,8 +1,8 @@
 /**
- * The k8s/ kustomize base for tests: its manifest files as parsed objects, and `kustomize build`
- * through tools/kustomize.sh (which installs the pinned kustomize once into .tools/bin).
+ * The k8s/ kustomize base for tests: its manifest files as parsed objects, and its rendering
+ * through tools/kustomize.sh (`kubectl kustomize`: nothing to install beyond kubectl).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,15 +107,22 @@ export function only(objects: K8sObject[], kind: string, name?: string): K8sObje
 }
 
 /**
- * `kustomize build <dir>` (default: the k8s/ base) through tools/kustomize.sh. The first call on a
- * machine installs kustomize with `go install` (about a minute); later calls take milliseconds.
+ * `kustomize build <dir>` (default: the k8s/ base) through tools/kustomize.sh, with `env` in
+ * place of the process environment when given (to run it with a chosen PATH).
  */
-export function kustomizeBuild(dir: string = k8sDir): string {
+export function kustomizeBuild(dir: string = k8sDir, env?: NodeJS.ProcessEnv): string {
   return execFileSync(kustomizeScript, ["build", dir], {
     cwd: repoRoot,
+    env,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
-    timeout: 15 * 60_000,
-    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 60_000,
+    stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/** tools/kustomize.sh run to its end: exit code and stderr, for its failures. */
+export function runKustomizeScript(env: NodeJS.ProcessEnv): { code: number | null; stderr: string } {
+  const run = spawnSync(kustomizeScript, [], { cwd: repoRoot, env, encoding: "utf8", timeout: 60_000 });
+  return { code: run.status, stderr: run.stderr };
 }

@@ -1,6 +1,7 @@
 /**
- * promtool (from Debian's prometheus package) for the rule tests: write a PrometheusRule's
- * `spec` as a Prometheus rules file, then `promtool check rules` / `promtool test rules`.
+ * promtool (from Debian's prometheus package): `check metrics` on an exposition, and for the
+ * rule tests, a PrometheusRule's `spec` written as a Prometheus rules file, then
+ * `promtool check rules` / `promtool test rules`.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,12 +29,17 @@ export function promtoolPath(): string {
   return path;
 }
 
-export function runPromtool(args: string[], cwd?: string): ToolRun {
-  const run = spawnSync(promtoolPath(), args, { cwd, encoding: "utf8", timeout: 120_000 });
+export function runPromtool(args: string[], cwd?: string, input?: string): ToolRun {
+  const run = spawnSync(promtoolPath(), args, { cwd, input, encoding: "utf8", timeout: 120_000 });
   if (run.error) throw run.error;
   const stdout = run.stdout ?? "";
   const stderr = run.stderr ?? "";
   return { code: run.status ?? -1, stdout, stderr, output: `${stdout}${stderr}` };
+}
+
+/** `promtool check metrics` on an exposition in the text format: exit code 0 and no output when clean. */
+export function checkMetrics(exposition: string): ToolRun {
+  return runPromtool(["check", "metrics"], undefined, exposition);
 }
 
 /** A temporary directory holding a rules file and unit-test files that refer to it by name. */

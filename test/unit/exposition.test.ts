@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { apply, createState } from "../../services/api/core/index.ts";
@@ -10,7 +9,7 @@ import { createMetricsView, type Exposition } from "../../services/api/metrics/s
 import { factsOf } from "../../services/contract/index.ts";
 import { eventually } from "../support/eventually.ts";
 import { readMetricsDoc } from "../support/metrics-doc.ts";
-import { promtoolPath } from "../support/promtool.ts";
+import { checkMetrics } from "../support/promtool.ts";
 import { run } from "../support/runs.ts";
 import { localSnapshots } from "../support/snapshots.ts";
 
@@ -43,8 +42,8 @@ function fullView(state = populated()) {
 }
 
 function promtoolCheck(text: string) {
-  const r = spawnSync(promtoolPath(), ["check", "metrics"], { input: text, encoding: "utf8" });
-  return { code: r.status, problems: `${r.stdout}${r.stderr}`.trim() };
+  const r = checkMetrics(text);
+  return { code: r.code, problems: r.output.trim() };
 }
 
 test("the domain exposition passes promtool check metrics", () => {
@@ -53,13 +52,43 @@ test("the domain exposition passes promtool check metrics", () => {
   assert.equal(code, 0);
 });
 
-test("the whole /metrics text has no promtool complaint but prom-client's own default names", async () => {
+test("the whole /metrics text passes promtool check metrics, process metrics included", async () => {
   const { view } = fullView();
-  const { problems } = promtoolCheck(bodyText(await view.render("text")));
-  const ours = problems
-    .split("\n")
-    .filter((l) => l !== "" && !/^nodejs_active_(handles|requests|resources)_total /.test(l));
-  assert.deepEqual(ours, []);
+  const text = bodyText(await view.render("text"));
+  const { code, problems } = promtoolCheck(text);
+  assert.equal(problems, "");
+  assert.equal(code, 0);
+  // The defaults are there, bar the _total gauges promtool refuses (their by-type gauges stay).
+  assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
+  assert.match(text, /^# TYPE nodejs_active_handles gauge$/m);
+  assert.doesNotMatch(text, /^nodejs_active_\w+_total/m);
+});
+
+test("an OpenMetrics scrape leaves the text format's counter names whole", async () => {
+  const state = populated();
+  const { store } = localSnapshots(state);
+  store.show("text");
+  store.show("openmetrics");
+  const self = createSelfMetrics();
+  let clock = 0; // the view caches its own metrics for a while: the test moves time on
+  const view = createMetricsView(store, self, () => clock);
+  self.events.inc({ outcome: "applied" }, 3);
+  self.deadLetters.inc({ result: "published" }, 2);
+  const open = bodyText(await view.render("openmetrics"));
+  assert.match(open, /^# TYPE kymaros_api_events counter$/m);
+  assert.match(open, /^kymaros_api_events_total\{outcome="applied"\} 3$/m);
+  self.events.inc({ outcome: "applied" }, 1);
+  const text = bodyText(await view.render("text"));
+  assert.match(text, /^# TYPE kymaros_api_events_total counter$/m);
+  assert.match(text, /^kymaros_api_events_total\{outcome="applied"\} 4$/m);
+  assert.match(text, /^kymaros_api_dead_letters_total\{result="published"\} 2$/m);
+  assert.equal(promtoolCheck(text).problems, "");
+  // and the OpenMetrics copy follows the counter
+  clock += 3_600_000;
+  assert.match(
+    bodyText(await view.render("openmetrics")),
+    /^kymaros_api_events_total\{outcome="applied"\} 4$/m,
+  );
 });
 
 test("HELP and TYPE lines are docs/metrics.md's, families in its order", () => {

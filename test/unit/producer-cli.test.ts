@@ -179,10 +179,48 @@ describe("kymaros-publish", () => {
     // The real SDK, pointed at a port nothing listens on: validation happens before any connection.
     const c = capture(`${line("a")}\n${line("b", { completedAt: "2026-11-26T02:00:00Z" })}\n`);
     assert.equal(await runPublish(["--file", "-"], c.io), 1);
-    assert.match(
+    // The values as the line has them (JSON strings), not as epoch milliseconds.
+    const { startedAt } = JSON.parse(line("b")) as { startedAt: string };
+    assert.equal(
       c.err(),
-      /^kymaros-publish: line 2, field completedAt: completedAt \(\d+\) is before startedAt \(\d+\); nothing was published\n$/,
+      `kymaros-publish: line 2, field completedAt: completedAt "2026-11-26T02:00:00Z" is before startedAt "${startedAt}"; nothing was published\n`,
     );
+  });
+
+  test("a refused value given as a flag is echoed as typed, epoch milliseconds also as a date", async () => {
+    const base = ["--run-id", "r", "--test", "t", "--namespace", "n", "--result", "pass", "--score", "9"];
+    const cases: Array<[string[], string]> = [
+      [
+        ["--started-at", "2026-11-26T04:00:00+01:00", "--completed-at", "2026-11-26T02:59:59Z"],
+        "--completed-at 2026-11-26T02:59:59Z is before --started-at 2026-11-26T04:00:00+01:00",
+      ],
+      [
+        ["--started-at", "2026-11-26T04:00:00Z", "--completed-at", String(Date.UTC(2026, 10, 26, 3, 14, 10))],
+        `--completed-at ${Date.UTC(2026, 10, 26, 3, 14, 10)} (2026-11-26T03:14:10.000Z) is before --started-at 2026-11-26T04:00:00Z`,
+      ],
+      [
+        ["--started-at", "1969-12-31T23:59:59Z", "--completed-at", "2026-11-26T02:59:59Z"],
+        "--started-at 1969-12-31T23:59:59Z is not a time between 1970 and 9999",
+      ],
+      [
+        [
+          "--started-at",
+          "2026-11-26T04:00:00Z",
+          "--completed-at",
+          "2026-11-26T05:00:00Z",
+          "--backup-created-at",
+          "1969-01-01T00:00:00Z",
+        ],
+        "--backup-created-at 1969-01-01T00:00:00Z is not a time between 1970 and 9999",
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const c = capture();
+      const deps = fakeDeps();
+      assert.equal(await runPublish([...base, ...flags], c.io, deps), 1, message);
+      assert.equal(c.err(), `kymaros-publish: ${message}\n`);
+      assert.equal(deps.created, 0);
+    }
   });
 
   test("cluster with --schema-version 1 is refused by line", async () => {

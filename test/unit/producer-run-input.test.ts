@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import type { RunCompleted } from "../../services/contract/index.ts";
 import { InputError } from "../../services/producer/errors.ts";
-import { flagName, runFromFlags, runFromJson, runToJsonLine } from "../../services/producer/run-input.ts";
+import { MIN_PLAUSIBLE_EPOCH_MS } from "../../services/producer/rfc3339.ts";
+import {
+  checkPublishable,
+  flagName,
+  flagQuoting,
+  jsonQuoting,
+  runFromFlags,
+  runFromJson,
+  runToJsonLine,
+} from "../../services/producer/run-input.ts";
 
 const run: RunCompleted = {
   runId: "my-app-nightly-20261126-030000",
@@ -168,5 +178,55 @@ describe("runFromFlags", () => {
     assert.equal(flagName("runId"), "run-id");
     assert.equal(flagName("rtoTargetSeconds"), "rto-target-seconds");
     assert.equal(flagName("test"), "test");
+  });
+});
+
+describe("refusals quote the input as given", () => {
+  const flags = { runId: run.runId, test: run.test, namespace: run.namespace, result: "pass", score: "97" };
+  /** A time as a user may give it: RFC 3339 in UTC or at an offset, or epoch milliseconds. */
+  const given = fc
+    .tuple(
+      // From where epoch milliseconds stop looking like epoch seconds (refused as such).
+      fc.integer({ min: MIN_PLAUSIBLE_EPOCH_MS, max: Date.UTC(9998, 0, 1) }),
+      fc.constantFrom("epoch", "utc", "offset"),
+    )
+    .map(([ms, form]) => {
+      const iso = new Date(ms).toISOString();
+      if (form === "epoch") return { ms, text: String(ms), shown: `${ms} (${iso})` };
+      if (form === "utc") return { ms, text: iso, shown: iso };
+      // The same instant two hours east of UTC, written by hand.
+      const east = new Date(ms + 2 * 3_600_000).toISOString().replace("Z", "+02:00");
+      return { ms, text: east, shown: east };
+    });
+
+  test("completedAt before startedAt names both flags with the text typed", () => {
+    fc.assert(
+      fc.property(given, given, (a, b) => {
+        fc.pre(a.ms !== b.ms);
+        const [completed, started] = a.ms < b.ms ? [a, b] : [b, a];
+        const typed = { ...flags, startedAt: started.text, completedAt: completed.text };
+        assert.throws(() => checkPublishable(runFromFlags(typed), undefined, flagQuoting(typed)), {
+          message: `--completed-at ${completed.shown} is before --started-at ${started.shown}`,
+        });
+      }),
+    );
+  });
+
+  test("in NDJSON, the JSON values as written", () => {
+    const record = {
+      ...JSON.parse(runToJsonLine(run)),
+      startedAt: 1795662000000,
+      completedAt: "2026-11-26T02:00:00Z",
+    };
+    assert.throws(() => checkPublishable(runFromJson(record), undefined, jsonQuoting(record)), {
+      message:
+        'completedAt "2026-11-26T02:00:00Z" is before startedAt 1795662000000 (2026-11-26T03:00:00.000Z)',
+    });
+  });
+
+  test("without quoting, the contract's own message", () => {
+    assert.throws(() => checkPublishable({ ...run, score: 101 }, undefined), {
+      message: "score=101 is outside 0..100",
+    });
   });
 });

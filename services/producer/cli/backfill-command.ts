@@ -16,6 +16,7 @@ import {
   progressReporter,
   readAll,
   UsageError,
+  VERBOSE_HELP,
 } from "./common.ts";
 
 const PROGRAM = "kymaros-backfill";
@@ -39,6 +40,7 @@ Options:
   --cluster NAME      set the events' cluster (schema version 2)
   --schema-version V  writer schema, 1 or 2 (default 2)
   --progress          report progress on stderr (on by default when stderr is a terminal)
+${VERBOSE_HELP}
   -h, --help          this help
 
 Exit codes: 0 every report published (or printed); 1 unreadable input or bad flags or
@@ -64,6 +66,7 @@ export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = def
         cluster: { type: "string" },
         "schema-version": { type: "string" },
         progress: { type: "boolean" },
+        verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -107,7 +110,7 @@ export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = def
       return done;
     }
 
-    const producer = openProducer(deps, io, { schemaVersion });
+    const producer = openProducer(deps, io, { schemaVersion }, values.verbose === true);
     try {
       await producer.publishMany(
         converted.map((c) => c.run),

@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import { ConfigError, type Env } from "../../config/errors.ts";
 import type { SchemaVersion } from "../../contract/index.ts";
 import type { PublishError } from "../errors.ts";
+import type { ClientLogLevel } from "../log.ts";
 import { createProducer, describeKafkaError, type ProducerOptions, type RunProducer } from "../sdk.ts";
 
 export const EXIT = {
@@ -94,10 +95,39 @@ export function progressReporter(
   };
 }
 
-/** Creating the producer reads KYMAROS_KAFKA_* and KYMAROS_TOPIC: a bad one is a usage error. */
-export function openProducer(deps: CliDeps, io: CliIo, options: ProducerOptions): RunProducer {
+/** The --verbose line of both CLIs' help. */
+export const VERBOSE_HELP = `  -v, --verbose       also write the Kafka client's log on stderr (JSON lines);
+                      KYMAROS_LOG_LEVEL=debug writes all of it`;
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"];
+
+/**
+ * How much of the Kafka client's log a CLI writes: none by default, since a failure is reported
+ * in one line of the CLI's own (the client logs every retry with a stack trace); from info up
+ * with --verbose; everything with KYMAROS_LOG_LEVEL=debug.
+ */
+export function cliClientLogLevel(env: Env, verbose: boolean): ClientLogLevel {
+  const raw = env.KYMAROS_LOG_LEVEL;
+  if (raw !== undefined && !LOG_LEVELS.includes(raw.toLowerCase())) {
+    throw new ConfigError("KYMAROS_LOG_LEVEL", `"${raw}" is not one of ${LOG_LEVELS.join(", ")}`);
+  }
+  if (raw?.toLowerCase() === "debug") return "debug";
+  return verbose ? "info" : "off";
+}
+
+/**
+ * Creating the producer reads KYMAROS_KAFKA_*, KYMAROS_TOPIC and KYMAROS_LOG_LEVEL: a bad one is
+ * a usage error. The client's log, when asked for, goes to the CLI's stderr.
+ */
+export function openProducer(
+  deps: CliDeps,
+  io: CliIo,
+  options: ProducerOptions,
+  verbose = false,
+): RunProducer {
   try {
-    return deps.createProducer({ env: io.env, ...options });
+    const clientLogLevel = cliClientLogLevel(io.env, verbose);
+    return deps.createProducer({ env: io.env, logWriter: io.stderr, clientLogLevel, ...options });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(`configuration: ${err.message}`);
     throw err;

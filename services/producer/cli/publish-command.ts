@@ -9,7 +9,15 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import type { RunCompleted, SchemaVersion } from "../../contract/index.ts";
 import { InputError, PublishError } from "../errors.ts";
-import { checkPublishable, flagName, RUN_FIELDS, runFromFlags, runFromJson } from "../run-input.ts";
+import {
+  checkPublishable,
+  flagName,
+  flagQuoting,
+  jsonQuoting,
+  RUN_FIELDS,
+  runFromFlags,
+  runFromJson,
+} from "../run-input.ts";
 import {
   type CliDeps,
   type CliIo,
@@ -21,6 +29,7 @@ import {
   parseSchemaVersion,
   progressReporter,
   UsageError,
+  VERBOSE_HELP,
 } from "./common.ts";
 
 const PROGRAM = "kymaros-publish";
@@ -52,6 +61,7 @@ Options:
   --file PATH         read NDJSON from PATH ("-" for stdin, which is spooled to a temporary file)
   --schema-version V  writer schema, 1 or 2 (default 2; cluster needs 2)
   --progress          report progress on stderr (on by default when stderr is a terminal)
+${VERBOSE_HELP}
   -h, --help          this help
 
 Exit codes: 0 all acknowledged; 1 invalid flags, input or configuration (nothing sent);
@@ -85,7 +95,7 @@ async function* ndjson(stream: Readable, schemaVersion: SchemaVersion | undefine
         throw new InputError("(record)", `not JSON (${(err as Error).message})`);
       }
       const run = runFromJson(value);
-      checkPublishable(run, schemaVersion);
+      checkPublishable(run, schemaVersion, jsonQuoting(value));
       yield { line: lineNumber, run };
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
@@ -117,6 +127,7 @@ async function validateAll(path: string, schemaVersion: SchemaVersion | undefine
 interface Options {
   schemaVersion: SchemaVersion | undefined;
   progress: boolean;
+  verbose: boolean;
 }
 
 /** Pass two: publish in order, a chunk at a time; a Kafka failure says which lines made it. */
@@ -127,7 +138,7 @@ async function publishFile(
   deps: CliDeps,
   options: Options,
 ): Promise<number> {
-  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
+  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion }, options.verbose);
   const progress = progressReporter(PROGRAM, io, options.progress);
   let acknowledged = 0;
   let lastAckedLine = 0;
@@ -208,7 +219,7 @@ class ChunkFailure extends Error {
 }
 
 async function publishOne(run: RunCompleted, io: CliIo, deps: CliDeps, options: Options): Promise<number> {
-  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion });
+  const producer = openProducer(deps, io, { schemaVersion: options.schemaVersion }, options.verbose);
   try {
     const [result] = await producer.publishMany([run]);
     io.stdout(`${JSON.stringify(result)}\n`);
@@ -250,6 +261,7 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
         "schema-version": { type: "string" },
         file: { type: "string", short: "f" },
         progress: { type: "boolean" },
+        verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -264,6 +276,7 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
     const options: Options = {
       schemaVersion: parseSchemaVersion(text("schema-version")),
       progress: values.progress === true || io.stderrIsTTY,
+      verbose: values.verbose === true,
     };
     const flagged = RUN_FIELDS.filter((f) => text(flagName(f.name)) !== undefined);
     const file = text("file");
@@ -281,15 +294,22 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
     }
     if (flagged.length === 0)
       throw new UsageError("give a run with --run-id, --test, ... or NDJSON with --file");
+    const typed = Object.fromEntries(RUN_FIELDS.map((f) => [f.name, text(flagName(f.name))]));
     let run: RunCompleted;
     try {
-      run = runFromFlags(Object.fromEntries(RUN_FIELDS.map((f) => [f.name, text(flagName(f.name))])));
-      checkPublishable(run, options.schemaVersion);
+      run = runFromFlags(typed);
     } catch (err) {
+      // Flag syntax: the message names the flag, and points at --help.
       if (!(err instanceof InputError)) throw err;
-      // Flag syntax points at --help; a value the contract refuses does not.
-      const syntax = err.message.startsWith("--");
-      throw new UsageError(syntax ? err.message : `--${flagName(err.field)}: ${err.message}`, syntax);
+      throw new UsageError(err.message);
+    }
+    try {
+      checkPublishable(run, options.schemaVersion, flagQuoting(typed));
+    } catch (err) {
+      // A value the contract refuses: named by its flag, no pointer to --help.
+      if (!(err instanceof InputError)) throw err;
+      const flag = `--${flagName(err.field)}`;
+      throw new UsageError(err.message.startsWith(flag) ? err.message : `${flag}: ${err.message}`, false);
     }
     return await publishOne(run, io, deps, options);
   } catch (err) {

@@ -4,7 +4,14 @@
  * format per registry; the process metrics have registries of their own, because collecting
  * them (reading /proc among others) costs milliseconds and the view renders them less often.
  */
-import { Counter, collectDefaultMetrics, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  type OpenMetricsContentType,
+  Registry,
+  type RegistryContentType,
+} from "prom-client";
 
 export interface SelfMetrics {
   readonly text: Registry;
@@ -23,6 +30,46 @@ export interface SelfMetrics {
   readonly retentionFinite: Gauge<"topic">;
 }
 
+/**
+ * prom-client's default gauges nodejs_active_{handles,requests,resources}_total end in _total,
+ * a suffix the exposition formats reserve for counters, so `promtool check metrics` refuses the
+ * endpoint. Each equals the sum of the gauge of the same name without _total (one series per
+ * handle, request or resource type), so dropping them loses nothing: `sum(nodejs_active_handles)`.
+ */
+const MISNAMED_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+function collectProcessMetrics<T extends RegistryContentType>(register: Registry<T>): void {
+  collectDefaultMetrics({ register });
+  for (const name of MISNAMED_DEFAULTS) register.removeSingleMetric(name);
+}
+
+/**
+ * A counter kept in the text registry, and shown in the OpenMetrics one by a copy taken at each
+ * collection. A counter object registered in both would break the text format: prom-client's
+ * OpenMetrics render strips _total from the counter's own name, and the text render then prints
+ * that name (kymaros_api_events{...} instead of kymaros_api_events_total{...}).
+ */
+function counter<T extends string>(
+  config: { name: string; help: string; labelNames: readonly T[] },
+  text: Registry,
+  openMetrics: Registry<OpenMetricsContentType>,
+): Counter<T> {
+  const source = new Counter<T>({ ...config, registers: [text] });
+  new Counter<T>({
+    ...config,
+    registers: [openMetrics],
+    async collect() {
+      this.reset();
+      for (const { labels, value } of (await source.get()).values) this.inc(labels, value);
+    },
+  });
+  return source;
+}
+
 export function createSelfMetrics(): SelfMetrics {
   const text = new Registry();
   const openMetrics = new Registry<OpenMetricsContentType>();
@@ -31,32 +78,41 @@ export function createSelfMetrics(): SelfMetrics {
   const processText = new Registry();
   const processOpenMetrics = new Registry<OpenMetricsContentType>();
   processOpenMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  collectDefaultMetrics({ register: processText });
-  collectDefaultMetrics({ register: processOpenMetrics });
+  collectProcessMetrics(processText);
+  collectProcessMetrics(processOpenMetrics);
 
   return {
     text,
     openMetrics,
     processText,
     processOpenMetrics,
-    events: new Counter({
-      name: "kymaros_api_events_total",
-      help: "RunCompleted messages consumed, by outcome: applied, duplicate (runId already counted) or invalid.",
-      labelNames: ["outcome"],
-      registers,
-    }),
-    invalidEvents: new Counter({
-      name: "kymaros_api_invalid_events_total",
-      help: "Messages that were not applied and went to the dead-letter topic, by reason.",
-      labelNames: ["reason"],
-      registers,
-    }),
-    deadLetters: new Counter({
-      name: "kymaros_api_dead_letters_total",
-      help: "Dead letters by result: published, or skipped because an earlier run of the service already published it.",
-      labelNames: ["result"],
-      registers,
-    }),
+    events: counter(
+      {
+        name: "kymaros_api_events_total",
+        help: "RunCompleted messages consumed, by outcome: applied, duplicate (runId already counted) or invalid.",
+        labelNames: ["outcome"],
+      },
+      text,
+      openMetrics,
+    ),
+    invalidEvents: counter(
+      {
+        name: "kymaros_api_invalid_events_total",
+        help: "Messages that were not applied and went to the dead-letter topic, by reason.",
+        labelNames: ["reason"],
+      },
+      text,
+      openMetrics,
+    ),
+    deadLetters: counter(
+      {
+        name: "kymaros_api_dead_letters_total",
+        help: "Dead letters by result: published, or skipped because an earlier run of the service already published it.",
+        labelNames: ["result"],
+      },
+      text,
+      openMetrics,
+    ),
     consumerLag: new Gauge({
       name: "kymaros_api_consumer_lag",
       help: "Messages between the consumer's position and the end of the partition.",
