@@ -50,6 +50,24 @@ export interface RunFacts {
   readonly rtoTargetSeconds: number | null;
 }
 
+/**
+ * A test was deleted or renamed (schemas/test-retired.v1.avsc): its current life ends. Runs of
+ * the test (same name, namespace and cluster) completed at or before retiredAt count for nothing.
+ * Published on the events topic, keyed by test like its runs.
+ */
+export interface TestRetired {
+  test: string;
+  namespace: string;
+  /** null where the test's runs carry no cluster (schema v1 runs, or v2 runs without one). */
+  cluster: string | null;
+  retiredAt: number;
+  /** Free text for people (deleted, renamed, ...); never a label. */
+  reason: string | null;
+}
+
+/** Any event of the topic, as the codec decodes it. */
+export type DecodedEvent = { kind: "run"; run: RunCompleted } | { kind: "retired"; retirement: TestRetired };
+
 export type SchemaVersion = 1 | 2;
 export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];
 export const LATEST_SCHEMA_VERSION: SchemaVersion = 2;
