@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     logger.error(what, { error });
     void shutdown(what, 1);
   };
-  const worker = startPipelineWorker(fatal("pipeline worker failed"));
+  const worker = startPipelineWorker(fatal("pipeline worker failed"), config.testIdentity);
 
   const shutdown = async (reason: string, code: number): Promise<void> => {
     if (shuttingDown) return;

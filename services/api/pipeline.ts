@@ -21,8 +21,16 @@ export interface RefusedMessage extends Reject {
   value: Uint8Array | null;
 }
 
-/** A batch's outcomes, and how many tests the state holds after it. */
-export type TransformResult = Omit<BatchResult, "rejects"> & { rejects: RefusedMessage[]; tests: number };
+/** A batch's outcomes, and how the state's tests stand after it. */
+export type TransformResult = Omit<BatchResult, "rejects"> & {
+  rejects: RefusedMessage[];
+  /** Test identities (name, namespace, cluster) in the state. */
+  tests: number;
+  retiredTests: number;
+  collidingNames: number;
+  /** Names that this batch made colliding, each reported once. */
+  newCollisions: string[];
+};
 /** Must take what it needs from the messages before it returns: they are not kept. */
 export type Transform = (messages: readonly RawMessage[]) => Promise<TransformResult>;
 
@@ -127,6 +135,15 @@ export function createPipeline(parts: PipelineParts): BatchHandler {
     if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
     if (result.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
     metrics.tests.set(result.tests);
+    metrics.retiredTests.set(result.retiredTests);
+    metrics.nameCollisions.set(result.collidingNames);
+    if (result.retired > 0) metrics.retirements.inc(result.retired);
+    for (const test of result.newCollisions) {
+      logger.warn("one test name is used by more than one namespace or cluster", {
+        test,
+        hint: "its series merge them; KYMAROS_TEST_IDENTITY=namespace keeps them apart",
+      });
+    }
     if (result.rejects.length > 0) {
       const first = letters[0];
       logger.warn("refused messages", {

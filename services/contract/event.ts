@@ -36,11 +36,16 @@ export interface ByteSpan {
  * string per event) and the test name also as its UTF-8 (what the message key must be).
  */
 export interface RunFacts {
+  readonly kind: "run";
   /** Valid only until the reader that made these facts reads again. */
   readonly runId: ByteSpan;
   readonly test: string;
   /** Exactly test's UTF-8. */
   readonly testUtf8: Uint8Array;
+  /** With test and cluster, the test's identity. */
+  readonly namespace: string;
+  /** "" when the run carries none (a v1 writer, or null). */
+  readonly cluster: string;
   readonly result: Result;
   readonly score: number;
   readonly startedAt: number;
@@ -67,6 +72,21 @@ export interface TestRetired {
 
 /** Any event of the topic, as the codec decodes it. */
 export type DecodedEvent = { kind: "run"; run: RunCompleted } | { kind: "retired"; retirement: TestRetired };
+
+/** What the service's state takes from a TestRetired: its identity and time, not the reason. */
+export interface RetirementFacts {
+  readonly kind: "retired";
+  readonly test: string;
+  /** Exactly test's UTF-8 (what the message key must be). */
+  readonly testUtf8: Uint8Array;
+  readonly namespace: string;
+  /** "" for null, as for runs. */
+  readonly cluster: string;
+  readonly retiredAt: number;
+}
+
+/** What a facts reader hands over: one of the topic's events. */
+export type EventFacts = RunFacts | RetirementFacts;
 
 export type SchemaVersion = 1 | 2;
 export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];

@@ -10,15 +10,17 @@ export {
 export {
   type ByteSpan,
   type DecodedEvent,
+  type EventFacts,
   LATEST_SCHEMA_VERSION,
   RESULTS,
   type Result,
+  type RetirementFacts,
   type RunCompleted,
   type RunFacts,
   SCHEMA_VERSIONS,
   type SchemaVersion,
   type TestRetired,
 } from "./event.ts";
-export { createFactsReader, type FactsReader, factsOf } from "./facts.ts";
+export { createFactsReader, type FactsReader, factsOf, retirementFactsOf } from "./facts.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
 export { validateRetirement, validateRun } from "./validate.ts";

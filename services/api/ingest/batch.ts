@@ -26,13 +26,16 @@ export interface Reject {
 }
 
 export interface BatchResult {
+  /** Runs and retirements applied. */
   applied: number;
+  /** Of them, retirements that moved a test's retirement time. */
+  retired: number;
   duplicate: number;
   rejects: Reject[];
 }
 
 export function ingestBatch(read: FactsReader, state: State, batch: PackedMessages): BatchResult {
-  const result: BatchResult = { applied: 0, duplicate: 0, rejects: [] };
+  const result: BatchResult = { applied: 0, retired: 0, duplicate: 0, rejects: [] };
   const { data, index } = batch;
   for (let i = 0; i < index.length >> 2; i++) {
     const at = i << 2;
@@ -46,7 +49,10 @@ export function ingestBatch(read: FactsReader, state: State, batch: PackedMessag
       index[at + 3] as number,
     );
     if (r === "applied") result.applied += 1;
-    else if (r === "duplicate") result.duplicate += 1;
+    else if (r === "retired") {
+      result.applied += 1;
+      result.retired += 1;
+    } else if (r === "duplicate") result.duplicate += 1;
     else result.rejects.push({ index: i, reason: r.reason, detail: r.detail });
   }
   return result;

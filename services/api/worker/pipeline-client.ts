@@ -4,6 +4,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ExpositionFormat } from "../metrics/domain.ts";
+import type { IdentityLabels } from "../metrics/identity-labels.ts";
 import type { Snapshot, SnapshotSource } from "../metrics/snapshots.ts";
 import type { Transform, TransformResult } from "../pipeline.ts";
 import { type FromWorker, pack, type ToWorker } from "./protocol.ts";
@@ -28,14 +29,18 @@ const entry = new URL(fromSources ? "./pipeline-worker.ts" : "./pipeline-worker.
 const resourceLimits = { maxYoungGenerationSizeMb: 12 };
 
 /** Built, the worker is plain JavaScript; from the sources (tsx), it needs tsx's loader too. */
-function spawnWorker(): Worker {
-  if (!fromSources) return new Worker(entry, { resourceLimits });
+function spawnWorker(labels: IdentityLabels): Worker {
+  const workerData = { labels };
+  if (!fromSources) return new Worker(entry, { resourceLimits, workerData });
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, resourceLimits });
+  return new Worker(boot, { eval: true, resourceLimits, workerData });
 }
 
-export function startPipelineWorker(onFatal: (error: Error) => void): PipelineWorker {
-  const worker = spawnWorker();
+export function startPipelineWorker(
+  onFatal: (error: Error) => void,
+  labels: IdentityLabels = "test",
+): PipelineWorker {
+  const worker = spawnWorker(labels);
   const pending = new Map<number, (result: TransformResult) => void>();
   const latest = new Map<ExpositionFormat, { plain: Snapshot | null; gzip: Snapshot | null }>();
   const waiting = new Map<ExpositionFormat, (() => void)[]>();

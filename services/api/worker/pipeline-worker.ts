@@ -3,11 +3,12 @@
  * their own so that the main thread's Kafka client and HTTP server never wait for them.
  * Receives packed batches, answers with their outcomes, and sends snapshots after changes.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { createCodec, createFactsReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
 import { ingestBatch } from "../ingest/index.ts";
 import { createDomainView } from "../metrics/domain.ts";
+import type { IdentityLabels } from "../metrics/identity-labels.ts";
 import { createSnapshots } from "../metrics/snapshots.ts";
 import { copyBytes, type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
 
@@ -17,7 +18,8 @@ if (!port) throw new Error("pipeline-worker.ts runs as a worker thread");
 const read = createFactsReader(createCodec());
 const state = createState();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const snapshots = createSnapshots(createDomainView(state), () => state.revision, {
+const labels = ((workerData as { labels?: IdentityLabels } | null)?.labels ?? "test") as IdentityLabels;
+const snapshots = createSnapshots(createDomainView(state, labels), () => state.revision, {
   onSnapshot: (format, kind, snapshot) => {
     if (kind === "gzip") {
       const body = ownBuffer(snapshot.body);
@@ -41,7 +43,7 @@ port.on("message", (message: ToWorker) => {
     const before = state.revision;
     const data = Buffer.from(message.data);
     const { index } = message;
-    const { applied, duplicate, rejects } = ingestBatch(read, state, { data, index });
+    const { applied, retired, duplicate, rejects } = ingestBatch(read, state, { data, index });
     // The main thread no longer holds the batch: refused messages travel back with their bytes.
     const refused = rejects.map((r) => {
       const at = r.index << 2;
@@ -51,7 +53,18 @@ port.on("message", (message: ToWorker) => {
         value: copyBytes(data, index[at + 2] as number, index[at + 3] as number),
       };
     });
-    post({ type: "done", id: message.id, tests: state.tests.size, applied, duplicate, rejects: refused });
+    post({
+      type: "done",
+      id: message.id,
+      tests: state.identities.length,
+      retiredTests: state.retiredTests,
+      collidingNames: state.collidingNames,
+      newCollisions: state.newCollisions.splice(0),
+      applied,
+      retired,
+      duplicate,
+      rejects: refused,
+    });
     if (state.revision !== before) snapshots.changed();
   } else {
     snapshots.show(message.format);
