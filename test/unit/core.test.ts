@@ -216,3 +216,33 @@ test("bucket bounds are inclusive: exactly 60 s falls in le=60, 60.001 s does no
   assert.equal(samples.get('kymaros_test_duration_seconds_bucket{test="my-app-nightly",le="120"}'), "2");
   assert.equal(samples.get('kymaros_test_duration_seconds_sum{test="my-app-nightly"}'), "120.001");
 });
+
+test("series come in JavaScript string order of (test, namespace, cluster), whatever escaping does", () => {
+  const names = ["a b", "a\tb", 'a"b', "a\\b", "a", "ä", "Z"];
+  const log = names.flatMap((test, i) => [
+    run({ runId: `r${i}`, test, namespace: "x" }),
+    run({ runId: `s${i}`, test, namespace: "a\tz" }),
+    run({ runId: `t${i}`, test, namespace: "a z" }),
+  ]);
+  const order = (text: string) =>
+    text
+      .split("\n")
+      .filter((l) => l.startsWith("kymaros_score{"))
+      .map((l) => l.slice(0, l.lastIndexOf(" ")));
+  const byTest = order(render(log));
+  const expected = [...names]
+    .sort()
+    .map((t) => `kymaros_score{test="${t.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"}`);
+  assert.deepEqual(byTest, expected);
+  const byNamespace = order(render(log, "namespace"));
+  assert.equal(byNamespace.length, names.length * 3);
+  const keys = byNamespace.map((l) => l);
+  const expectedNs = [...names]
+    .sort()
+    .flatMap((t) => ["a\tz", "a z", "x"].sort().map((ns) => [t, ns]))
+    .map(
+      ([t, ns]) =>
+        `kymaros_score{test="${(t as string).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}",test_namespace="${ns}"}`,
+    );
+  assert.deepEqual(keys, expectedNs);
+});

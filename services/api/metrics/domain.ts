@@ -162,6 +162,20 @@ interface Group {
   lines: Buffer[];
 }
 
+/** Groups in the order of their first member's (test, namespace, cluster), as JavaScript compares strings. */
+function byIdentity(a: Group, b: Group): number {
+  const x = a.members[0] as TestState;
+  const y = b.members[0] as TestState;
+  for (const [p, q] of [
+    [x.test, y.test],
+    [x.namespace, y.namespace],
+    [x.cluster, y.cluster],
+  ] as const) {
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
 /** A group's revision: its members' summed, which grows with every change of any of them. */
 function revisionOf(members: readonly TestState[]): number {
   let r = 0;
@@ -194,7 +208,7 @@ export function createDomainView(state: State, labels: IdentityLabels = "test"):
       group.members.push(t);
       group.revision = -1;
     }
-    sorted = [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    sorted = [...groups.values()].sort(byIdentity);
   }
 
   return {

@@ -12,7 +12,7 @@ export const IDENTITY_LABELS = ["test", "namespace", "cluster"] as const;
 /** test: {test}; namespace: {test, test_namespace}; cluster: {test, test_namespace, test_cluster}. */
 export type IdentityLabels = (typeof IDENTITY_LABELS)[number];
 
-/** The key of the group an identity belongs to; unambiguous, and its order is the exposition's. */
+/** The key of the group an identity belongs to (unambiguous whatever the names hold). */
 export function groupKey(t: TestState, labels: IdentityLabels): string {
   if (labels === "test") return JSON.stringify([t.test]);
   if (labels === "namespace") return JSON.stringify([t.test, t.namespace]);
