@@ -116,6 +116,15 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
     if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
     if (result.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
     metrics.tests.set(result.tests);
+    metrics.retiredTests.set(result.retiredTests);
+    metrics.nameCollisions.set(result.collidingNames);
+    if (result.retired > 0) metrics.retirements.inc(result.retired);
+    for (const test of result.newCollisions) {
+      logger.warn("one test name is used by more than one namespace or cluster", {
+        test,
+        hint: "its series merge them; KYMAROS_TEST_IDENTITY=namespace keeps them apart",
+      });
+    }
     if (result.refused.length > 0) {
       const first = letters[0];
       logger.warn("refused messages", {

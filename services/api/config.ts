@@ -3,6 +3,7 @@ import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { IDENTITY_LABELS, type IdentityLabels } from "./metrics/render/identity-labels.ts";
 
 export interface Config {
   kafka: KafkaSettings;
@@ -12,6 +13,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: LogLevel;
+  /** What keeps same-named tests apart in the series: nothing (test), namespace, or namespace and cluster. */
+  testIdentity: IdentityLabels;
 }
 
 function port(env: Env, setting: string, fallback: number): number {
@@ -39,6 +42,13 @@ export function readConfig(env: Env): Config {
       `"${env.KYMAROS_LOG_LEVEL}" is not one of ${LOG_LEVELS.join(", ")}`,
     );
   }
+  const testIdentity = env.KYMAROS_TEST_IDENTITY ?? "test";
+  if (!(IDENTITY_LABELS as readonly string[]).includes(testIdentity)) {
+    throw new ConfigError(
+      "KYMAROS_TEST_IDENTITY",
+      `"${testIdentity}" is not one of ${IDENTITY_LABELS.join(", ")}`,
+    );
+  }
   const host = env.KYMAROS_HOST ?? "0.0.0.0";
   if (host.length === 0) throw new ConfigError("KYMAROS_HOST", "is empty");
   return {
@@ -49,5 +59,6 @@ export function readConfig(env: Env): Config {
     port: port(env, "KYMAROS_PORT", 8080),
     host,
     logLevel: logLevel as LogLevel,
+    testIdentity: testIdentity as IdentityLabels,
   };
 }

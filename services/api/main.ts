@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     logger.error(what, { error });
     void shutdown(what, 1);
   };
-  const worker = startIngestWorker(fatal("ingest worker failed"));
+  const worker = startIngestWorker(fatal("ingest worker failed"), config.testIdentity);
 
   const shutdown = async (reason: string, code: number): Promise<void> => {
     if (shuttingDown) return;

@@ -1,12 +1,20 @@
 /**
- * Avro single-object encoding of RunCompleted: C3 01, the writer schema's 8-byte CRC-64-AVRO
- * fingerprint (little-endian), then the Avro binary datum. The only module that knows the wire.
+ * Avro single-object encoding of the topic's events (RunCompleted, TestRetired): C3 01, the
+ * writer schema's 8-byte CRC-64-AVRO fingerprint (little-endian), then the Avro binary datum.
+ * The only module that knows the wire.
  */
 import avro from "avsc";
 import { CodecError } from "./errors.ts";
-import { LATEST_SCHEMA_VERSION, type RunCompleted, SCHEMA_VERSIONS, type SchemaVersion } from "./event.ts";
+import {
+  type DecodedEvent,
+  LATEST_SCHEMA_VERSION,
+  type RunCompleted,
+  SCHEMA_VERSIONS,
+  type SchemaVersion,
+  type TestRetired,
+} from "./event.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { loadSchema } from "./schemas.ts";
+import { loadRetirementSchema, loadSchema } from "./schemas.ts";
 
 export const MAGIC = Buffer.from([0xc3, 0x01]);
 export const HEADER_BYTES = 10;
@@ -38,8 +46,14 @@ interface Reading {
 export interface Codec {
   readonly readerVersion: SchemaVersion;
   encode(run: RunCompleted, writerVersion?: SchemaVersion): Buffer;
-  /** Decodes any known writer into the reader's shape; throws CodecError. */
+  /**
+   * Decodes a RunCompleted of any known writer into the reader's shape; throws CodecError
+   * (a TestRetired too: callers that take both use decodeEvent).
+   */
   decode(message: Uint8Array): RunCompleted;
+  encodeRetirement(retirement: TestRetired): Buffer;
+  /** Decodes either event; throws CodecError. */
+  decodeEvent(message: Uint8Array): DecodedEvent;
   /**
    * The writer of the message at bytes[start ..] by its header (magic and fingerprint), or 0
    * when the header is not one of ours. Byte by byte, so that no number or string is made.
@@ -47,12 +61,61 @@ export interface Codec {
   writerAt(bytes: Uint8Array, start: number): SchemaVersion | 0;
   /** The fingerprint of a schema version, as hex (for logs and vectors). */
   fingerprintHex(version: SchemaVersion): string;
+  /** The fingerprint of TestRetired, as hex. */
+  readonly retirementFingerprintHex: string;
 }
 
 function makeWriter(version: SchemaVersion): Writer {
   const schema = loadSchema(version);
   const type = avro.Type.forSchema(schema as avro.Schema);
   return { version, type, header: Buffer.concat([MAGIC, fingerprint(schema)]) };
+}
+
+const sameHeader = (bytes: Uint8Array, header: Buffer) => {
+  for (let i = 0; i < HEADER_BYTES; i++) if (bytes[i] !== header[i]) return false;
+  return true;
+};
+
+/** Refuses what no event can be (oversize, short, not single-object); the message as a Buffer. */
+function framed(message: Uint8Array): Buffer {
+  if (message.length > MAX_MESSAGE_BYTES) {
+    throw new CodecError("too_large", `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  }
+  if (message.length < HEADER_BYTES) {
+    // Whatever bytes there are must already be the magic: a lone 0x00 is not "truncated".
+    if ((message.length >= 1 && message[0] !== 0xc3) || (message.length >= 2 && message[1] !== 0x01)) {
+      throw new CodecError("bad_magic", "message does not start with C3 01");
+    }
+    throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);
+  }
+  if (message[0] !== 0xc3 || message[1] !== 0x01) {
+    throw new CodecError("bad_magic", "message does not start with C3 01 (not Avro single-object)");
+  }
+  return Buffer.isBuffer(message)
+    ? message
+    : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+}
+
+/** The datum after the header, read whole with `type` (and `resolver`); throws CodecError. */
+function datum(type: avro.Type, buf: Buffer, resolver?: avro.Resolver): unknown {
+  let decoded: { value: unknown; offset: number };
+  try {
+    decoded = type.decode(buf, HEADER_BYTES, resolver);
+  } catch (err) {
+    throw new CodecError("undecodable", `Avro datum cannot be decoded: ${(err as Error).message}`);
+  }
+  if (decoded.offset < 0) throw new CodecError("truncated", "Avro datum is truncated");
+  if (decoded.offset !== buf.length) {
+    throw new CodecError("trailing_bytes", `${buf.length - decoded.offset} bytes after the Avro datum`);
+  }
+  return decoded.value;
+}
+
+function unknownWriter(buf: Buffer): CodecError {
+  return new CodecError(
+    "unknown_fingerprint",
+    `unknown writer schema fingerprint ${buf.subarray(2, HEADER_BYTES).toString("hex")}`,
+  );
 }
 
 function describeInvalid(type: avro.Type, value: unknown): string {
@@ -74,6 +137,27 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     readings.set(writer.version, { writer, resolver });
   }
   const headers = [...writers.values()].map((w) => ({ version: w.version, header: w.header }));
+  const retirementSchema = loadRetirementSchema();
+  const retirement = {
+    type: avro.Type.forSchema(retirementSchema as avro.Schema),
+    header: Buffer.concat([MAGIC, fingerprint(retirementSchema)]),
+  };
+
+  function decodeRun(buf: Buffer): RunCompleted {
+    const version = writerAt(buf, 0);
+    const reading = version === 0 ? undefined : readings.get(version);
+    if (!reading) throw unknownWriter(buf);
+    const run = datum(reader.type, buf, reading.resolver) as RunCompleted;
+    // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
+    if ((run.score | 0) !== run.score) {
+      throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
+    }
+    if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
+      throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
+    }
+    if (readerVersion === 1) run.cluster = null;
+    return run;
+  }
 
   function writerAt(bytes: Uint8Array, start: number): SchemaVersion | 0 {
     if (bytes.length - start < HEADER_BYTES) return 0;
@@ -99,58 +183,52 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
           throw new CodecError("schema_violation", `${field}=${run[field]} is beyond ±2^52`);
         }
       }
-      const datum = writerVersion === 1 ? withoutCluster(run) : run;
-      if (!writer.type.isValid(datum)) {
-        throw new CodecError("schema_violation", describeInvalid(writer.type, datum));
+      const value = writerVersion === 1 ? withoutCluster(run) : run;
+      if (!writer.type.isValid(value)) {
+        throw new CodecError("schema_violation", describeInvalid(writer.type, value));
       }
-      return Buffer.concat([writer.header, writer.type.toBuffer(datum)]);
+      return Buffer.concat([writer.header, writer.type.toBuffer(value)]);
     },
 
     decode(message) {
-      if (message.length > MAX_MESSAGE_BYTES) {
-        throw new CodecError("too_large", `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
-      }
-      if (message.length < HEADER_BYTES) {
-        // Whatever bytes there are must already be the magic: a lone 0x00 is not "truncated".
-        if ((message.length >= 1 && message[0] !== 0xc3) || (message.length >= 2 && message[1] !== 0x01)) {
-          throw new CodecError("bad_magic", "message does not start with C3 01");
-        }
-        throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);
-      }
-      if (message[0] !== 0xc3 || message[1] !== 0x01) {
-        throw new CodecError("bad_magic", "message does not start with C3 01 (not Avro single-object)");
-      }
-      const buf = Buffer.isBuffer(message)
-        ? message
-        : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-      const version = writerAt(buf, 0);
-      const reading = version === 0 ? undefined : readings.get(version);
-      if (!reading) {
+      const buf = framed(message);
+      if (sameHeader(buf, retirement.header)) {
         throw new CodecError(
           "unknown_fingerprint",
-          `unknown writer schema fingerprint ${buf.subarray(2, HEADER_BYTES).toString("hex")}`,
+          "a TestRetired message where a RunCompleted was expected",
         );
       }
-      let decoded: { value: unknown; offset: number };
-      try {
-        decoded = reader.type.decode(buf, HEADER_BYTES, reading.resolver);
-      } catch (err) {
-        throw new CodecError("undecodable", `Avro datum cannot be decoded: ${(err as Error).message}`);
+      return decodeRun(buf);
+    },
+
+    encodeRetirement(r) {
+      if (!exactLong(r.retiredAt)) {
+        throw new CodecError("schema_violation", `retiredAt=${r.retiredAt} is beyond ±2^52`);
       }
-      if (decoded.offset < 0) throw new CodecError("truncated", "Avro datum is truncated");
-      if (decoded.offset !== buf.length) {
-        throw new CodecError("trailing_bytes", `${buf.length - decoded.offset} bytes after the Avro datum`);
+      if (!retirement.type.isValid(r)) {
+        throw new CodecError("schema_violation", describeInvalid(retirement.type, r));
       }
-      const run = decoded.value as RunCompleted;
-      // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
-      if ((run.score | 0) !== run.score) {
-        throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
+      return Buffer.concat([retirement.header, retirement.type.toBuffer(r)]);
+    },
+
+    decodeEvent(message) {
+      const buf = framed(message);
+      if (!sameHeader(buf, retirement.header)) return { kind: "run", run: decodeRun(buf) };
+      const r = datum(retirement.type, buf) as TestRetired;
+      if (!exactLong(r.retiredAt)) {
+        throw new CodecError("undecodable", "retiredAt is beyond ±2^52 and cannot be decoded exactly");
       }
-      if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
-        throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
-      }
-      if (readerVersion === 1) run.cluster = null;
-      return run;
+      // avsc's records are instances of a generated class: hand back a plain object.
+      return {
+        kind: "retired",
+        retirement: {
+          test: r.test,
+          namespace: r.namespace,
+          cluster: r.cluster,
+          retiredAt: r.retiredAt,
+          reason: r.reason,
+        },
+      };
     },
 
     writerAt,
@@ -158,6 +236,8 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     fingerprintHex(version) {
       return (writers.get(version) as Writer).header.subarray(2).toString("hex");
     },
+
+    retirementFingerprintHex: retirement.header.subarray(2).toString("hex"),
   };
 }
 

@@ -10,15 +10,19 @@
  * validation, and the datum ending exactly at the message's end. Whatever else it meets goes
  * through avsc and validateRun() instead, so that every refusal, and its reason, comes from the
  * reference path. Refusals are rare; the cost of taking that path for them does not show.
+ * So are retirements (one per deleted test): they take the reference path too.
  */
 import { type Codec, HEADER_BYTES, LONG_LIMIT, MAX_MESSAGE_BYTES } from "./codec.ts";
 import {
+  type EventFacts,
   RESULTS,
   type Result,
+  type RetirementFacts,
   type RunCompleted,
   type RunFacts,
   SCHEMA_VERSIONS,
   type SchemaVersion,
+  type TestRetired,
 } from "./event.ts";
 import { FNV_OFFSET, FNV_PRIME, mix32 } from "./hash.ts";
 import { loadSchema } from "./schemas.ts";
@@ -27,6 +31,7 @@ import {
   MAX_RUN_ID_LENGTH,
   MAX_SECONDS,
   MAX_TIMESTAMP_MS,
+  validateRetirement,
   validateRun,
 } from "./validate.ts";
 
@@ -35,7 +40,7 @@ import {
  * reference. The facts may be one object the reader refills on every read: use them before the
  * next read, and copy what must outlive it.
  */
-export type FactsReader = (bytes: Buffer, start: number, end: number) => RunFacts;
+export type FactsReader = (bytes: Buffer, start: number, end: number) => EventFacts;
 
 const TIMESTAMP = { type: "long", logicalType: "timestamp-millis" };
 const optional = (type: unknown) => ["null", type];
@@ -176,7 +181,7 @@ function readName(c: Cursor, names: Names): Name | null {
   return names.get(c.bytes, c.pos - length, length);
 }
 
-/** A test name as the table keeps it: made once per name, never per event. */
+/** A name (of a test, namespace or cluster) as the table keeps it: made once per name, never per event. */
 interface Name {
   /** The bytes it arrived as, which find it. */
   readonly bytes: Buffer;
@@ -244,9 +249,12 @@ function readBranch(c: Cursor): boolean {
  * runId string, per event.
  */
 class InPlaceFacts implements RunFacts {
+  readonly kind = "run";
   readonly runId: Span = emptySpan();
   test = "";
   testUtf8: Uint8Array = Buffer.alloc(0);
+  namespace = "";
+  cluster = "";
   result: Result = "pass";
   score = 0;
   startedAt = 0;
@@ -268,6 +276,8 @@ function keptFieldsValid(f: InPlaceFacts): boolean {
   return (
     f.test.length > 0 &&
     f.test.length <= MAX_NAME_LENGTH &&
+    f.namespace.length <= MAX_NAME_LENGTH &&
+    f.cluster.length <= MAX_NAME_LENGTH &&
     f.score >= 0 &&
     f.score <= 100 &&
     isTimestamp(f.startedAt) &&
@@ -283,9 +293,12 @@ function keptFieldsValid(f: InPlaceFacts): boolean {
 export function factsOf(run: RunCompleted): RunFacts {
   const runId = Buffer.from(run.runId, "utf8");
   return {
+    kind: "run",
     runId: { bytes: runId, start: 0, end: runId.length },
     test: run.test,
     testUtf8: Buffer.from(run.test, "utf8"),
+    namespace: run.namespace,
+    cluster: run.cluster ?? "",
     result: run.result,
     score: run.score,
     startedAt: run.startedAt,
@@ -296,9 +309,25 @@ export function factsOf(run: RunCompleted): RunFacts {
   };
 }
 
+/** The facts of a decoded, validated retirement. */
+export function retirementFactsOf(retirement: TestRetired): RetirementFacts {
+  return {
+    kind: "retired",
+    test: retirement.test,
+    testUtf8: Buffer.from(retirement.test, "utf8"),
+    namespace: retirement.namespace,
+    cluster: retirement.cluster ?? "",
+    retiredAt: retirement.retiredAt,
+  };
+}
+
 export function createFactsReader(codec: Codec): FactsReader {
   for (const version of SCHEMA_VERSIONS) checkLayout(version);
   const names = new Names();
+  // Namespaces and clusters recur as test names do: the same string back, none made per event.
+  const namespaces = new Names();
+  const clusters = new Names();
+  const keepCluster = codec.readerVersion === 2;
   const facts = new InPlaceFacts();
   const cursor = new Cursor();
 
@@ -316,7 +345,7 @@ export function createFactsReader(codec: Codec): FactsReader {
     facts.runId.bytes = bytes;
     readAsciiRunId(c, facts.runId);
     const name = readName(c, names);
-    skipString(c);
+    const namespace = readName(c, namespaces);
     const result = RESULTS[readLong(c)];
     const score = readLong(c);
     const startedAt = readLong(c);
@@ -325,11 +354,20 @@ export function createFactsReader(codec: Codec): FactsReader {
     if (readBranch(c)) skipString(c);
     const backupCreatedAt = readBranch(c) ? readLong(c) : null;
     const rtoTargetSeconds = readBranch(c) ? readDouble(c) : null;
-    if (version === 2 && readBranch(c)) skipString(c);
-    if (c.unclean || name === null || c.pos !== stop || result === undefined || (score | 0) !== score)
+    const cluster = version === 2 && readBranch(c) ? readName(c, clusters) : null;
+    if (
+      c.unclean ||
+      name === null ||
+      namespace === null ||
+      c.pos !== stop ||
+      result === undefined ||
+      (score | 0) !== score
+    )
       return false;
     facts.test = name.value;
     facts.testUtf8 = name.utf8;
+    facts.namespace = namespace.value;
+    facts.cluster = cluster !== null && keepCluster ? cluster.value : "";
     facts.result = result;
     facts.score = score;
     facts.startedAt = startedAt;
@@ -342,8 +380,12 @@ export function createFactsReader(codec: Codec): FactsReader {
 
   return (bytes, start, stop) => {
     if (clean(bytes, start, stop)) return facts;
-    const run = codec.decode(bytes.subarray(start, stop));
-    validateRun(run);
-    return factsOf(run);
+    const event = codec.decodeEvent(bytes.subarray(start, stop));
+    if (event.kind === "retired") {
+      validateRetirement(event.retirement);
+      return retirementFactsOf(event.retirement);
+    }
+    validateRun(event.run);
+    return factsOf(event.run);
   };
 }

@@ -1,4 +1,4 @@
-/** The RunCompleted contract shared by the producer SDK and the service. */
+/** The event contract (RunCompleted, TestRetired) shared by the producer SDK and the service. */
 export { type Codec, createCodec, MAX_MESSAGE_BYTES } from "./codec.ts";
 export {
   CodecError,
@@ -9,14 +9,18 @@ export {
 } from "./errors.ts";
 export {
   type ByteSpan,
+  type DecodedEvent,
+  type EventFacts,
   LATEST_SCHEMA_VERSION,
   RESULTS,
   type Result,
+  type RetirementFacts,
   type RunCompleted,
   type RunFacts,
   SCHEMA_VERSIONS,
   type SchemaVersion,
+  type TestRetired,
 } from "./event.ts";
-export { createFactsReader, type FactsReader, factsOf } from "./facts.ts";
+export { createFactsReader, type FactsReader, factsOf, retirementFactsOf } from "./facts.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
-export { validateRun } from "./validate.ts";
+export { validateRetirement, validateRun } from "./validate.ts";

@@ -1,4 +1,4 @@
-/** The RunCompleted schemas of schemas/*.avsc, the one table of writers the codec knows. */
+/** The schemas of schemas/*.avsc (RunCompleted's versions and TestRetired), the writers the codec knows. */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { SchemaVersion } from "./event.ts";
@@ -20,4 +20,13 @@ export function schemaPath(version: SchemaVersion): string {
 
 export function loadSchema(version: SchemaVersion): unknown {
   return JSON.parse(readFileSync(schemaPath(version), "utf8"));
+}
+
+export function retirementSchemaPath(): string {
+  return `${dir}test-retired.v1.avsc`;
+}
+
+/** TestRetired has one version so far: a second would be resolved as RunCompleted's v2 is. */
+export function loadRetirementSchema(): unknown {
+  return JSON.parse(readFileSync(retirementSchemaPath(), "utf8"));
 }

@@ -3,7 +3,7 @@
  * (refuse to publish) and by the service (dead-letter instead of applying).
  */
 import { ValidationError } from "./errors.ts";
-import type { RunCompleted } from "./event.ts";
+import type { RunCompleted, TestRetired } from "./event.ts";
 
 /** Timestamps must fall in [1970-01-01, 9999-12-31T23:59:59.999Z]: anything else is a unit mistake. */
 export const MAX_TIMESTAMP_MS = 253402300799999;
@@ -12,6 +12,8 @@ export const MAX_NAME_LENGTH = 253;
 export const MAX_RUN_ID_LENGTH = 512;
 /** A restore longer than a year is not a measurement; it is a bug. */
 export const MAX_SECONDS = 365 * 24 * 3600;
+/** A retirement's reason is free text for people: a paragraph, not a document. */
+export const MAX_REASON_LENGTH = 1024;
 
 function timestamp(field: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > MAX_TIMESTAMP_MS) {
@@ -79,4 +81,16 @@ export function validateRun(run: RunCompleted): void {
   numbers(run);
   if (run.backupName !== null) text("backupName", run.backupName, MAX_NAME_LENGTH);
   if (run.cluster !== null) text("cluster", run.cluster, MAX_NAME_LENGTH);
+}
+
+/**
+ * Throws ValidationError naming the first field at fault. The same rules as a run's: a name
+ * within Kubernetes' limits, a timestamp between 1970 and 9999.
+ */
+export function validateRetirement(retirement: TestRetired): void {
+  testName(retirement.test);
+  text("namespace", retirement.namespace, MAX_NAME_LENGTH);
+  if (retirement.cluster !== null) text("cluster", retirement.cluster, MAX_NAME_LENGTH);
+  timestamp("retiredAt", retirement.retiredAt);
+  if (retirement.reason !== null) text("reason", retirement.reason, MAX_REASON_LENGTH);
 }

@@ -25,6 +25,17 @@ export interface PublishResult {
   test: string;
 }
 
+/** Where a TestRetired landed, and which test (identity) it retired. */
+export interface RetireResult {
+  topic: string;
+  partition: number;
+  offset: string;
+  test: string;
+  namespace: string;
+  cluster: string | null;
+  retiredAt: number;
+}
+
 export interface PublishErrorDetails {
   /** Index of the run at fault in a publishMany call. */
   index?: number;
@@ -37,7 +48,7 @@ export interface PublishErrorDetails {
    * prefix of the input, since batches go out one after another. Empty for validation and
    * encoding errors, which are raised before anything is sent.
    */
-  acknowledged?: PublishResult[];
+  acknowledged?: PublishResult[] | RetireResult[];
   cause?: unknown;
 }
 
@@ -46,7 +57,7 @@ export class PublishError extends Error {
   readonly index: number | undefined;
   readonly field: string | undefined;
   readonly reason: string | undefined;
-  readonly acknowledged: PublishResult[];
+  readonly acknowledged: PublishResult[] | RetireResult[];
 
   constructor(
     readonly kind: PublishErrorKind,

@@ -1,4 +1,4 @@
-/** The producer SDK: publish RunCompleted events to Kafka (see sdk.ts). */
+/** The producer SDK: publish RunCompleted and TestRetired events to Kafka (see sdk.ts). */
 export { DEFAULT_TOPIC } from "../config/topic.ts";
 export {
   InputError,
@@ -6,6 +6,7 @@ export {
   type PublishErrorDetails,
   type PublishErrorKind,
   type PublishResult,
+  type RetireResult,
 } from "./errors.ts";
 export { parseGoDuration, parseGoDurationNanos } from "./go-duration.ts";
 export { CLIENT_LOG_LEVELS, type ClientLogLevel } from "./log.ts";
@@ -17,6 +18,7 @@ export {
   reportToRun,
   type SkippedReport,
 } from "./restore-report.ts";
+export { type RetirementInput, retirementFromJson, toRetirement } from "./retirement-input.ts";
 export { formatRfc3339, parseRfc3339, parseTimestamp } from "./rfc3339.ts";
 export { runFromJson, runToJsonLine } from "./run-input.ts";
 export {
@@ -26,4 +28,5 @@ export {
   type PublishManyOptions,
   type PublishOptions,
   type RunProducer,
+  type SendManyOptions,
 } from "./sdk.ts";

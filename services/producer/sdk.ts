@@ -1,8 +1,8 @@
 /**
- * The producer SDK: publish RunCompleted events the way the service expects them (design §1):
- * validated, Avro single-object encoded, keyed by test name, acknowledged by every in-sync
- * replica (acks=-1) on an idempotent producer with one request in flight, so a test's runs stay
- * in order in their partition.
+ * The producer SDK: publish RunCompleted events, and TestRetired when a test is deleted or
+ * renamed, the way the service expects them (design §1, §8): validated, Avro single-object
+ * encoded, keyed by test name, acknowledged by every in-sync replica (acks=-1) on an idempotent
+ * producer with one request in flight, so a test's events stay in order in their partition.
  */
 
 import { Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from "kafkajs";
@@ -16,10 +16,12 @@ import {
   LATEST_SCHEMA_VERSION,
   type RunCompleted,
   type SchemaVersion,
+  type TestRetired,
   ValidationError,
+  validateRetirement,
   validateRun,
 } from "../contract/index.ts";
-import { InputError, PublishError, type PublishResult } from "./errors.ts";
+import { InputError, PublishError, type PublishResult, type RetireResult } from "./errors.ts";
 import {
   type ClientLogLevel,
   jsonLogCreator,
@@ -28,6 +30,7 @@ import {
   warningLine,
   writeToStderr,
 } from "./log.ts";
+import { type RetirementInput, toRetirement } from "./retirement-input.ts";
 import { checkRunShape } from "./run-shape.ts";
 
 export const DEFAULT_CLIENT_ID = "kymaros-producer";
@@ -79,14 +82,70 @@ export interface RunProducer {
    * naming its index and field), then sends them in order, in batches. Results are in input order.
    */
   publishMany(runs: readonly RunCompleted[], options?: PublishManyOptions): Promise<PublishResult[]>;
+  /**
+   * Retires a test: publishes a TestRetired for (test, namespace, cluster) at `retiredAt`, keyed
+   * by test. Once the service has it, the test's runs completed at or before retiredAt count for
+   * nothing, and the test has no series until a later run starts a new life. Refuses (a
+   * PublishError of kind "validation", nothing sent) an empty test, names over 253 characters,
+   * a reason over 1024, or a retiredAt outside 1970-9999. Resolves once the broker acknowledged
+   * it. Retiring twice is harmless: only the latest retiredAt counts.
+   */
+  retire(retirement: RetirementInput): Promise<RetireResult>;
+  /** retire() for many, all validated before any is sent, in order, in batches. */
+  retireMany(retirements: readonly RetirementInput[], options?: SendManyOptions): Promise<RetireResult[]>;
   /** Waits for the publishes in flight, then disconnects. Idempotent. */
   close(): Promise<void>;
 }
 
+export type SendManyOptions = Omit<PublishManyOptions, "schemaVersion">;
+
 interface Prepared {
   message: Message;
-  run: RunCompleted;
   bytes: number;
+}
+
+/** Where a record landed. */
+type Placement = Pick<PublishResult, "topic" | "partition" | "offset">;
+
+/** A refusal of the input as a PublishError that names the item (`run 3: `) and the field. */
+function refused(err: unknown, where: string, index: number | undefined): never {
+  if (err instanceof InputError) {
+    throw new PublishError("validation", `${where}${err.message}`, {
+      index,
+      field: err.field,
+      reason: "invalid_type",
+      cause: err,
+    });
+  }
+  if (err instanceof ValidationError) {
+    throw new PublishError("validation", `${where}${err.message}`, {
+      index,
+      field: err.field,
+      reason: err.reason,
+      cause: err,
+    });
+  }
+  if (err instanceof CodecError) {
+    throw new PublishError("encoding", `${where}${err.message}`, { index, reason: err.reason, cause: err });
+  }
+  throw err;
+}
+
+function prepareRetirement(
+  codec: Codec,
+  input: RetirementInput,
+  index: number | undefined,
+): Prepared & { retirement: TestRetired } {
+  const where = index === undefined ? "" : `retirement ${index}: `;
+  try {
+    const retirement = toRetirement(input);
+    validateRetirement(retirement);
+    const key = Buffer.from(retirement.test, "utf8");
+    const value = codec.encodeRetirement(retirement);
+    return { message: { key, value }, retirement, bytes: key.length + value.length + RECORD_OVERHEAD_BYTES };
+  } catch (err) {
+    return refused(err, where, index);
+  }
 }
 
 function prepare(
@@ -94,7 +153,7 @@ function prepare(
   run: RunCompleted,
   version: SchemaVersion,
   index: number | undefined,
-): Prepared {
+): Prepared & { run: RunCompleted } {
   const where = index === undefined ? "" : `run ${index}: `;
   try {
     checkRunShape(run);
@@ -217,8 +276,8 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
     await connecting;
   }
 
-  /** Sends one batch; results in the batch's order. */
-  async function sendBatch(batch: readonly Prepared[]): Promise<PublishResult[]> {
+  /** Sends one batch; where each record landed, in the batch's order. */
+  async function sendBatch(batch: readonly Prepared[]): Promise<Placement[]> {
     await ensureConnected();
     const metadata: RecordMetadata[] = await producer.send({
       topic,
@@ -233,14 +292,14 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
       nextOffset.set(m.partition, BigInt(m.baseOffset));
     }
     // Records of a partition are appended in the order sent, from the batch's base offset.
-    return batch.map(({ message, run }) => {
+    return batch.map(({ message }, i) => {
       const partition = partitionOf.get(message);
       const offset = partition === undefined ? undefined : nextOffset.get(partition);
       if (partition === undefined || offset === undefined) {
-        throw new Error(`no acknowledgement for the record of run ${run.runId}`);
+        throw new Error(`no acknowledgement for record ${i} of the batch`);
       }
       nextOffset.set(partition, offset + 1n);
-      return { topic, partition, offset: offset.toString(), runId: run.runId, test: run.test };
+      return { topic, partition, offset: offset.toString() };
     });
   }
 
@@ -253,16 +312,16 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
     if (closing) throw new PublishError("kafka", "the producer is closed");
   }
 
-  async function publishMany(
-    runs: readonly RunCompleted[],
-    opts: PublishManyOptions = {},
-  ): Promise<PublishResult[]> {
-    refuseWhenClosing();
-    const version = opts.schemaVersion ?? defaultVersion;
-    const prepared = runs.map((run, index) => prepare(codec, run, version, index));
+  /** Sends prepared records in order, in batches; a Kafka failure says how many were acknowledged. */
+  async function sendAll<T extends Prepared, R>(
+    prepared: readonly T[],
+    result: (item: T, placement: Placement) => R,
+    noun: string,
+    opts: SendManyOptions,
+  ): Promise<R[]> {
     const maxBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const maxRecords = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
-    const results: PublishResult[] = [];
+    const results: R[] = [];
     let start = 0;
     while (start < prepared.length) {
       let end = start;
@@ -273,19 +332,53 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
         bytes += size;
         end++;
       }
+      const batch = prepared.slice(start, end);
       try {
-        results.push(...(await sendBatch(prepared.slice(start, end))));
+        const placements = await sendBatch(batch);
+        results.push(...batch.map((item, i) => result(item, placements[i] as Placement)));
       } catch (err) {
         throw new PublishError(
           "kafka",
-          `publishing to ${topic} failed at run ${start} (${results.length} of ${runs.length} runs acknowledged): ${describeKafkaError(err, topic)}`,
-          { index: start, acknowledged: results, cause: err },
+          `publishing to ${topic} failed at ${noun} ${start} (${results.length} of ${prepared.length} ${noun}s acknowledged): ${describeKafkaError(err, topic)}`,
+          { index: start, acknowledged: results as PublishResult[] | RetireResult[], cause: err },
         );
       }
       start = end;
-      opts.onProgress?.(results.length, runs.length);
+      opts.onProgress?.(results.length, prepared.length);
     }
     return results;
+  }
+
+  const runResult = ({ run }: { run: RunCompleted }, p: Placement): PublishResult => ({
+    ...p,
+    runId: run.runId,
+    test: run.test,
+  });
+  const retireResult = ({ retirement: r }: { retirement: TestRetired }, p: Placement): RetireResult => ({
+    ...p,
+    test: r.test,
+    namespace: r.namespace,
+    cluster: r.cluster,
+    retiredAt: r.retiredAt,
+  });
+
+  async function publishMany(
+    runs: readonly RunCompleted[],
+    opts: PublishManyOptions = {},
+  ): Promise<PublishResult[]> {
+    refuseWhenClosing();
+    const version = opts.schemaVersion ?? defaultVersion;
+    const prepared = runs.map((run, index) => prepare(codec, run, version, index));
+    return sendAll(prepared, runResult, "run", opts);
+  }
+
+  async function retireMany(
+    retirements: readonly RetirementInput[],
+    opts: SendManyOptions = {},
+  ): Promise<RetireResult[]> {
+    refuseWhenClosing();
+    const prepared = retirements.map((r, index) => prepareRetirement(codec, r, index));
+    return sendAll(prepared, retireResult, "retirement", opts);
   }
 
   return {
@@ -296,7 +389,7 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
       const prepared = prepare(codec, run, opts.schemaVersion ?? defaultVersion, undefined);
       return track(
         sendBatch([prepared]).then(
-          ([result]) => result as PublishResult,
+          ([placement]) => runResult(prepared, placement as Placement),
           (err: unknown) => {
             throw new PublishError(
               "kafka",
@@ -310,6 +403,27 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
 
     async publishMany(runs, opts) {
       return track(publishMany(runs, opts));
+    },
+
+    async retire(retirement) {
+      refuseWhenClosing();
+      const prepared = prepareRetirement(codec, retirement, undefined);
+      return track(
+        sendBatch([prepared]).then(
+          ([placement]) => retireResult(prepared, placement as Placement),
+          (err: unknown) => {
+            throw new PublishError(
+              "kafka",
+              `publishing the retirement of test ${prepared.retirement.test} to ${topic} failed: ${describeKafkaError(err, topic)}`,
+              { cause: err },
+            );
+          },
+        ),
+      );
+    },
+
+    async retireMany(retirements, opts) {
+      return track(retireMany(retirements, opts));
     },
 
     close() {

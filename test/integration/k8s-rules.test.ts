@@ -86,7 +86,24 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
       "increase() over 25h (flags new tests)",
       (r) => (r.expr = "sum by (test) (increase(kymaros_tests_total[25h])) == 0"),
     ],
-    ["KymarosTestStale", "offset 24h", (r) => (r.expr = r.expr.replace("offset 25h", "offset 24h"))],
+    ["KymarosTestStale", "offset 24h", (r) => (r.expr = r.expr.replaceAll("offset 25h", "offset 24h"))],
+    [
+      "KymarosTestStale",
+      "no higher than 25h ago (fires for a retired test's new life)",
+      (r) =>
+        (r.expr =
+          "sum by (test) (kymaros_tests_total) - sum by (test) (kymaros_tests_total offset 25h) <= 0"),
+    ],
+    [
+      "KymarosTestStale",
+      "the run count alone (fires for a new life with as many runs as the old)",
+      (r) => (r.expr = (r.expr.split("and")[0] as string).trim()),
+    ],
+    [
+      "KymarosTestStale",
+      "by test only (merges namespaces kept apart)",
+      (r) => (r.expr = r.expr.replaceAll("by (test, test_namespace, test_cluster)", "by (test)")),
+    ],
     ["KymarosApiDown", "for 5m -> 10m", (r) => (r.for = "10m")],
     ["KymarosApiDown", "only the static job name", (r) => (r.expr = 'up{job="kymaros"} == 0')],
     ["KymarosApiAbsent", "for 5m -> 15m", (r) => (r.for = "15m")],

@@ -167,6 +167,45 @@ describe("producer SDK against the broker", () => {
     }
   });
 
+  test("retire and retireMany: TestRetired records keyed by test, where the results say", async () => {
+    const retiredTopic = await newTopic("sdk-retire");
+    const p = open({ env: { KYMAROS_KAFKA_BROKERS: testBrokers().join(",") }, topic: retiredTopic });
+    const one = await p.retire({ test: "test-1", namespace: "ns-1", retiredAt: 1795662850000 });
+    const many = await p.retireMany(
+      Array.from({ length: 20 }, (_, i) => ({
+        test: `test-${i % 7}`,
+        namespace: `ns-${i % 3}`,
+        cluster: i % 2 === 0 ? `cluster-${i}` : null,
+        retiredAt: 1795662850000 + i,
+        reason: i % 3 === 0 ? null : `deleted ${i}`,
+      })),
+      { maxBatchRecords: 6 },
+    );
+    await p.close();
+    const records = await readTopicWithKcat(retiredTopic);
+    assert.equal(records.length, 21);
+    for (const result of [one, ...many]) {
+      const record = records.find(
+        (r) => r.partition === result.partition && String(r.offset) === result.offset,
+      );
+      assert.ok(record?.value, `record at ${result.partition}/${result.offset}`);
+      assert.equal(record.key?.toString("utf8"), result.test);
+      const event = codec.decodeEvent(record.value);
+      assert.equal(event.kind, "retired");
+      if (event.kind !== "retired") continue;
+      assert.deepEqual(
+        [
+          event.retirement.test,
+          event.retirement.namespace,
+          event.retirement.cluster,
+          event.retirement.retiredAt,
+        ],
+        [result.test, result.namespace, result.cluster, result.retiredAt],
+      );
+    }
+    assert.equal(one.cluster, null);
+  });
+
   test("an invalid run anywhere in publishMany: nothing reaches the topic", async () => {
     const empty = await newTopic("sdk-invalid");
     const p = open({ env: { KYMAROS_KAFKA_BROKERS: testBrokers().join(",") }, topic: empty });

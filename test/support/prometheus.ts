@@ -46,8 +46,16 @@ export function prometheusRuleSpec(file = PROMETHEUS_RULE_FILE): Record<string, 
   return spec;
 }
 
-/** The reference's scrape job, pointed at `target` and scraped every `interval`. */
-export function scrapeJob(target: string, interval: string): Record<string, unknown> {
+/**
+ * The reference's scrape job, pointed at `target` and scraped every `interval`; `labels` are
+ * target labels, as the Prometheus Operator's relabelling of a ServiceMonitor's targets sets them
+ * (namespace, service, pod, ...).
+ */
+export function scrapeJob(
+  target: string,
+  interval: string,
+  labels?: Record<string, string>,
+): Record<string, unknown> {
   const jobs = field(readMetricsDoc().scrapeConfig, "scrape_configs", METRICS_DOC);
   if (!Array.isArray(jobs) || jobs.length !== 1 || !isRecord(jobs[0])) {
     throw new Error(`${METRICS_DOC}: expected exactly one scrape job`);
@@ -56,7 +64,7 @@ export function scrapeJob(target: string, interval: string): Record<string, unkn
   if (job.job_name !== "kymaros" || job.metrics_path !== "/metrics") {
     throw new Error(`${METRICS_DOC}: not the reference's job (job_name kymaros, /metrics)`);
   }
-  job.static_configs = [{ targets: [target] }];
+  job.static_configs = [{ targets: [target], ...(labels ? { labels } : {}) }];
   job.scrape_interval = interval;
   job.scrape_timeout = interval;
   return job;
@@ -69,6 +77,8 @@ export interface PrometheusOptions {
   interval?: string;
   /** Rules file content (`{ groups }`); the PrometheusRule's spec by default. */
   rules?: Record<string, unknown>;
+  /** Target labels, as a ServiceMonitor's target gets them from the Operator (honor_labels false). */
+  targetLabels?: Record<string, string>;
 }
 
 export interface Sample {
@@ -144,7 +154,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
     stringify({
       global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
       rule_files: [rulesFile],
-      scrape_configs: [scrapeJob(o.target, interval)],
+      scrape_configs: [scrapeJob(o.target, interval, o.targetLabels)],
     }),
   );
   const port = await freePort();

@@ -1,6 +1,6 @@
-/** fast-check generators of valid RunCompleted events, and a plain factory for examples. */
+/** fast-check generators of valid RunCompleted and TestRetired events, and plain factories for examples. */
 import fc from "fast-check";
-import type { RunCompleted } from "../../services/contract/index.ts";
+import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
 
 const BASE = Date.UTC(2026, 10, 1);
 
@@ -73,3 +73,61 @@ export const distinctLogArb = fc.uniqueArray(runArb(), {
   maxLength: 60,
   selector: (r) => JSON.stringify([r.test, r.runId]),
 });
+
+/** A retirement with plausible values (of run()'s test); override what the test is about. */
+export function retirement(overrides: Partial<TestRetired> = {}): TestRetired {
+  return {
+    test: "my-app-nightly",
+    namespace: "default",
+    cluster: null,
+    retiredAt: BASE + 1_000_000,
+    reason: null,
+    ...overrides,
+  };
+}
+
+/**
+ * Retirements for a log of runs: most of them of an identity that has runs, at or around one of
+ * its runs' completion (so that "at or before" is exercised), some of anything.
+ */
+export function retirementsArb(log: readonly RunCompleted[]): fc.Arbitrary<TestRetired[]> {
+  const ofRun = fc
+    .tuple(
+      fc.constantFrom(...log),
+      fc.constantFrom(-1, 0, 0, 1, 3_600_000),
+      fc.option(fc.string({ maxLength: 8 })),
+    )
+    .map(([r, delta, reason]) => ({
+      test: r.test,
+      namespace: r.namespace,
+      cluster: r.cluster,
+      retiredAt: r.completedAt + delta,
+      reason,
+    }));
+  const any = fc.record({
+    test: testNames,
+    namespace: fc.constantFrom("default", "prod"),
+    cluster: fc.option(fc.constantFrom("prod-eu", "prod-us")),
+    retiredAt: fc.integer({ min: BASE, max: BASE + 11 * 86_400_000 }),
+    reason: fc.constant(null),
+  });
+  return fc.array(fc.oneof({ arbitrary: ofRun, weight: 4 }, { arbitrary: any, weight: 1 }), { maxLength: 8 });
+}
+
+/**
+ * A log of runs with distinct (identity, runId), and retirements of their tests. Some runs have
+ * a twin in the other namespace: same name, runId and times, another score (ties across
+ * identities).
+ */
+export const distinctEventsArb = distinctLogArb
+  .chain((runs) =>
+    fc.subarray(runs).map((twins) => [
+      ...runs,
+      ...twins.map((r) => ({
+        ...r,
+        namespace: r.namespace === "default" ? "prod" : "default",
+        score: (r.score + 1) % 101,
+      })),
+    ]),
+  )
+  .chain((runs) => fc.tuple(fc.constant(runs), retirementsArb(runs)));

@@ -26,7 +26,7 @@ test("decimal() reads any string as Number() does", () => {
   );
 });
 
-type Kind = "applied" | "duplicate" | "bad_magic" | "truncated";
+type Kind = "applied" | "retired" | "duplicate" | "bad_magic" | "truncated";
 
 /** A fake ingest: the value's text says what becomes of the message; refused ones come back copied. */
 const fakeIngest =
@@ -48,11 +48,17 @@ const fakeIngest =
     });
     // Later, like the worker: the handler must not need the messages any more by then.
     await new Promise((resolve) => setImmediate(resolve));
+    const retired = kinds.filter((k) => k === "retired").length;
     return {
-      applied: kinds.filter((k) => k === "applied").length,
+      applied: kinds.filter((k) => k === "applied").length + retired,
+      retired,
       duplicate: kinds.filter((k) => k === "duplicate").length,
       refused,
       tests,
+      retiredTests: tests >> 1,
+      collidingNames: tests % 3,
+      // A name the batch made colliding, as the worker reports it: once.
+      newCollisions: retired > 0 ? [`name-${tests}`] : [],
     };
   };
 
@@ -79,7 +85,7 @@ async function value(
   return match?.value ?? 0;
 }
 
-const kindArb = fc.constantFrom<Kind>("applied", "duplicate", "bad_magic", "truncated");
+const kindArb = fc.constantFrom<Kind>("applied", "retired", "duplicate", "bad_magic", "truncated");
 const batchArb = fc
   .record({
     partition: fc.nat({ max: 5 }),
@@ -153,8 +159,14 @@ test("refused messages go to the dead-letter sink with their origin, unless an e
       const count = (k: Kind) => kinds.filter((x) => x === k).length;
       assert.equal(
         await value(metrics, "kymaros_api_events_total", { outcome: "applied" }),
-        count("applied"),
+        count("applied") + count("retired"),
       );
+      assert.equal(await value(metrics, "kymaros_api_retirements_applied_total"), count("retired"));
+      assert.equal(await value(metrics, "kymaros_api_retired_tests"), tests >> 1);
+      assert.equal(await value(metrics, "kymaros_api_test_name_collisions"), tests % 3);
+      const collisionLines = lines.filter((l) => l.includes("more than one namespace or cluster"));
+      assert.equal(collisionLines.length, count("retired") > 0 ? 1 : 0);
+      if (collisionLines.length > 0) assert.match(collisionLines[0] as string, new RegExp(`"name-${tests}"`));
       assert.equal(
         await value(metrics, "kymaros_api_events_total", { outcome: "duplicate" }),
         count("duplicate"),
@@ -174,7 +186,7 @@ test("refused messages go to the dead-letter sink with their origin, unless an e
       assert.equal(await value(metrics, "kymaros_api_tests"), tests);
       assert.equal(
         await value(metrics, "kymaros_api_last_applied_event_timestamp_seconds"),
-        count("applied") > 0 ? 1_800_000_000 : 0,
+        count("applied") + count("retired") > 0 ? 1_800_000_000 : 0,
       );
       // One log line for a batch with refusals, none without.
       assert.equal(lines.filter((l) => l.includes('"refused messages"')).length, refused > 0 ? 1 : 0);

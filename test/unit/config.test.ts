@@ -10,6 +10,13 @@ test("defaults follow the documented settings", () => {
   assert.equal(c.dlqTopic, "kymaros.run-completed.dlq");
   assert.equal(c.port, 8080);
   assert.equal(c.logLevel, "info");
+  assert.equal(c.testIdentity, "test");
+});
+
+test("KYMAROS_TEST_IDENTITY takes test, namespace or cluster", () => {
+  for (const mode of ["test", "namespace", "cluster"]) {
+    assert.equal(readConfig({ KYMAROS_TEST_IDENTITY: mode }).testIdentity, mode);
+  }
 });
 
 test("settings are read from KYMAROS_* variables", () => {
@@ -36,6 +43,8 @@ const bad: [Record<string, string>, string][] = [
   [{ KYMAROS_DLQ_TOPIC: "x".repeat(250) }, "KYMAROS_DLQ_TOPIC"],
   [{ KYMAROS_TOPIC: "same", KYMAROS_DLQ_TOPIC: "same" }, "KYMAROS_DLQ_TOPIC"],
   [{ KYMAROS_LOG_LEVEL: "loud" }, "KYMAROS_LOG_LEVEL"],
+  [{ KYMAROS_TEST_IDENTITY: "Namespace" }, "KYMAROS_TEST_IDENTITY"],
+  [{ KYMAROS_TEST_IDENTITY: "" }, "KYMAROS_TEST_IDENTITY"],
 ];
 
 for (const [env, setting] of bad) {

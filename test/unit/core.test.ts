@@ -1,34 +1,75 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { apply, createState } from "../../services/api/core/index.ts";
+import { apply, createState, retire, type State } from "../../services/api/core/index.ts";
 import { createDomainView } from "../../services/api/metrics/render/domain.ts";
-import { createCodec, createFactsReader, factsOf, type RunCompleted } from "../../services/contract/index.ts";
+import type { IdentityLabels } from "../../services/api/metrics/render/identity-labels.ts";
+import {
+  createCodec,
+  createFactsReader,
+  factsOf,
+  type RunCompleted,
+  retirementFactsOf,
+  type TestRetired,
+} from "../../services/contract/index.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
-import { distinctLogArb, run } from "../support/runs.ts";
+import { distinctEventsArb, distinctLogArb, run } from "../support/runs.ts";
 
-function render(log: readonly RunCompleted[]): string {
+type Event = RunCompleted | TestRetired;
+const isRun = (e: Event): e is RunCompleted => "runId" in e;
+
+function applyEvent(state: State, e: Event): void {
+  if (isRun(e)) apply(state, factsOf(e));
+  else retire(state, retirementFactsOf(e));
+}
+
+function render(log: readonly Event[], labels: IdentityLabels = "test"): string {
   const state = createState();
-  const view = createDomainView(state);
-  for (const r of log) apply(state, factsOf(r));
+  const view = createDomainView(state, labels);
+  for (const e of log) applyEvent(state, e);
   return view.render("text").toString();
 }
 
-/** A permutation of the log with some runs repeated (exact copies, as a redelivery makes). */
-const shuffledWithDuplicates = (log: RunCompleted[]) =>
+/** A permutation of the log with some events repeated (exact copies, as a redelivery makes). */
+const shuffledWithDuplicates = <T extends Event>(log: T[]) =>
   fc
     .tuple(fc.array(fc.nat({ max: log.length - 1 }), { maxLength: log.length }), fc.infiniteStream(fc.nat()))
     .map(([dupIdx, rnd]) => {
-      const all = [...log, ...dupIdx.map((i) => ({ ...(log[i] as RunCompleted) }))];
+      const all = [...log, ...dupIdx.map((i) => ({ ...(log[i] as T) }))];
       // Fisher-Yates driven by the generated stream, so fast-check can shrink it.
       const it = rnd[Symbol.iterator]();
       for (let i = all.length - 1; i > 0; i--) {
         const j = (it.next().value as number) % (i + 1);
-        [all[i], all[j]] = [all[j] as RunCompleted, all[i] as RunCompleted];
+        [all[i], all[j]] = [all[j] as T, all[i] as T];
       }
       return all;
     });
+
+const LABELS: IdentityLabels[] = ["test", "namespace", "cluster"];
+
+test("any permutation and duplication of runs and retirements renders byte-identical output, equal to the model", () => {
+  fc.assert(
+    fc.property(
+      distinctEventsArb.chain(([runs, retirements]) =>
+        fc.tuple(
+          fc.constant(runs),
+          fc.constant(retirements),
+          shuffledWithDuplicates<Event>([...runs, ...retirements]),
+          fc.constantFrom(...LABELS),
+        ),
+      ),
+      ([runs, retirements, shuffled, labels]) => {
+        // Runs first, then retirements in the order given: one order among all.
+        const text = render(shuffled, labels);
+        assert.equal(text, render([...runs, ...retirements], labels));
+        assert.equal(text, render([...[...retirements].reverse(), ...runs], labels));
+        assert.deepEqual(numericSamples(domainSamples(text)), expectedSamples(runs, retirements, labels));
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
 
 test("any permutation and duplication of the log renders byte-identical domain metrics", () => {
   fc.assert(
@@ -77,7 +118,9 @@ test("runs read in place (runIds as bytes) and decoded runs make the same state,
         for (const r of shuffled) {
           if (paths.next().value) {
             const bytes = Buffer.concat([Buffer.from("xx"), codec.encode(r), Buffer.from("yy")]);
-            apply(state, read(bytes, 2, bytes.length - 2));
+            const facts = read(bytes, 2, bytes.length - 2);
+            assert.equal(facts.kind, "run");
+            if (facts.kind === "run") apply(state, facts);
           } else {
             apply(state, factsOf(r));
           }
@@ -91,8 +134,8 @@ test("runs read in place (runIds as bytes) and decoded runs make the same state,
 
 test("every rendered value equals the independent model of the distinct runs", () => {
   fc.assert(
-    fc.property(distinctLogArb, (log) => {
-      assert.deepEqual(numericSamples(domainSamples(render(log))), expectedSamples(log));
+    fc.property(distinctLogArb, fc.constantFrom(...LABELS), (log, labels) => {
+      assert.deepEqual(numericSamples(domainSamples(render(log, labels))), expectedSamples(log, [], labels));
     }),
     { numRuns: 300 },
   );
@@ -172,4 +215,34 @@ test("bucket bounds are inclusive: exactly 60 s falls in le=60, 60.001 s does no
   assert.equal(samples.get('kymaros_test_duration_seconds_bucket{test="my-app-nightly",le="60"}'), "1");
   assert.equal(samples.get('kymaros_test_duration_seconds_bucket{test="my-app-nightly",le="120"}'), "2");
   assert.equal(samples.get('kymaros_test_duration_seconds_sum{test="my-app-nightly"}'), "120.001");
+});
+
+test("series come in JavaScript string order of (test, namespace, cluster), whatever escaping does", () => {
+  const names = ["a b", "a\tb", 'a"b', "a\\b", "a", "ä", "Z"];
+  const log = names.flatMap((test, i) => [
+    run({ runId: `r${i}`, test, namespace: "x" }),
+    run({ runId: `s${i}`, test, namespace: "a\tz" }),
+    run({ runId: `t${i}`, test, namespace: "a z" }),
+  ]);
+  const order = (text: string) =>
+    text
+      .split("\n")
+      .filter((l) => l.startsWith("kymaros_score{"))
+      .map((l) => l.slice(0, l.lastIndexOf(" ")));
+  const byTest = order(render(log));
+  const expected = [...names]
+    .sort()
+    .map((t) => `kymaros_score{test="${t.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"}`);
+  assert.deepEqual(byTest, expected);
+  const byNamespace = order(render(log, "namespace"));
+  assert.equal(byNamespace.length, names.length * 3);
+  const keys = byNamespace.map((l) => l);
+  const expectedNs = [...names]
+    .sort()
+    .flatMap((t) => ["a\tz", "a z", "x"].sort().map((ns) => [t, ns]))
+    .map(
+      ([t, ns]) =>
+        `kymaros_score{test="${(t as string).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}",test_namespace="${ns}"}`,
+    );
+  assert.deepEqual(keys, expectedNs);
 });

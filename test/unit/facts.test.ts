@@ -13,11 +13,13 @@ import {
   CodecError,
   createCodec,
   createFactsReader,
+  type EventFacts,
   RESULTS,
   type RunCompleted,
-  type RunFacts,
+  retirementFactsOf,
   type SchemaVersion,
   ValidationError,
+  validateRetirement,
   validateRun,
 } from "../../services/contract/index.ts";
 import { loadSchema } from "../../services/contract/schemas.ts";
@@ -28,6 +30,8 @@ interface Kept {
   runId: string;
   test: string;
   testUtf8: string;
+  namespace: string;
+  cluster: string;
   result: string;
   score: number;
   startedAt: number;
@@ -44,15 +48,18 @@ function refusal(err: unknown): Verdict {
 }
 
 /** What the reader gives, read off at once: it may refill the same object on its next read. */
-function verdict(read: () => RunFacts): Verdict {
+function verdict(read: () => EventFacts): Verdict {
   try {
     const run = read();
+    if (run.kind !== "run") return { refused: "not a run" };
     const { bytes, start, end } = run.runId;
     return {
       facts: {
         runId: Buffer.from(bytes.subarray(start, end)).toString("hex"),
         test: run.test,
         testUtf8: Buffer.from(run.testUtf8).toString("hex"),
+        namespace: run.namespace,
+        cluster: run.cluster,
         result: run.result,
         score: run.score,
         startedAt: run.startedAt,
@@ -77,6 +84,8 @@ function referenceVerdict(codec: ReturnType<typeof createCodec>, bytes: Buffer):
         runId: Buffer.from(run.runId, "utf8").toString("hex"),
         test: run.test,
         testUtf8: Buffer.from(run.test, "utf8").toString("hex"),
+        namespace: run.namespace,
+        cluster: run.cluster ?? "",
         result: run.result,
         score: run.score,
         startedAt: run.startedAt,
@@ -174,7 +183,7 @@ const damage = fc.oneof(
 );
 
 /** The message inside a larger buffer, between other bytes, as it lies in a packed batch. */
-function readInPlace(read: ReturnType<typeof createFactsReader>, bytes: Buffer): RunFacts {
+function readInPlace(read: ReturnType<typeof createFactsReader>, bytes: Buffer): EventFacts {
   const around = Buffer.concat([Buffer.from([0xc3, 0x01, 7]), bytes, Buffer.from([2, 4, 6, 8])]);
   return read(around, 3, 3 + bytes.length);
 }
@@ -266,4 +275,44 @@ test("checkLayout accepts the schemas as they are and refuses any change to a fi
       assert.throws(() => checkLayout(version, changed(edit)), /fields and types/, `v${version}: ${what}`);
     }
   }
+});
+
+test("a TestRetired takes the reference path: decodeEvent + validateRetirement's verdict, damaged or not", () => {
+  const codec = createCodec();
+  const read = createFactsReader(codec);
+  const retirementArb = fc.record({
+    test: text,
+    namespace: text,
+    cluster: opt(text),
+    retiredAt: long,
+    reason: opt(fc.string({ maxLength: 1030 })),
+  });
+  fc.assert(
+    fc.property(retirementArb, damage, (r, hurt) => {
+      let encoded: Buffer;
+      try {
+        encoded = codec.encodeRetirement(r);
+      } catch {
+        return;
+      }
+      const bytes = hurt(encoded);
+      let expected: unknown;
+      try {
+        const event = codec.decodeEvent(bytes);
+        if (event.kind !== "retired") throw new Error("damage made a run");
+        validateRetirement(event.retirement);
+        expected = { ...retirementFactsOf(event.retirement) };
+      } catch (err) {
+        expected = refusal(err);
+      }
+      let actual: unknown;
+      try {
+        actual = { ...readInPlace(read, bytes) };
+      } catch (err) {
+        actual = refusal(err);
+      }
+      assert.deepStrictEqual(actual, expected);
+    }),
+    { numRuns: 500 },
+  );
 });

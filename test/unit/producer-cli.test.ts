@@ -4,14 +4,17 @@
  * errors, nothing published on invalid input, and the report of a Kafka failure mid-way.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, test } from "node:test";
-import type { RunCompleted } from "../../services/contract/index.ts";
+import { type RunCompleted, type TestRetired, validateRetirement } from "../../services/contract/index.ts";
 import { runBackfill } from "../../services/producer/cli/backfill-command.ts";
 import type { CliDeps, CliIo } from "../../services/producer/cli/common.ts";
 import { runPublish } from "../../services/producer/cli/publish-command.ts";
-import { PublishError, type PublishResult } from "../../services/producer/errors.ts";
+import { PublishError, type PublishResult, type RetireResult } from "../../services/producer/errors.ts";
+import { toRetirement } from "../../services/producer/retirement-input.ts";
 import { runFromJson } from "../../services/producer/run-input.ts";
 import type { PublishManyOptions, RunProducer } from "../../services/producer/sdk.ts";
 
@@ -44,9 +47,12 @@ function capture(stdin = "", env: Record<string, string> = {}): Captured {
 }
 
 /** An in-memory producer: acknowledges everything, or the first `failAfter` runs (over all calls) then fails. */
-function fakeDeps(failAfter = Number.POSITIVE_INFINITY): CliDeps & { sent: RunCompleted[]; created: number } {
+function fakeDeps(
+  failAfter = Number.POSITIVE_INFINITY,
+): CliDeps & { sent: RunCompleted[]; retired: TestRetired[]; created: number } {
   const deps = {
     sent: [] as RunCompleted[],
+    retired: [] as TestRetired[],
     created: 0,
     createProducer(): RunProducer {
       deps.created++;
@@ -76,6 +82,27 @@ function fakeDeps(failAfter = Number.POSITIVE_INFINITY): CliDeps & { sent: RunCo
             deps.sent.push(run);
             results.push(result(run, i));
             options?.onProgress?.(results.length, runs.length);
+          }
+          return results;
+        },
+        async retire(input) {
+          return (await this.retireMany([input]))[0] as RetireResult;
+        },
+        async retireMany(inputs) {
+          const results: RetireResult[] = [];
+          for (const [i, input] of inputs.entries()) {
+            // What the real SDK checks before anything is sent.
+            const r = toRetirement(input);
+            validateRetirement(r);
+            if (deps.retired.length >= failAfter) {
+              throw new PublishError("kafka", "publishing failed", {
+                index: i,
+                acknowledged: results,
+                cause: new Error("Broker not available"),
+              });
+            }
+            deps.retired.push(r);
+            results.push({ topic: "cli.unit", partition: 0, offset: String(i), ...r });
           }
           return results;
         },
@@ -389,5 +416,184 @@ describe("kymaros-backfill", () => {
       c.err(),
       /Kafka failure publishing to cli\.unit, 3 of 7 records were acknowledged \(shop\/checkout-nightly-20261124-030000 \.\. shop\/cart-weekly-20261123-040000, in input order\); the other 4 were not confirmed: Broker not available\n$/,
     );
+  });
+});
+
+describe("kymaros-publish --retire", () => {
+  const flags = ["--retire", "--test", "my-app-nightly", "--namespace", "shop"];
+
+  test("one retirement from flags, at the given time, printed once acknowledged", async () => {
+    const deps = fakeDeps();
+    const c = capture();
+    const code = await runPublish(
+      [...flags, "--cluster", "prod", "--retired-at", "2026-11-27T00:00:00Z", "--reason", "deleted"],
+      c.io,
+      deps,
+    );
+    assert.equal(code, 0, c.err());
+    assert.deepEqual(deps.retired, [
+      {
+        test: "my-app-nightly",
+        namespace: "shop",
+        cluster: "prod",
+        retiredAt: Date.UTC(2026, 10, 27),
+        reason: "deleted",
+      },
+    ]);
+    assert.equal((JSON.parse(c.out()) as RetireResult).retiredAt, Date.UTC(2026, 10, 27));
+  });
+
+  test("--retired-at defaults to now", async () => {
+    const deps = fakeDeps();
+    const before = Date.now();
+    assert.equal(await runPublish(flags, capture().io, deps), 0);
+    const at = deps.retired[0]?.retiredAt ?? 0;
+    assert.ok(at >= before && at <= Date.now(), String(at));
+  });
+
+  test("bad retirements: one line naming the flag, exit 1, nothing sent", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--retire", "--namespace", "shop"], /needs --test/],
+      [["--retire", "--test", "t"], /needs --namespace/],
+      [[...flags, "--retired-at", "yesterday"], /--retired-at/],
+      [[...flags, "--retired-at", "-5"], /--retired-at/],
+      [["--retire", "--test", "", "--namespace", "shop"], /--test: test is empty/],
+      [[...flags, "--reason", "x".repeat(1025)], /--reason: reason has 1025 characters/],
+      [[...flags, "--score", "3"], /--retire and --score do not go together/],
+      [["--test", "t", "--reason", "x"], /--reason goes with --retire/],
+    ];
+    for (const [argv, message] of cases) {
+      const deps = fakeDeps();
+      const c = capture();
+      assert.equal(await runPublish(argv, c.io, deps), 1, argv.join(" "));
+      assert.match(c.err(), message);
+      assert.equal(c.err().trim().split("\n").length, 1, c.err());
+      assert.equal(deps.created, 0, `${argv.join(" ")}: no producer for a refused retirement`);
+    }
+  });
+
+  test("NDJSON: all validated first; one bad line and nothing is sent", async () => {
+    const good = JSON.stringify({ test: "a", namespace: "shop", retiredAt: "2026-11-27T00:00:00Z" });
+    const other = JSON.stringify({
+      test: "b",
+      namespace: "shop",
+      cluster: "c",
+      retiredAt: 1_795_000_000_000,
+      reason: "renamed",
+    });
+    const deps = fakeDeps();
+    const c = capture(`${good}\n\n${other}\n`);
+    assert.equal(await runPublish(["--retire", "--file", "-"], c.io, deps), 0, c.err());
+    assert.deepEqual(
+      deps.retired.map((r) => [r.test, r.cluster, r.retiredAt, r.reason]),
+      [
+        ["a", null, Date.UTC(2026, 10, 27), null],
+        ["b", "c", 1_795_000_000_000, "renamed"],
+      ],
+    );
+    for (const bad of [
+      JSON.stringify({ test: "", namespace: "shop", retiredAt: 1_795_000_000_000 }),
+      JSON.stringify({ test: "a", namespace: "shop", retiredAt: 1_795_000_000_000, runId: "x" }),
+      JSON.stringify({ test: "a", retiredAt: 1_795_000_000_000 }),
+      JSON.stringify({ test: "a", namespace: "shop", retiredAt: 5 }),
+      "{not json",
+    ]) {
+      const d = fakeDeps();
+      const b = capture(`${good}\n${bad}\n`);
+      assert.equal(await runPublish(["--retire", "--file", "-"], b.io, d), 1, bad);
+      assert.match(b.err(), /line 2, field .*nothing was published/);
+      assert.equal(d.created, 0);
+    }
+  });
+
+  test("a Kafka failure mid-way says how many were acknowledged, exit 3", async () => {
+    const lines = ["a", "b", "c"]
+      .map((t) => JSON.stringify({ test: t, namespace: "n", retiredAt: 1_795_000_000_000 }))
+      .join("\n");
+    const c = capture(lines);
+    assert.equal(await runPublish(["--retire", "--file", "-"], c.io, fakeDeps(1)), 3);
+    assert.match(c.err(), /1 of 3 records were acknowledged \(retirement 1\)/);
+  });
+});
+
+describe("kymaros-backfill --prune", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kymaros-prune-"));
+  const testsFile = (items: unknown[]) => {
+    const path = join(dir, `tests-${items.length}-${Math.random()}.json`);
+    writeFileSync(path, JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    return path;
+  };
+  const restoreTest = (namespace: string, name: string) => ({
+    apiVersion: "restore.kymaros.io/v1alpha1",
+    kind: "RestoreTest",
+    metadata: { name, namespace },
+  });
+  test("retires exactly the tests with reports and no RestoreTest, at their latest report", async () => {
+    // Keep shop's two tests and billing/ledger-daily; the others are gone.
+    const path = testsFile([
+      restoreTest("shop", "checkout-nightly"),
+      restoreTest("shop", "cart-weekly"),
+      restoreTest("billing", "ledger-daily"),
+      restoreTest("elsewhere", "invoices-hourly"),
+    ]);
+    const dry = capture();
+    const deps = fakeDeps();
+    assert.equal(
+      await runBackfill(["--prune", "--tests", path, "--file", fixturePath, "--dry-run"], dry.io, deps),
+      2,
+    );
+    assert.equal(deps.created, 0);
+    const listed = dry
+      .out()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as TestRetired);
+    // Expected: the tests of the reports a plain dry run converts, minus those kept, each at its latest.
+    const plain = capture();
+    await runBackfill(["--file", fixturePath, "--dry-run"], plain.io, fakeDeps());
+    const converted = plain
+      .out()
+      .trim()
+      .split("\n")
+      .map((l) => runFromJson(JSON.parse(l)));
+    const kept = new Set(["shop/checkout-nightly", "shop/cart-weekly", "billing/ledger-daily"]);
+    const expected = new Map<string, number>();
+    for (const run of converted) {
+      const id = `${run.namespace}/${run.test}`;
+      if (!kept.has(id)) expected.set(id, Math.max(expected.get(id) ?? 0, run.completedAt));
+    }
+    assert.ok(expected.size >= 2 && expected.has("billing/invoices-hourly"), [...expected.keys()].join());
+    assert.deepEqual(new Map(listed.map((r) => [`${r.namespace}/${r.test}`, r.retiredAt])), expected);
+    assert.ok(listed.every((r) => r.cluster === null && r.reason !== null));
+
+    const real = capture();
+    const sent = fakeDeps();
+    assert.equal(await runBackfill(["--prune", "--tests", path, "--file", fixturePath], real.io, sent), 2);
+    assert.deepEqual(sent.retired, listed);
+    assert.equal(sent.sent.length, 0, "--prune publishes no runs");
+  });
+
+  test("bad RestoreTests or flags: one line, exit 1, nothing sent", async () => {
+    const notJson = join(dir, "bad.json");
+    writeFileSync(notJson, "{");
+    const cases: [string[], RegExp][] = [
+      [["--prune", "--file", fixturePath], /--prune needs --tests/],
+      [["--tests", notJson, "--file", fixturePath], /--tests goes with --prune/],
+      [["--prune", "--tests", notJson, "--file", fixturePath], /is not JSON/],
+      [
+        ["--prune", "--tests", testsFile([{ metadata: { name: "x" } }]), "--file", fixturePath],
+        /metadata.namespace/,
+      ],
+      [["--prune", "--tests", join(dir, "missing.json"), "--file", fixturePath], /cannot read/],
+      [["--prune", "--tests", testsFile([]), "--retired-at", "soon", "--file", fixturePath], /--retired-at/],
+    ];
+    for (const [argv, message] of cases) {
+      const deps = fakeDeps();
+      const c = capture();
+      assert.equal(await runBackfill(argv, c.io, deps), 1, argv.join(" "));
+      assert.match(c.err(), message);
+      assert.equal(c.err().trim().split("\n").length, 1, c.err());
+      assert.equal(deps.created, 0);
+    }
   });
 });

@@ -172,3 +172,32 @@ describe("kafkajs logs", () => {
     });
   });
 });
+
+describe("retire", () => {
+  const ok = { test: "my-app-nightly", namespace: "shop", retiredAt: 1795662850000 };
+
+  test("refuses a bad retirement before connecting, naming the field", async () => {
+    const p = offline();
+    const cases: [unknown, string, string][] = [
+      [{ ...ok, test: "" }, "test", "empty_test"],
+      [{ ...ok, namespace: "x".repeat(254) }, "namespace", "oversized_field"],
+      [{ ...ok, cluster: "x".repeat(254) }, "cluster", "oversized_field"],
+      [{ ...ok, reason: "x".repeat(1025) }, "reason", "oversized_field"],
+      [{ ...ok, retiredAt: -1 }, "retiredAt", "timestamp_out_of_range"],
+      [{ ...ok, retiredAt: "2026-11-27" }, "retiredAt", "invalid_type"],
+      [{ ...ok, namespace: undefined }, "namespace", "invalid_type"],
+      [{ ...ok, cluster: 3 }, "cluster", "invalid_type"],
+    ];
+    for (const [input, field, reason] of cases) {
+      const err = await refusal(p.retire(input as Parameters<typeof p.retire>[0]));
+      assert.equal(err.kind, "validation", JSON.stringify(input));
+      assert.equal(err.field, field);
+      assert.equal(err.reason, reason);
+    }
+    const many = await refusal(p.retireMany([ok, ok, { ...ok, test: "" }]));
+    assert.equal(many.index, 2);
+    assert.match(many.message, /^retirement 2: /);
+    assert.deepEqual(many.acknowledged, []);
+    await p.close();
+  });
+});

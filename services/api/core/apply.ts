@@ -2,15 +2,18 @@
  * The reducer at the heart of the service: apply(state, run) folds one valid run into
  * the state. Synchronous, deterministic, no I/O, no clock. It mutates the state it is given (a
  * copy per event would cost more than all the rest of ingest), and the result depends only on the
- * set of distinct (test, runId) pairs applied, never on their order or repetition:
- * counters and histogram sums are integer, and "latest" is a total order on (completedAt, runId).
+ * set of distinct (identity, runId) pairs and retirements applied, never on their order or
+ * repetition: counters and histogram sums are integer, "latest" is a total order on
+ * (completedAt, runId), and a run counts only when it completed after its test's latest
+ * retirement (retire.ts undoes what a later retirement ends).
  *
- * Dedupe is by (test, runId), in a compact exact set (run-ids.ts). One test's runs share a
+ * Dedupe is by (identity, runId), in a compact exact set (run-ids.ts). One test's runs share a
  * partition (keyed by test), so even a runId re-published with different content resolves the
  * same way on every replay: first wins.
  */
 import type { RunFacts } from "../../contract/index.ts";
-import { DURATION_BUCKETS_SECONDS, type Latest, type State, type TestState } from "./state.ts";
+import { identity, markRuns } from "./identity.ts";
+import { DURATION_BUCKETS_SECONDS, isRetired, type Latest, type State, type TestState } from "./state.ts";
 
 export type Outcome = "applied" | "duplicate";
 
@@ -46,42 +49,31 @@ function latest<T>(
   return current;
 }
 
-function bucketIndex(durationMs: number): number {
+export function bucketIndex(durationMs: number): number {
   for (let i = 0; i < BUCKET_BOUNDS_MS.length; i++) {
     if (durationMs <= (BUCKET_BOUNDS_MS[i] as number)) return i;
   }
   return BUCKET_BOUNDS_MS.length;
 }
 
-function newTest(run: RunFacts, id: number): TestState {
-  return {
-    test: run.test,
-    id,
-    results: { pass: 0, fail: 0, partial: 0 },
-    buckets: new Array<number>(BUCKET_BOUNDS_MS.length + 1).fill(0),
-    durationSumMs: 0,
-    // Replaced by the test's first run, which apply() adds right after.
-    score: { completedAt: Number.NEGATIVE_INFINITY, entry: -1, value: 0 },
-    rtoSeconds: null,
-    backupAgeMs: null,
-    revision: 0,
-  };
-}
-
 /** Folds a valid run (as the facts reader gives it) into the state. */
 export function apply(state: State, run: RunFacts): Outcome {
-  let test = state.tests.get(run.test);
-  if (test === undefined) {
-    test = newTest(run, state.tests.size);
-    state.tests.set(run.test, test);
-  }
+  const test = identity(state, run.test, run.namespace, run.cluster);
   const { runId } = run;
   const entry = state.runIds.add(test.id, runId.bytes, runId.start, runId.end, run.testUtf8);
   if (entry < 0) return "duplicate";
 
-  test.results[run.result] += 1;
   const durationMs = run.completedAt - run.startedAt;
   const bucket = bucketIndex(durationMs);
+  state.runLog.set(entry, run.completedAt, durationMs, run.result, bucket);
+  markRuns(state, test);
+  // A run of a past life: known (a redelivery stays a duplicate), counted nowhere.
+  if (run.completedAt <= test.retiredAt) return "applied";
+
+  if (isRetired(test)) state.retiredTests -= 1;
+  test.runs += 1;
+  if (run.completedAt < test.earliest) test.earliest = run.completedAt;
+  test.results[run.result] += 1;
   test.buckets[bucket] = (test.buckets[bucket] as number) + 1;
   test.durationSumMs += durationMs;
 

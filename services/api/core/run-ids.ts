@@ -59,6 +59,11 @@ export class RunIdSet {
     return this.#insert(testId, at, to, mix32(h));
   }
 
+  /** The test number entry e was added with. */
+  testId(e: number): number {
+    return this.#test[e] as number;
+  }
+
   /** The runId of entry e, whose test is `test` (the name whose UTF-8 add() was given). */
   runId(e: number, test: string): string {
     const from = this.#start[e] as number;

@@ -4,6 +4,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
+import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
 import { createSnapshotStore, type SnapshotSource } from "../metrics/serve/snapshot-store.ts";
 import { type BatchOutcome, type FromWorker, type IngestBatch, pack, type ToWorker } from "./protocol.ts";
 
@@ -27,14 +28,18 @@ const entry = new URL(fromSources ? "./thread.ts" : "./thread.js", import.meta.u
 const resourceLimits = { maxYoungGenerationSizeMb: 12 };
 
 /** Built, the worker is plain JavaScript; from the sources (tsx), it needs tsx's loader too. */
-function spawnWorker(): Worker {
-  if (!fromSources) return new Worker(entry, { resourceLimits });
+function spawnWorker(labels: IdentityLabels): Worker {
+  const workerData = { labels };
+  if (!fromSources) return new Worker(entry, { resourceLimits, workerData });
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, resourceLimits });
+  return new Worker(boot, { eval: true, resourceLimits, workerData });
 }
 
-export function startIngestWorker(onFatal: (error: Error) => void): IngestWorker {
-  const worker = spawnWorker();
+export function startIngestWorker(
+  onFatal: (error: Error) => void,
+  labels: IdentityLabels = "test",
+): IngestWorker {
+  const worker = spawnWorker(labels);
   const pending = new Map<number, (outcome: BatchOutcome) => void>();
   let nextId = 0;
   let closing = false;

@@ -21,6 +21,7 @@ export function ingestBatch(read: FactsReader, state: State, batch: PackedBatch)
   const data = Buffer.from(batch.data);
   const { index } = batch;
   let applied = 0;
+  let retired = 0;
   let duplicate = 0;
   const refused: RefusedMessage[] = [];
   for (let i = 0, at = 0; at < index.length; i++, at += MESSAGE_FIELDS) {
@@ -34,8 +35,20 @@ export function ingestBatch(read: FactsReader, state: State, batch: PackedBatch)
       index[at + VALUE_LENGTH] as number,
     );
     if (r === "applied") applied += 1;
-    else if (r === "duplicate") duplicate += 1;
+    else if (r === "retired") {
+      applied += 1;
+      retired += 1;
+    } else if (r === "duplicate") duplicate += 1;
     else refused.push(refusedMessage(data, index, i, r.reason, r.detail));
   }
-  return { applied, duplicate, refused, tests: state.tests.size };
+  return {
+    applied,
+    retired,
+    duplicate,
+    refused,
+    tests: state.identities.length,
+    retiredTests: state.retiredTests,
+    collidingNames: state.collidingNames,
+    newCollisions: state.newCollisions.splice(0),
+  };
 }

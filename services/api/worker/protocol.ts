@@ -39,12 +39,20 @@ export interface RefusedMessage {
   value: Uint8Array | null;
 }
 
-/** A batch's outcomes, and how many tests the state holds after it. */
+/** A batch's outcomes, and how the state's tests stand after it. */
 export interface BatchOutcome {
+  /** Runs and retirements applied. */
   applied: number;
+  /** Of them, retirements that moved a test's retirement time. */
+  retired: number;
   duplicate: number;
   refused: RefusedMessage[];
+  /** Test identities (name, namespace, cluster) in the state. */
   tests: number;
+  retiredTests: number;
+  collidingNames: number;
+  /** Names that this batch made colliding, each reported once. */
+  newCollisions: string[];
 }
 
 /**

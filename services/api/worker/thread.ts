@@ -3,10 +3,11 @@
  * their own so that the main thread's Kafka client and HTTP server never wait for them.
  * Receives packed batches, answers with their outcomes, and sends snapshots after changes.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { createCodec, createFactsReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
 import { createDomainView } from "../metrics/render/domain.ts";
+import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
 import { createSnapshots } from "../metrics/render/snapshots.ts";
 import { ingestBatch } from "./ingest-batch.ts";
 import { type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
@@ -17,7 +18,8 @@ if (!port) throw new Error("worker/thread.ts runs as a worker thread");
 const read = createFactsReader(createCodec());
 const state = createState();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const snapshots = createSnapshots(createDomainView(state), () => state.revision, {
+const labels = ((workerData as { labels?: IdentityLabels } | null)?.labels ?? "test") as IdentityLabels;
+const snapshots = createSnapshots(createDomainView(state, labels), () => state.revision, {
   onSnapshot: (format, kind, snapshot) => {
     if (kind === "gzip") {
       const body = ownBuffer(snapshot.body);

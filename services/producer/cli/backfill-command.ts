@@ -1,8 +1,13 @@
-/** kymaros-backfill: publish RestoreReports (kubectl get restorereports -A -o json) as RunCompleted. */
+/**
+ * kymaros-backfill: publish RestoreReports (kubectl get restorereports -A -o json) as RunCompleted;
+ * with --prune, retire the tests that have reports but no RestoreTest any more.
+ */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { InputError, PublishError } from "../errors.ts";
+import { prunable, restoreTestKeys } from "../prune.ts";
 import { convertReports } from "../restore-report.ts";
+import { parseTimestamp } from "../rfc3339.ts";
 import { runToJsonLine } from "../run-input.ts";
 import {
   type CliDeps,
@@ -18,12 +23,15 @@ import {
   UsageError,
   VERBOSE_HELP,
 } from "./common.ts";
+import { publishRetirements } from "./retire-command.ts";
 
 const PROGRAM = "kymaros-backfill";
 
 export const BACKFILL_HELP = `Usage:
   kubectl get restorereports -A -o json | ${PROGRAM} [--dry-run] [--schema-version 1|2] [--cluster NAME]
   ${PROGRAM} --file reports.json [--dry-run] [--progress]
+  ${PROGRAM} --prune --tests restoretests.json [--file reports.json] [--dry-run] [--cluster NAME]
+                   [--retired-at TIME]
 
 Publishes one RunCompleted per RestoreReport (runId = report name, namespace = report
 namespace, test = spec.testRef), to KYMAROS_TOPIC (default kymaros.run-completed) on
@@ -33,8 +41,16 @@ its gauges only where they are newer than what it has.
 Reports that cannot be converted (no status yet, no completedAt, a bad duration, a score
 outside 0..100, ...) are listed on stderr with the reason; the others are published.
 
+--prune publishes no runs: it retires (TestRetired) each test that has reports but no
+RestoreTest in --tests (kubectl get restoretests -A -o json), i.e. deleted or renamed tests,
+at its latest report's completion (or --retired-at), so their series and alerts end. With
+--dry-run it lists them as NDJSON (what kymaros-publish --retire --file reads) instead.
+
 Options:
   --file PATH         read the kubectl JSON from PATH ("-" or absent: stdin)
+  --prune             retire the tests that no RestoreTest in --tests names
+  --tests PATH        kubectl get restoretests -A -o json (with --prune)
+  --retired-at TIME   with --prune: retire them all at TIME instead of their latest report
   --dry-run           print the events as NDJSON on stdout (what kymaros-publish --file reads)
                       instead of publishing them
   --cluster NAME      set the events' cluster (schema version 2)
@@ -67,6 +83,9 @@ export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = def
         "schema-version": { type: "string" },
         progress: { type: "boolean" },
         verbose: { type: "boolean", short: "v" },
+        prune: { type: "boolean" },
+        tests: { type: "string" },
+        "retired-at": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -78,6 +97,37 @@ export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = def
     const cluster = values.cluster ?? null;
     if (cluster !== null && schemaVersion === 1) {
       throw new UsageError("--cluster needs schema version 2 (version 1 has no cluster field)");
+    }
+    if (!values.prune && (values.tests !== undefined || values["retired-at"] !== undefined)) {
+      throw new UsageError(`--${values.tests !== undefined ? "tests" : "retired-at"} goes with --prune`);
+    }
+    if (values.prune && values.tests === undefined) {
+      throw new UsageError("--prune needs --tests (kubectl get restoretests -A -o json saved to a file)");
+    }
+    // Read before the reports, so that a bad RestoreTests file stops everything first.
+    let tests: Set<string> | undefined;
+    if (values.tests !== undefined) {
+      let testsDocument: unknown;
+      try {
+        testsDocument = JSON.parse(await readFile(values.tests, "utf8"));
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+        throw new UsageError(`--tests ${values.tests} is not JSON: ${err.message}`, false);
+      }
+      try {
+        tests = restoreTestKeys(testsDocument);
+      } catch (err) {
+        if (err instanceof InputError) throw new UsageError(`--tests ${values.tests}: ${err.message}`, false);
+        throw err;
+      }
+    }
+    let retiredAt: number | undefined;
+    try {
+      retiredAt =
+        values["retired-at"] === undefined ? undefined : parseTimestamp(values["retired-at"], "retiredAt");
+    } catch (err) {
+      if (err instanceof InputError) throw new UsageError(`--retired-at: ${err.message}`);
+      throw err;
     }
     const file = values.file ?? "-";
     if (file === "-" && io.stdin.isTTY === true) {
@@ -101,6 +151,23 @@ export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = def
     for (const s of skipped) io.stderr(`${PROGRAM}: skipped ${s.ref}: ${s.reason}\n`);
     const total = converted.length + skipped.length;
     const done = skipped.length > 0 ? EXIT.skipped : EXIT.ok;
+
+    if (tests !== undefined) {
+      const retirements = prunable(
+        converted.map((c) => c.run),
+        tests,
+        { cluster, ...(retiredAt === undefined ? {} : { retiredAt }) },
+      );
+      if (values["dry-run"] || retirements.length === 0) {
+        io.stdout(retirements.map((r) => `${JSON.stringify(r)}\n`).join(""));
+        io.stderr(
+          `${PROGRAM}: ${retirements.length} tests have reports but no RestoreTest${values["dry-run"] ? " (dry run: not retired)" : ""}\n`,
+        );
+        return done;
+      }
+      const code = await publishRetirements(PROGRAM, retirements, io, deps);
+      return code === EXIT.ok ? done : code;
+    }
 
     if (values["dry-run"]) {
       io.stdout(converted.map(({ run }) => `${runToJsonLine(run)}\n`).join(""));

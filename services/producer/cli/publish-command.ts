@@ -1,4 +1,4 @@
-/** kymaros-publish: publish one run given by flags, or many given as NDJSON. */
+/** kymaros-publish: publish one run given by flags, or many given as NDJSON; or retire tests (--retire). */
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,6 +31,7 @@ import {
   UsageError,
   VERBOSE_HELP,
 } from "./common.ts";
+import { runRetire } from "./retire-command.ts";
 
 const PROGRAM = "kymaros-publish";
 /**
@@ -46,6 +47,8 @@ export const PUBLISH_HELP = `Usage:
                   [--schema-version 1|2]
   ${PROGRAM} --file FILE.ndjson [--schema-version 1|2] [--progress]
   ${PROGRAM} --file - < FILE.ndjson
+  ${PROGRAM} --retire --test NAME --namespace NS [--cluster NAME] [--retired-at TIME] [--reason TEXT]
+  ${PROGRAM} --retire --file FILE.ndjson
 
 Publishes RunCompleted events to Kafka (topic KYMAROS_TOPIC, default kymaros.run-completed;
 brokers KYMAROS_KAFKA_BROKERS, default localhost:9092), keyed by test name, and exits 0 only
@@ -57,11 +60,17 @@ backupCreatedAt, rtoTargetSeconds, cluster). TIME is RFC 3339 (2026-11-26T03:00:
 milliseconds. The whole input is validated first: if any line is invalid, nothing is sent.
 Records go out in input order.
 
+--retire publishes TestRetired events instead: the test (name, namespace, and cluster if its
+runs carry one) was deleted or renamed, and its runs completed at or before --retired-at
+(default: now) count for nothing; its series disappear until a later run starts a new life.
+NDJSON lines then have the fields test, namespace, cluster, retiredAt, reason.
+
 Options:
   --file PATH         read NDJSON from PATH ("-" for stdin, which is spooled to a temporary file)
   --schema-version V  writer schema, 1 or 2 (default 2; cluster needs 2)
   --progress          report progress on stderr (on by default when stderr is a terminal)
 ${VERBOSE_HELP}
+  --retire            retire tests instead of publishing runs
   -h, --help          this help
 
 Exit codes: 0 all acknowledged; 1 invalid flags, input or configuration (nothing sent);
@@ -262,6 +271,9 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
         file: { type: "string", short: "f" },
         progress: { type: "boolean" },
         verbose: { type: "boolean", short: "v" },
+        retire: { type: "boolean" },
+        "retired-at": { type: "string" },
+        reason: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -278,6 +290,31 @@ export async function runPublish(argv: string[], io: CliIo, deps: CliDeps = defa
       progress: values.progress === true || io.stderrIsTTY,
       verbose: values.verbose === true,
     };
+    if (values.retire) {
+      const runOnly = RUN_FIELDS.find(
+        (f) => !["test", "namespace", "cluster"].includes(f.name) && text(flagName(f.name)) !== undefined,
+      );
+      if (runOnly !== undefined)
+        throw new UsageError(`--retire and --${flagName(runOnly.name)} do not go together`);
+      if (text("schema-version") !== undefined)
+        throw new UsageError("--retire and --schema-version do not go together");
+      return await runRetire(
+        PROGRAM,
+        {
+          test: text("test"),
+          namespace: text("namespace"),
+          cluster: text("cluster"),
+          retiredAt: text("retired-at"),
+          reason: text("reason"),
+          file: text("file"),
+        },
+        io,
+        deps,
+      );
+    }
+    for (const only of ["retired-at", "reason"]) {
+      if (text(only) !== undefined) throw new UsageError(`--${only} goes with --retire`);
+    }
     const flagged = RUN_FIELDS.filter((f) => text(flagName(f.name)) !== undefined);
     const file = text("file");
     if (file !== undefined) {

@@ -1,19 +1,19 @@
 /**
  * Crash exactness: SIGKILL the service at random moments during replay and during live ingest;
  * after each restart, the first domain exposition it serves once ready must equal the ground
- * truth of every acknowledged event, byte for byte. Several lanes (own topic, own group) run at
+ * truth of every acknowledged event (runs, and retirements mixed in), byte for byte. Several lanes (own topic, own group) run at
  * once, because every restart after a SIGKILL waits for the dead member's session to expire.
  */
-import type { RunCompleted } from "../../../services/contract/index.ts";
+import type { RunCompleted, TestRetired } from "../../../services/contract/index.ts";
 import type { Part, PartContext } from "../part.ts";
-import { runFactory, testNames } from "../support/events.ts";
+import { type Event, retirementOf, runFactory, testNames } from "../support/events.ts";
 import { crossCheck, firstDifference, renderDomain } from "../support/exposition.ts";
 import {
   createPublisher,
   createTopics,
   deleteTopics,
+  eventMessage,
   kafkaFor,
-  runMessage,
   startLivePublisher,
 } from "../support/kafka.ts";
 import { createRandom } from "../support/random.ts";
@@ -57,12 +57,18 @@ async function lane(ctx: PartContext, index: number, trials: number, out: Trial[
   const tests = testNames(p.tests, `l${index}`);
   const factory = runFactory(random, tests, `l${index}`);
   const log: RunCompleted[] = [];
+  const retirements: TestRetired[] = [];
   const publish = async (n: number): Promise<void> => {
     const runs = Array.from({ length: n }, () => factory.next());
     // Some runs again, as a retrying runner would publish them.
     for (let i = 0; i < n / 20; i++) runs.push(runs[random.int(0, runs.length - 1)] as RunCompleted);
-    await publisher.send(runs.map((r) => runMessage(r, random)));
+    // Retirements of tests with runs so far, among and around them.
+    const pool = [...log, ...runs];
+    const retired = Array.from({ length: Math.ceil(n / 100) }, () => retirementOf(random, pool));
+    const events: Event[] = random.shuffle([...runs, ...retired]);
+    await publisher.send(events.map((e) => eventMessage(e, random)));
     log.push(...runs);
+    retirements.push(...retired);
   };
   await publish(p.initialEvents);
   let replayMs = 500;
@@ -99,8 +105,8 @@ async function lane(ctx: PartContext, index: number, trials: number, out: Trial[
         log.push(...live.acked);
       }
       // The restart: the first exposition it serves must be the truth of everything acknowledged.
-      const expected = renderDomain(log);
-      const modelProblems = crossCheck(expected, log);
+      const expected = renderDomain(log, retirements);
+      const modelProblems = crossCheck(expected, log, retirements);
       if (modelProblems.length > 0)
         failures.push(`lane ${index}: renderer and model disagree: ${modelProblems[0]}`);
       const b = await startOn(ctx.brokers, topic, group);

@@ -2,9 +2,10 @@
  * Generators of valid RunCompleted events at scale (seeded, no fast-check: hundreds of
  * thousands of events), with the awkward cases the semantics must survive: names that need
  * escaping or sort differently by UTF-16 and by bytes, ties on completedAt, bucket boundaries,
- * fractional and negative backup ages, runs without RTO or backup.
+ * fractional and negative backup ages, runs without RTO or backup; and retirements of their
+ * tests landing before, on and among their runs.
  */
-import type { RunCompleted } from "../../../services/contract/index.ts";
+import type { RunCompleted, TestRetired } from "../../../services/contract/index.ts";
 import type { Random } from "./random.ts";
 
 const BASE = Date.UTC(2026, 10, 1);
@@ -75,5 +76,26 @@ export function runFactory(random: Random, tests: readonly string[], idPrefix: s
         cluster: random.chance(0.5) ? null : random.pick(["prod-eu", "prod-us"]),
       };
     },
+  };
+}
+
+/** Either event of the topic. */
+export type Event = RunCompleted | TestRetired;
+
+export const isRun = (e: Event): e is RunCompleted => "runId" in e;
+
+/**
+ * A retirement of the identity (test, namespace, cluster) of one of `runs`, at or around one of
+ * its runs' completion: before some of its runs and after others, in any order of arrival.
+ */
+export function retirementOf(random: Random, runs: readonly RunCompleted[]): TestRetired {
+  const r = runs[random.int(0, runs.length - 1)] as RunCompleted;
+  const shift = random.pick([-1, 0, 0, 1, random.int(-DAY, DAY)]);
+  return {
+    test: r.test,
+    namespace: r.namespace,
+    cluster: r.cluster,
+    retiredAt: Math.max(0, r.completedAt + shift),
+    reason: random.chance(0.5) ? null : "deleted",
   };
 }

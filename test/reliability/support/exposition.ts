@@ -3,9 +3,11 @@
  * rendered here from the metrics reference and design §2 alone (no service code): the five
  * families in the reference's order, each with # HELP (the reference's description) and
  * # TYPE, tests in JavaScript string order, Prometheus text format, no timestamps, durations
- * and backup ages as exact decimal seconds from integer milliseconds.
+ * and backup ages as exact decimal seconds from integer milliseconds. Design §8: a run counts
+ * only when it completed after its identity's (test, namespace, cluster) latest retirement;
+ * identities of one name make one series (the default labels).
  */
-import type { RunCompleted } from "../../../services/contract/index.ts";
+import type { RunCompleted, TestRetired } from "../../../services/contract/index.ts";
 import { expectedSamples } from "../../support/model.ts";
 
 const FAMILIES = [
@@ -57,14 +59,34 @@ function double(v: number): string {
   return Object.is(v, -0) ? "0" : String(v);
 }
 
-/** (completedAt, runId) descending: the latest run first. */
+/** (completedAt, runId, namespace, cluster) descending: the latest run first. */
 function newerFirst(a: RunCompleted, b: RunCompleted): number {
   if (a.completedAt !== b.completedAt) return b.completedAt - a.completedAt;
-  return a.runId === b.runId ? 0 : a.runId > b.runId ? -1 : 1;
+  for (const [x, y] of [
+    [a.runId, b.runId],
+    [a.namespace, b.namespace],
+    [a.cluster ?? "", b.cluster ?? ""],
+  ]) {
+    if (x !== y) return (x as string) > (y as string) ? -1 : 1;
+  }
+  return 0;
 }
 
-/** Distinct runs per test: the first occurrence of a (test, runId) in log order wins. */
-export function distinctByTest(log: readonly RunCompleted[]): Map<string, RunCompleted[]> {
+const identity = (e: RunCompleted | TestRetired) => `${e.namespace}\u0000${e.cluster ?? ""}`;
+
+/**
+ * Distinct runs per test name: the first occurrence of an (identity, runId) in log order wins;
+ * those completed at or before their identity's latest retirement are left out.
+ */
+export function distinctByTest(
+  log: readonly RunCompleted[],
+  retirements: readonly TestRetired[] = [],
+): Map<string, RunCompleted[]> {
+  const retiredAt = new Map<string, number>();
+  for (const r of retirements) {
+    const k = `${r.test}\u0000${identity(r)}`;
+    retiredAt.set(k, Math.max(retiredAt.get(k) ?? Number.NEGATIVE_INFINITY, r.retiredAt));
+  }
   const byTest = new Map<string, Map<string, RunCompleted>>();
   for (const run of log) {
     let runs = byTest.get(run.test);
@@ -72,14 +94,22 @@ export function distinctByTest(log: readonly RunCompleted[]): Map<string, RunCom
       runs = new Map();
       byTest.set(run.test, runs);
     }
-    if (!runs.has(run.runId)) runs.set(run.runId, run);
+    const key = `${identity(run)}\u0000${run.runId}`;
+    if (!runs.has(key)) runs.set(key, run);
   }
-  return new Map([...byTest].map(([t, runs]) => [t, [...runs.values()]]));
+  const out = new Map<string, RunCompleted[]>();
+  for (const [test, runs] of byTest) {
+    const live = [...runs.values()].filter(
+      (r) => r.completedAt > (retiredAt.get(`${test}\u0000${identity(r)}`) ?? Number.NEGATIVE_INFINITY),
+    );
+    if (live.length > 0) out.set(test, live);
+  }
+  return out;
 }
 
 /** The domain part of /metrics for this log, as it must be served. */
-export function renderDomain(log: readonly RunCompleted[]): string {
-  const byTest = distinctByTest(log);
+export function renderDomain(log: readonly RunCompleted[], retirements: readonly TestRetired[] = []): string {
+  const byTest = distinctByTest(log, retirements);
   const names = [...byTest.keys()].sort();
   const parts: string[][] = FAMILIES.map(([name, type, help]) => [
     `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`,
@@ -119,8 +149,12 @@ export function renderDomain(log: readonly RunCompleted[]): string {
  * Cross-check of the renderer with the numeric model of test/support/model.ts: the same series,
  * the same values. Returns the disagreements (none expected).
  */
-export function crossCheck(rendered: string, log: readonly RunCompleted[]): string[] {
-  const model = expectedSamples(log);
+export function crossCheck(
+  rendered: string,
+  log: readonly RunCompleted[],
+  retirements: readonly TestRetired[] = [],
+): string[] {
+  const model = expectedSamples(log, retirements);
   const ours = new Map<string, number>();
   for (const line of rendered.split("\n")) {
     if (line === "" || line.startsWith("#")) continue;

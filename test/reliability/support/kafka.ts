@@ -1,6 +1,7 @@
 /** Raw Kafka access for the suite: topics, a plain publisher of bytes, and the encoding of runs. */
 import { type IHeaders, Kafka, logLevel, type Producer } from "kafkajs";
 import { createCodec, type RunCompleted } from "../../../services/contract/index.ts";
+import { type Event, isRun } from "./events.ts";
 import type { Random } from "./random.ts";
 
 export function kafkaFor(brokers: readonly string[], clientId: string): Kafka {
@@ -85,6 +86,12 @@ const codec = createCodec();
 export function runMessage(run: RunCompleted, random: Random): RawMessage {
   const version = run.cluster === null && random.chance(0.3) ? 1 : 2;
   return { key: Buffer.from(run.test, "utf8"), value: codec.encode(run, version) };
+}
+
+/** A run's message, or a retirement's (keyed by test too). */
+export function eventMessage(event: Event, random: Random): RawMessage {
+  if (isRun(event)) return runMessage(event, random);
+  return { key: Buffer.from(event.test, "utf8"), value: codec.encodeRetirement(event) };
 }
 
 export interface Publisher {

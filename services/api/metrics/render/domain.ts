@@ -1,10 +1,11 @@
 /**
- * Renders the five metrics of the metrics reference from the core state. Each test's sample
- * lines are cached with the revision they were rendered at, and the whole exposition with the
- * state's revision: a scrape re-renders only what changed since the previous one.
+ * Renders the five metrics of the metrics reference from the core state. Each series group's
+ * sample lines are cached with the revision they were rendered at, and the whole exposition with
+ * the state's revision: a scrape re-renders only what changed since the previous one.
  */
-import { DURATION_BUCKETS_SECONDS, type State, type TestState } from "../../core/index.ts";
-import { escapeHelp, escapeLabel, formatFloat, formatMillisAsSeconds } from "./format.ts";
+import { DURATION_BUCKETS_SECONDS, type Latest, type State, type TestState } from "../../core/index.ts";
+import { escapeHelp, formatFloat, formatMillisAsSeconds } from "./format.ts";
+import { groupKey, type IdentityLabels, identityLabels } from "./identity-labels.ts";
 
 interface Family {
   /** The metric family name (OpenMetrics: without _total). */
@@ -57,15 +58,80 @@ const HEADERS: Record<ExpositionFormat, Buffer[]> = {
   openmetrics: FAMILIES.map((f) => Buffer.from(header(f, "openmetrics"))),
 };
 
-/** One test's sample lines, one string per family (empty when the test has no such series). */
-function renderTest(t: TestState): Buffer[] {
-  const label = `test="${escapeLabel(t.test)}"`;
+/** What one series group shows: its identities' current lives, merged. */
+interface Merged {
+  results: { pass: number; fail: number; partial: number };
+  buckets: number[];
+  durationSumMs: number;
+  score: number;
+  rtoSeconds: number | null;
+  backupAgeMs: number | null;
+}
+
+/**
+ * Which of two identities' latest runs is later: completedAt, then runId, then the identity
+ * (namespace, cluster), so that the choice is a function of the set, whatever came first.
+ */
+function later(state: State, a: TestState, la: Latest<number>, b: TestState, lb: Latest<number>): boolean {
+  if (la.completedAt !== lb.completedAt) return la.completedAt > lb.completedAt;
+  const ra = state.runIds.runId(la.entry, a.test);
+  const rb = state.runIds.runId(lb.entry, b.test);
+  if (ra !== rb) return ra > rb;
+  if (a.namespace !== b.namespace) return a.namespace > b.namespace;
+  return a.cluster > b.cluster;
+}
+
+/** The group's live identities merged: counters summed, gauges from the latest run; null if none is live. */
+function merge(state: State, members: readonly TestState[]): Merged | null {
+  let merged: Merged | null = null;
+  let score: [TestState, Latest<number>] | null = null;
+  let rto: [TestState, Latest<number>] | null = null;
+  let age: [TestState, Latest<number>] | null = null;
+  for (const t of members) {
+    if (t.runs === 0) continue;
+    if (merged === null) {
+      merged = {
+        results: { pass: 0, fail: 0, partial: 0 },
+        buckets: new Array<number>(t.buckets.length).fill(0),
+        durationSumMs: 0,
+        score: 0,
+        rtoSeconds: null,
+        backupAgeMs: null,
+      };
+    }
+    merged.results.pass += t.results.pass;
+    merged.results.fail += t.results.fail;
+    merged.results.partial += t.results.partial;
+    for (let i = 0; i < t.buckets.length; i++) {
+      merged.buckets[i] = (merged.buckets[i] as number) + (t.buckets[i] as number);
+    }
+    merged.durationSumMs += t.durationSumMs;
+    if (score === null || later(state, t, t.score, score[0], score[1])) score = [t, t.score];
+    if (t.rtoSeconds && (rto === null || later(state, t, t.rtoSeconds, rto[0], rto[1])))
+      rto = [t, t.rtoSeconds];
+    if (t.backupAgeMs && (age === null || later(state, t, t.backupAgeMs, age[0], age[1])))
+      age = [t, t.backupAgeMs];
+  }
+  if (merged === null || score === null) return null;
+  merged.score = score[1].value;
+  merged.rtoSeconds = rto ? rto[1].value : null;
+  merged.backupAgeMs = age ? age[1].value : null;
+  return merged;
+}
+
+const NOTHING: Buffer[] = FAMILIES.map(() => Buffer.alloc(0));
+
+/** One group's sample lines, one buffer per family (empty when it has no such series). */
+function renderGroup(state: State, members: readonly TestState[], labels: IdentityLabels): Buffer[] {
+  const t = merge(state, members);
+  if (t === null) return NOTHING;
+  const label = identityLabels(members[0] as TestState, labels);
   const total =
     `kymaros_tests_total{${label},result="pass"} ${t.results.pass}\n` +
     `kymaros_tests_total{${label},result="fail"} ${t.results.fail}\n` +
     `kymaros_tests_total{${label},result="partial"} ${t.results.partial}\n`;
-  const score = `kymaros_score{${label}} ${t.score.value}\n`;
-  const rto = t.rtoSeconds ? `kymaros_rto_seconds{${label}} ${formatFloat(t.rtoSeconds.value)}\n` : "";
+  const score = `kymaros_score{${label}} ${t.score}\n`;
+  const rto = t.rtoSeconds !== null ? `kymaros_rto_seconds{${label}} ${formatFloat(t.rtoSeconds)}\n` : "";
   let histogram = "";
   let cumulative = 0;
   for (let i = 0; i < DURATION_BUCKETS_SECONDS.length; i++) {
@@ -77,9 +143,10 @@ function renderTest(t: TestState): Buffer[] {
     `kymaros_test_duration_seconds_bucket{${label},le="+Inf"} ${cumulative}\n` +
     `kymaros_test_duration_seconds_sum{${label}} ${formatMillisAsSeconds(t.durationSumMs)}\n` +
     `kymaros_test_duration_seconds_count{${label}} ${cumulative}\n`;
-  const age = t.backupAgeMs
-    ? `kymaros_backup_age_seconds{${label}} ${formatMillisAsSeconds(t.backupAgeMs.value)}\n`
-    : "";
+  const age =
+    t.backupAgeMs !== null
+      ? `kymaros_backup_age_seconds{${label}} ${formatMillisAsSeconds(t.backupAgeMs)}\n`
+      : "";
   return [total, score, rto, histogram, age].map((lines) => Buffer.from(lines));
 }
 
@@ -88,34 +155,80 @@ export interface DomainView {
   render(format: ExpositionFormat, allocate?: (length: number) => Buffer): Buffer;
 }
 
+interface Group {
+  readonly key: string;
+  readonly members: TestState[];
+  revision: number;
+  lines: Buffer[];
+}
+
+/** Groups in the order of their first member's (test, namespace, cluster), as JavaScript compares strings. */
+function byIdentity(a: Group, b: Group): number {
+  const x = a.members[0] as TestState;
+  const y = b.members[0] as TestState;
+  for (const [p, q] of [
+    [x.test, y.test],
+    [x.namespace, y.namespace],
+    [x.cluster, y.cluster],
+  ] as const) {
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+/** A group's revision: its members' summed, which grows with every change of any of them. */
+function revisionOf(members: readonly TestState[]): number {
+  let r = 0;
+  for (const t of members) r += t.revision;
+  return r;
+}
+
 /**
- * Bytes, not strings: each test's lines are kept encoded, and a render is one copy of them into
- * the output (family by family, as the format groups samples).
+ * Bytes, not strings: each group's lines are kept encoded, and a render is one copy of them into
+ * the output (family by family, as the format groups samples). A group is the identities one
+ * series stands for: by default all of a test name's (the reference's {test} labels), or each
+ * namespace's (and cluster's) apart when `labels` asks for it.
  */
-export function createDomainView(state: State): DomainView {
-  const fragments = new Map<string, { revision: number; lines: Buffer[] }>();
-  let sortedTests: string[] = [];
+export function createDomainView(state: State, labels: IdentityLabels = "test"): DomainView {
+  const groups = new Map<string, Group>();
+  let sorted: Group[] = [];
+  let known = 0;
+
+  /** Identities are only ever added: new ones join (or make) their groups. */
+  function update(): void {
+    if (known === state.identities.length) return;
+    for (; known < state.identities.length; known++) {
+      const t = state.identities[known] as TestState;
+      const key = groupKey(t, labels);
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { key, members: [], revision: -1, lines: NOTHING };
+        groups.set(key, group);
+      }
+      group.members.push(t);
+      group.revision = -1;
+    }
+    sorted = [...groups.values()].sort(byIdentity);
+  }
 
   return {
     render(format, allocate = Buffer.allocUnsafe) {
-      // Tests are only ever added, so a change of count is a change of the set.
-      if (sortedTests.length !== state.tests.size) sortedTests = [...state.tests.keys()].sort();
+      update();
       const parts: Buffer[] = [];
-      const perTest = sortedTests.map((name) => {
-        const t = state.tests.get(name) as TestState;
-        let cached = fragments.get(name);
-        if (cached === undefined || cached.revision !== t.revision) {
-          cached = { revision: t.revision, lines: renderTest(t) };
-          fragments.set(name, cached);
+      const perGroup = sorted.map((group) => {
+        const revision = revisionOf(group.members);
+        if (group.revision !== revision) {
+          group.revision = revision;
+          group.lines = renderGroup(state, group.members, labels);
         }
-        return cached.lines;
+        return group.lines;
       });
       let length = 0;
       for (let f = 0; f < FAMILIES.length; f++) {
         const head = HEADERS[format][f] as Buffer;
         parts.push(head);
         length += head.length;
-        for (const lines of perTest) {
+        for (const lines of perGroup) {
           const b = lines[f] as Buffer;
           if (b.length > 0) {
             parts.push(b);

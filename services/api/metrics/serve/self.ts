@@ -24,6 +24,9 @@ export interface SelfMetrics {
   readonly consumerLag: Gauge<"topic" | "partition">;
   readonly lastAppliedTime: Gauge;
   readonly tests: Gauge;
+  readonly retiredTests: Gauge;
+  readonly retirements: Counter;
+  readonly nameCollisions: Gauge;
   readonly replayProgress: Gauge;
   readonly replaySeconds: Gauge;
   readonly ready: Gauge;
@@ -126,7 +129,26 @@ export function createSelfMetrics(): SelfMetrics {
     }),
     tests: new Gauge({
       name: "kymaros_api_tests",
-      help: "Number of distinct tests in the state.",
+      help: "Number of distinct tests (name, namespace, cluster) in the state.",
+      registers,
+    }),
+    retiredTests: new Gauge({
+      name: "kymaros_api_retired_tests",
+      help: "Tests retired with no run since: they have no series.",
+      registers,
+    }),
+    retirements: counter(
+      {
+        name: "kymaros_api_retirements_applied_total",
+        help: "TestRetired events that moved a test's retirement time (not duplicates nor superseded ones).",
+        labelNames: [],
+      },
+      text,
+      openMetrics,
+    ),
+    nameCollisions: new Gauge({
+      name: "kymaros_api_test_name_collisions",
+      help: "Test names whose runs come from more than one namespace or cluster.",
       registers,
     }),
     replayProgress: new Gauge({
