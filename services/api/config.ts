@@ -3,6 +3,8 @@ import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { readShard } from "./shard/settings.ts";
+import type { Shard } from "./shard/shard.ts";
 
 export interface Config {
   kafka: KafkaSettings;
@@ -12,6 +14,7 @@ export interface Config {
   port: number;
   host: string;
   logLevel: LogLevel;
+  shard: Shard;
 }
 
 function port(env: Env, setting: string, fallback: number): number {
@@ -49,5 +52,6 @@ export function readConfig(env: Env): Config {
     port: port(env, "KYMAROS_PORT", 8080),
     host,
     logLevel: logLevel as LogLevel,
+    shard: readShard(env),
   };
 }
