@@ -2,7 +2,7 @@
  * A real Prometheus (Debian's package, 2.42) for end-to-end tests: started in a temporary
  * directory on a free 127.0.0.1 port, scraping the service with the metrics reference's scrape
  * config (test/fixtures/e2e/scrape-config.yaml, only target and interval changed) and evaluating
- * the alert rules of k8s/prometheusrule.yaml (its `spec`, written as a rules file).
+ * the alert rules of k8s/base/prometheusrule.yaml (its `spec`, written as a rules file).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { parse, stringify } from "yaml";
 import { freePort } from "./service.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const PROMETHEUS_RULE_FILE = join(ROOT, "k8s", "prometheusrule.yaml");
+export const PROMETHEUS_RULE_FILE = join(ROOT, "k8s", "base", "prometheusrule.yaml");
 export const REFERENCE_SCRAPE_CONFIG = join(ROOT, "test", "fixtures", "e2e", "scrape-config.yaml");
 
 /** The prometheus binary: $PROMETHEUS, or prometheus on the PATH (/usr/bin with Debian's package). */
@@ -37,7 +37,7 @@ function field(value: unknown, key: string, where: string): unknown {
   return value[key];
 }
 
-/** The `spec` of the PrometheusRule in k8s/prometheusrule.yaml: `{ groups: [...] }`, a rules file. */
+/** The `spec` of the PrometheusRule in k8s/base/prometheusrule.yaml: `{ groups: [...] }`, a rules file. */
 export function prometheusRuleSpec(file = PROMETHEUS_RULE_FILE): Record<string, unknown> {
   const doc: unknown = parse(readFileSync(file, "utf8"));
   if (field(doc, "kind", file) !== "PrometheusRule") throw new Error(`${file}: not a PrometheusRule`);
