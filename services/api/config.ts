@@ -32,8 +32,11 @@ export function readConfig(env: Env): Config {
   const dlqTopic = checkTopic(env.KYMAROS_DLQ_TOPIC ?? `${topic}.dlq`, "KYMAROS_DLQ_TOPIC");
   if (dlqTopic === topic) throw new ConfigError("KYMAROS_DLQ_TOPIC", "must differ from KYMAROS_TOPIC");
   const groupId = env.KYMAROS_GROUP_ID ?? "kymaros-api";
-  if (!/^[A-Za-z0-9._-]{1,255}$/.test(groupId)) {
-    throw new ConfigError("KYMAROS_GROUP_ID", `"${groupId}" must be 1-255 of [A-Za-z0-9._-]`);
+  if (!/^[A-Za-z0-9._-]{1,235}$/.test(groupId)) {
+    throw new ConfigError(
+      "KYMAROS_GROUP_ID",
+      `"${groupId}" must be 1-235 of [A-Za-z0-9._-] (the reader group adds a suffix)`,
+    );
   }
   const logLevel = (env.KYMAROS_LOG_LEVEL ?? "info").toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {

@@ -62,6 +62,7 @@ function recordingSink(): DeadLetterSink & { sent: DeadLetter[][] } {
     sent,
     async send(letters) {
       sent.push(letters);
+      return letters.length;
     },
     async close() {},
   };
@@ -194,9 +195,9 @@ test("a batch counts as handled only once its dead letters are sent, and fails w
   const events: string[] = [];
   const slowSink: DeadLetterSink = {
     send: (letters) =>
-      new Promise<void>((resolve) => {
+      new Promise<number>((resolve) => {
         events.push(`send ${letters.length}`);
-        release = resolve;
+        release = () => resolve(letters.length);
       }),
     async close() {},
   };
@@ -216,7 +217,7 @@ test("a batch counts as handled only once its dead letters are sent, and fails w
 
   const failing = createBatchHandler({
     ingestBatch: fakeIngest(1),
-    deadLetters: { send: async () => Promise.reject(new Error("broker gone")), close: async () => {} },
+    deadLetters: { send: async () => Promise.reject(new Error("broker gone")) },
     metrics: createSelfMetrics(),
     logger: createLogger("error", () => {}),
   });

@@ -29,7 +29,32 @@ export function decodeShard(metadata: Buffer): Shard | null {
   }
 }
 
-export function shardAssigner(name: string, shard: Shard, plan: Plan): PartitionAssigner {
+/**
+ * What a member of the ledger group writes dead letters for, from its assignment's user data
+ * (what the leader's `own` plan gave it), or null when the assignment carries none.
+ */
+export function decodeOwned(memberAssignment: Buffer, topic: string): number[] | null {
+  try {
+    const userData = AssignerProtocol.MemberAssignment.decode(memberAssignment)?.userData;
+    if (!userData || userData.length === 0) return null;
+    const owned = (JSON.parse(userData.toString("utf8")) as Record<string, unknown>)[topic];
+    return Array.isArray(owned) && owned.every((p) => Number.isInteger(p)) ? (owned as number[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `fetch` decides the partitions kafkajs fetches; `own`, when given, travels in each member's
+ * assignment as user data. The ledger group fetches every partition of the member's shard, so
+ * that every member, even one that owns nothing, keeps fetching and so keeps heartbeating
+ * (kafkajs heartbeats only between fetched batches), and reads its ownership from `own`.
+ */
+export function shardAssigner(
+  name: string,
+  shard: Shard,
+  plans: { fetch: Plan; own?: Plan },
+): PartitionAssigner {
   return ({ cluster }) => ({
     name,
     version: USER_DATA_VERSION,
@@ -46,20 +71,27 @@ export function shardAssigner(name: string, shard: Shard, plan: Plan): Partition
         memberId: m.memberId,
         shard: decodeShard(m.memberMetadata),
       }));
-      const assignments = new Map<string, Record<string, number[]>>(members.map((m) => [m.memberId, {}]));
+      const fetch = new Map<string, Record<string, number[]>>(members.map((m) => [m.memberId, {}]));
+      const own = new Map<string, Record<string, number[]>>(members.map((m) => [m.memberId, {}]));
       for (const topic of topics) {
         const partitions = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId);
-        for (const [memberId, mine] of plan(decoded, partitions)) {
-          const a = assignments.get(memberId);
-          if (a && mine.length > 0) a[topic] = mine;
+        for (const [into, plan] of [
+          [fetch, plans.fetch],
+          [own, plans.own],
+        ] as const) {
+          if (!plan) continue;
+          for (const [memberId, mine] of plan(decoded, partitions)) {
+            const a = into.get(memberId);
+            if (a && mine.length > 0) a[topic] = mine;
+          }
         }
       }
-      return [...assignments].map(([memberId, assignment]) => ({
+      return [...fetch].map(([memberId, assignment]) => ({
         memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
           version: USER_DATA_VERSION,
           assignment,
-          userData: Buffer.alloc(0),
+          userData: plans.own ? Buffer.from(JSON.stringify(own.get(memberId) ?? {})) : Buffer.alloc(0),
         }),
       }));
     },
