@@ -13,7 +13,6 @@ import {
   baseDir,
   baseResources,
   field,
-  k8sDir,
   k8sYamlFiles,
   kustomization,
   only,

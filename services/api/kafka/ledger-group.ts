@@ -99,6 +99,7 @@ export function createLedgerGroup(o: LedgerGroupOptions): LedgerGroup {
     for (const partition of gained) {
       const published = await write(ledger.takePending(partition, Date.now()));
       if (published > 0) metrics.deadLetters.inc({ result: "published" }, published);
+      ledger.resume(partition, Date.now());
     }
   }
 

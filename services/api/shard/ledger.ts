@@ -36,6 +36,8 @@ export class DeadLetterLedger {
   private readonly committed = new Map<number, number>();
   private readonly pending = new Map<number, DeadLetter[]>();
   private readonly due = new Map<number, number>();
+  /** Per partition, the offset before which this instance has handled everything. */
+  private readonly handledBefore = new Map<number, number>();
   /** Pending letters dropped because a partition's buffer was full. */
   dropped = 0;
 
@@ -122,8 +124,19 @@ export class DeadLetterLedger {
 
   /** Everything before `next` in the partition was handled here: commit it if we own it. */
   handled(partition: number, next: number, now: number): void {
+    this.handledBefore.set(partition, Math.max(next, this.handledBefore.get(partition) ?? -1));
     if (!this.owns(partition, now) || next <= this.committedOffset(partition)) return;
     this.due.set(partition, Math.max(next, this.due.get(partition) ?? -1));
+  }
+
+  /**
+   * A gained partition's pending letters are written: what this instance handled before it
+   * owned the partition is now dead-lettered too, and due to be committed (else the next
+   * owner would write those letters again).
+   */
+  resume(partition: number, now: number): void {
+    const next = this.handledBefore.get(partition);
+    if (next !== undefined) this.handled(partition, next, now);
   }
 
   /** The commits due, once: the caller commits them, then reports with committedNow(). */
