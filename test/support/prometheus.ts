@@ -46,8 +46,8 @@ export function prometheusRuleSpec(file = PROMETHEUS_RULE_FILE): Record<string, 
   return spec;
 }
 
-/** The reference's scrape job, pointed at `target` and scraped every `interval`. */
-export function scrapeJob(target: string, interval: string): Record<string, unknown> {
+/** The reference's scrape job, pointed at `target` (or several, replicas) and scraped every `interval`. */
+export function scrapeJob(target: string | readonly string[], interval: string): Record<string, unknown> {
   const doc: unknown = parse(readFileSync(REFERENCE_SCRAPE_CONFIG, "utf8"));
   const jobs = field(doc, "scrape_configs", REFERENCE_SCRAPE_CONFIG);
   if (!Array.isArray(jobs) || jobs.length !== 1 || !isRecord(jobs[0])) {
@@ -57,15 +57,15 @@ export function scrapeJob(target: string, interval: string): Record<string, unkn
   if (job.job_name !== "kymaros" || job.metrics_path !== "/metrics") {
     throw new Error(`${REFERENCE_SCRAPE_CONFIG}: not the reference's job (job_name kymaros, /metrics)`);
   }
-  job.static_configs = [{ targets: [target] }];
+  job.static_configs = [{ targets: typeof target === "string" ? [target] : [...target] }];
   job.scrape_interval = interval;
   job.scrape_timeout = interval;
   return job;
 }
 
 export interface PrometheusOptions {
-  /** host:port of the service to scrape. */
-  target: string;
+  /** host:port of the service to scrape (several: replicas, one target each). */
+  target: string | readonly string[];
   /** scrape_interval and evaluation_interval (default 1s). */
   interval?: string;
   /** Rules file content (`{ groups }`); the PrometheusRule's spec by default. */
