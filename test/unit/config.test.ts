@@ -36,6 +36,8 @@ const bad: [Record<string, string>, string][] = [
   [{ KYMAROS_DLQ_TOPIC: "x".repeat(250) }, "KYMAROS_DLQ_TOPIC"],
   [{ KYMAROS_TOPIC: "same", KYMAROS_DLQ_TOPIC: "same" }, "KYMAROS_DLQ_TOPIC"],
   [{ KYMAROS_LOG_LEVEL: "loud" }, "KYMAROS_LOG_LEVEL"],
+  // the reader group appends ".reader.<12 hex digits>" and Kafka allows 255 characters
+  [{ KYMAROS_GROUP_ID: "g".repeat(236) }, "KYMAROS_GROUP_ID"],
 ];
 
 for (const [env, setting] of bad) {

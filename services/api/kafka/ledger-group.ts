@@ -53,6 +53,12 @@ export function createLedgerGroup(o: LedgerGroupOptions): LedgerGroup {
   let consumer: Consumer | undefined;
   let stopping = false;
   const timers: NodeJS.Timeout[] = [];
+  /**
+   * Partitions with letters written since their last commit: committed as soon as the batch is
+   * handled, not at the next tick, which narrows the window in which a crash leaves letters
+   * written but not committed (the next owner would write them again).
+   */
+  const wrote = new Set<number>();
   /** Writes in order: a gained partition's pending letters before the next batch's. */
   let writing: Promise<unknown> = Promise.resolve();
 
@@ -164,11 +170,13 @@ export function createLedgerGroup(o: LedgerGroupOptions): LedgerGroup {
       const routed = ledger.route(letters, Date.now());
       if (routed.skipped > 0) metrics.deadLetters.inc({ result: "skipped" }, routed.skipped);
       if (routed.deferred > 0) metrics.deadLetters.inc({ result: "deferred" }, routed.deferred);
+      for (const l of routed.write) wrote.add(l.partition);
       return write(routed.write);
     },
 
     handled(partition, next) {
       ledger.handled(partition, next, Date.now());
+      if (wrote.delete(partition)) void commitDue();
     },
 
     async stop() {
