@@ -314,6 +314,43 @@ describe("dead letters with two replicas", { timeout: 180_000 }, () => {
   });
 });
 
+describe("upgrade from the version before shards", { timeout: 120_000 }, () => {
+  test("an old instance in the group (round robin): the new one starts, and owns the ledger once the old left", async () => {
+    const topic = uniqueTopic("upgrade");
+    const groupId = `${topic}.group`;
+    await createTopic(kafka, topic, 6);
+    const log = runs("u", 6, 24);
+    await producer(topic).publishMany(log);
+    // The old version read through the group itself, with kafkajs's default assigner.
+    const old = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    await old.connect();
+    await old.subscribe({ topic, fromBeginning: true });
+    let oldJoined = false;
+    old.on(old.events.GROUP_JOIN, () => {
+      oldJoined = true;
+    });
+    await old.run({ autoCommit: false, eachBatch: async () => {} });
+    await waitFor("the old instance in the group", async () => (oldJoined ? true : undefined));
+    const s = await start(topic, groupId);
+    await waitReady(s);
+    await exact(s, log, "the new instance beside an old one");
+    await waitFor("the new instance in the group under round robin", async () => {
+      const { members, protocol } = await old.describeGroup();
+      return members.length === 2 && protocol === "RoundRobinAssigner" ? true : undefined;
+    });
+    assert.equal(selfMetric(await scrape(s), "kymaros_api_dead_letter_partitions"), 0);
+    await old.disconnect();
+    await waitFor(
+      "the ledger's partitions, once the old instance left",
+      async () =>
+        selfMetric(await scrape(s), "kymaros_api_dead_letter_partitions") === 6 ? true : undefined,
+      30_000,
+      s,
+    );
+    assert.doesNotMatch(s.output(), /stopped for good/);
+  });
+});
+
 describe("shards against the topic's partitions", { timeout: 120_000 }, () => {
   test("fewer partitions than shards: the start is refused, naming KYMAROS_TOTAL_SHARDS", async () => {
     const topic = uniqueTopic("few");

@@ -10,7 +10,7 @@
  * The group fetches only what arrives after it joined (each partition is sought to its end), so
  * its reads are the live events of the shard, again.
  */
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import { type Admin, type Consumer, type Kafka, PartitionAssigners } from "kafkajs";
 import type { Logger } from "../log.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
 import { decodeOwned, shardAssigner } from "../shard/assigners.ts";
@@ -122,7 +122,14 @@ export function createLedgerGroup(o: LedgerGroupOptions): LedgerGroup {
       const c = o.kafka.consumer({
         groupId: o.groupId,
         allowAutoTopicCreation: false,
-        partitionAssigners: [shardAssigner(LEDGER_ASSIGNER, o.shard, { fetch: readerPlan, own: ledgerPlan })],
+        // Round robin second: the protocol of the versions before shards, which read through
+        // this group. While one of them is still in it (a rolling upgrade), the group agrees on
+        // round robin, this member owns nothing (its assignment carries no ownership) and keeps
+        // its refusals; once they left, the group turns to the ledger's assigner.
+        partitionAssigners: [
+          shardAssigner(LEDGER_ASSIGNER, o.shard, { fetch: readerPlan, own: ledgerPlan }),
+          PartitionAssigners.roundRobin,
+        ],
         sessionTimeout: LEDGER_SESSION_MS,
         heartbeatInterval: 1_000,
         // It reads only the live events, and only to keep heartbeating: small fetches.
