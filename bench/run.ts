@@ -15,6 +15,7 @@ import { type RunningService, startService, waitReady } from "../test/support/se
 import { bareKafkajsReplay, kcatReplay, promClientRender } from "./baselines.ts";
 import { type Dataset, ensureDataset, makeRun, topicSize } from "./data.ts";
 import { percentile, scrapeOnce } from "./http.ts";
+import { replicaBench } from "./replicas.ts";
 
 const { values } = parseArgs({ options: { profile: { type: "string", default: "full" } } });
 const full = values.profile !== "smoke";
@@ -302,6 +303,12 @@ async function main(): Promise<void> {
   log(`scrape at ${P.big.tests} tests`);
   await scrapeFigures(String(P.big.tests), service, P.big, P.big.tests);
   await service.stop();
+
+  log("replicas and shards: one shard of two, restart after SIGKILL, rolling restart");
+  const replicas = replicaBench({ brokers, nodeArgs: [MAIN], log });
+  rows.push(await replicas.shardRestart(bigTopic, readyMs, full ? 3 : 1));
+  rows.push(await replicas.killRestart(bigTopic));
+  rows.push(await replicas.rollingRestart(smallTopic));
 
   log(`scrape and freshness at ${P.small.tests} tests`);
   const small = await startBuilt(smallTopic);

@@ -18,7 +18,8 @@ import type { BatchOutcome, IngestBatch } from "./worker/protocol.ts";
 export interface BatchHandlerParts {
   /** The ingest worker's side of a batch (worker/client.ts). */
   ingestBatch: IngestBatch;
-  deadLetters: DeadLetterSink;
+  /** With replicas, writes only the letters of the partitions this instance owns (the ledger). */
+  deadLetters: Pick<DeadLetterSink, "send">;
   metrics: SelfMetrics;
   logger: Logger;
   now?: () => number;
@@ -107,12 +108,12 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
         timestamp: String(origin.timestamps[reject.index]),
       });
     }
-    await deadLetters.send(letters);
+    const published = await deadLetters.send(letters);
 
     const reasons: Record<string, number> = {};
     for (const r of result.refused) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
     recordBatch(metrics, result.applied, result.duplicate, reasons);
-    if (letters.length > 0) metrics.deadLetters.inc({ result: "published" }, letters.length);
+    if (published > 0) metrics.deadLetters.inc({ result: "published" }, published);
     if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
     if (result.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
     metrics.tests.set(result.tests);

@@ -4,6 +4,8 @@ import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { IDENTITY_LABELS, type IdentityLabels } from "./metrics/render/identity-labels.ts";
+import { readShard } from "./shard/settings.ts";
+import type { Shard } from "./shard/shard.ts";
 
 export interface Config {
   kafka: KafkaSettings;
@@ -15,6 +17,7 @@ export interface Config {
   logLevel: LogLevel;
   /** What keeps same-named tests apart in the series: nothing (test), namespace, or namespace and cluster. */
   testIdentity: IdentityLabels;
+  shard: Shard;
 }
 
 function port(env: Env, setting: string, fallback: number): number {
@@ -32,8 +35,11 @@ export function readConfig(env: Env): Config {
   const dlqTopic = checkTopic(env.KYMAROS_DLQ_TOPIC ?? `${topic}.dlq`, "KYMAROS_DLQ_TOPIC");
   if (dlqTopic === topic) throw new ConfigError("KYMAROS_DLQ_TOPIC", "must differ from KYMAROS_TOPIC");
   const groupId = env.KYMAROS_GROUP_ID ?? "kymaros-api";
-  if (!/^[A-Za-z0-9._-]{1,255}$/.test(groupId)) {
-    throw new ConfigError("KYMAROS_GROUP_ID", `"${groupId}" must be 1-255 of [A-Za-z0-9._-]`);
+  if (!/^[A-Za-z0-9._-]{1,235}$/.test(groupId)) {
+    throw new ConfigError(
+      "KYMAROS_GROUP_ID",
+      `"${groupId}" must be 1-235 of [A-Za-z0-9._-] (the reader group adds a suffix)`,
+    );
   }
   const logLevel = (env.KYMAROS_LOG_LEVEL ?? "info").toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -60,5 +66,6 @@ export function readConfig(env: Env): Config {
     host,
     logLevel: logLevel as LogLevel,
     testIdentity: testIdentity as IdentityLabels,
+    shard: readShard(env),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `kustomize build k8s` (through tools/kustomize.sh, i.e. `kubectl kustomize`) renders every
- * resource of the base unchanged, plus the dashboard ConfigMap it generates; and the script
- * needs nothing but kubectl (no Go, no download), or says what is missing.
+ * resource of the base unchanged, plus the dashboard ConfigMap it generates; the sharded overlay
+ * renders the same with a StatefulSet in place of the Deployment; and the script needs nothing
+ * but kubectl (no Go, no download), or says what is missing.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import {
+  baseDir,
   baseResources,
   field,
   type K8sObject,
@@ -56,7 +58,7 @@ describe("kustomize build k8s", { timeout: 120_000 }, () => {
     const configMap = only(rendered, "ConfigMap", "kymaros-dashboard");
     assert.equal(configMap.metadata.labels?.grafana_dashboard, "1");
     const json = (field(configMap, "data") as Record<string, string>)["kymaros.json"];
-    assert.equal(json, readFileSync(join(k8sDir, "dashboards", "kymaros.json"), "utf8"));
+    assert.equal(json, readFileSync(join(baseDir, "dashboards", "kymaros.json"), "utf8"));
     assert.doesNotThrow(() => JSON.parse(String(json)));
   });
 
@@ -86,5 +88,26 @@ describe("kustomize build k8s", { timeout: 120_000 }, () => {
     } finally {
       bin.remove();
     }
+  });
+
+  it("k8s/overlays/sharded: the base with the StatefulSet in place of the Deployment", () => {
+    const sharded = parseManifests(kustomizeBuild(join(k8sDir, "overlays", "sharded")), "overlays/sharded");
+    const expected = [
+      ...baseResources()
+        .filter((r) => r.kind !== "Deployment")
+        .map(key),
+      "ConfigMap/kymaros-system/kymaros-dashboard",
+      "StatefulSet/kymaros-system/kymaros-api",
+    ].sort();
+    assert.deepEqual(sharded.map(key).sort(), expected);
+    const byKey = new Map(sharded.map((o) => [key(o), o]));
+    for (const resource of baseResources().filter((r) => r.kind !== "Deployment")) {
+      assert.deepEqual(byKey.get(key(resource)), resource, key(resource));
+    }
+    const pods = field(only(sharded, "StatefulSet", "kymaros-api"), "spec.template.metadata.labels");
+    assert.deepEqual(
+      pods,
+      field(only(rendered, "Deployment", "kymaros-api"), "spec.template.metadata.labels"),
+    );
   });
 });

@@ -79,8 +79,24 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
   });
 
   const mutations: Array<[string, string, (rule: Rule) => void]> = [
-    ["KymarosTestFailed", "threshold 70 -> 60", (r) => (r.expr = "kymaros_score < 60")],
-    ["KymarosRTOExceeded", "threshold 900 -> 1200", (r) => (r.expr = "kymaros_rto_seconds > 1200")],
+    ["KymarosTestFailed", "threshold 70 -> 60", (r) => (r.expr = r.expr.replace("< 70", "< 60"))],
+    [
+      "KymarosTestFailed",
+      "one alert per replica (the reference's bare expression)",
+      (r) => (r.expr = "kymaros_score < 70"),
+    ],
+    [
+      "KymarosTestFailed",
+      "max over replicas (fires only once all have the run)",
+      (r) => (r.expr = r.expr.replace("min", "max")),
+    ],
+    ["KymarosRTOExceeded", "threshold 900 -> 1200", (r) => (r.expr = r.expr.replace("> 900", "> 1200"))],
+    ["KymarosRTOExceeded", "one alert per replica", (r) => (r.expr = "kymaros_rto_seconds > 900")],
+    [
+      "KymarosTestStale",
+      "summed over replicas",
+      (r) => (r.expr = r.expr.replaceAll("max without (instance, pod)", "sum without (instance, pod)")),
+    ],
     [
       "KymarosTestStale",
       "increase() over 25h (flags new tests)",
@@ -106,6 +122,21 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
     ],
     ["KymarosApiDown", "for 5m -> 10m", (r) => (r.for = "10m")],
     ["KymarosApiDown", "only the static job name", (r) => (r.expr = 'up{job="kymaros"} == 0')],
+    ["KymarosApiDown", "one alert per pod", (r) => (r.expr = 'up{job=~"kymaros|kymaros-api"} == 0')],
+    [
+      "KymarosApiReplicaDown",
+      "also when every replica is down",
+      (r) => (r.expr = 'up{job=~"kymaros|kymaros-api"} == 0'),
+    ],
+    [
+      "KymarosApiShardDown",
+      "counts pods, not shards",
+      (r) =>
+        (r.expr = r.expr.replace(
+          "count by (job, shard) (kymaros_api_shard_count)",
+          "kymaros_api_shard_count",
+        )),
+    ],
     ["KymarosApiAbsent", "for 5m -> 15m", (r) => (r.for = "15m")],
     ["KymarosApiConsumerLag", "threshold 1000 -> 10000", (r) => (r.expr = r.expr.replace("1000", "10000"))],
   ];

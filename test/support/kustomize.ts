@@ -10,6 +10,8 @@ import { parseAllDocuments } from "yaml";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const k8sDir = join(repoRoot, "k8s");
+/** The base (kustomize refuses an overlay under the directory it builds on, hence base/). */
+export const baseDir = join(k8sDir, "base");
 const kustomizeScript = join(repoRoot, "tools", "kustomize.sh");
 
 /** A Kubernetes object as parsed from YAML; read its fields with `field()`. */
@@ -84,18 +86,22 @@ export function readK8sFile(name: string): string {
   return readFileSync(join(k8sDir, name), "utf8");
 }
 
-/** The kustomization of the base. */
-export function kustomization(): Record<string, unknown> {
-  const [doc] = parseYamlDocuments(readK8sFile("kustomization.yaml"), "k8s/kustomization.yaml");
-  if (doc === null || typeof doc !== "object") throw new Error("k8s/kustomization.yaml is empty");
+/** The kustomization in k8s/<dir> (default: the base). */
+export function kustomization(dir = "base"): Record<string, unknown> {
+  const file = join(dir, "kustomization.yaml");
+  const [doc] = parseYamlDocuments(readK8sFile(file), `k8s/${file}`);
+  if (doc === null || typeof doc !== "object") throw new Error(`k8s/${file} is empty`);
   return doc as Record<string, unknown>;
 }
 
 /** The `resources:` of the kustomization, parsed from their files (what kustomize would load). */
 export function baseResources(): K8sObject[] {
   const resources = field(kustomization(), "resources");
-  if (!Array.isArray(resources)) throw new Error("k8s/kustomization.yaml lists no resources");
-  return resources.flatMap((name) => parseManifests(readK8sFile(String(name)), `k8s/${String(name)}`));
+  if (!Array.isArray(resources)) throw new Error("k8s/base/kustomization.yaml lists no resources");
+  return resources.flatMap((name) => {
+    const file = join("base", String(name));
+    return parseManifests(readK8sFile(file), `k8s/${file}`);
+  });
 }
 
 /** The one resource of `kind` (and `name`, when given) among `objects`; throws unless exactly one. */

@@ -1,8 +1,8 @@
 /**
  * A real Prometheus (Debian's package, 2.42) for end-to-end tests: started in a temporary
  * directory on a free 127.0.0.1 port, scraping the service with the scrape configuration of
- * docs/metrics.md (only the target and the interval changed) and evaluating
- * the alert rules of k8s/prometheusrule.yaml (its `spec`, written as a rules file).
+ * docs/metrics.md (only the targets and the interval changed) and evaluating the alert rules of
+ * k8s/base/prometheusrule.yaml (its `spec`, written as a rules file).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { METRICS_DOC, readMetricsDoc } from "./metrics-doc.ts";
 import { freePort } from "./service.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const PROMETHEUS_RULE_FILE = join(ROOT, "k8s", "prometheusrule.yaml");
+export const PROMETHEUS_RULE_FILE = join(ROOT, "k8s", "base", "prometheusrule.yaml");
 
 /** The prometheus binary: $PROMETHEUS, or prometheus on the PATH (/usr/bin with Debian's package). */
 export function prometheusPath(): string {
@@ -37,7 +37,7 @@ function field(value: unknown, key: string, where: string): unknown {
   return value[key];
 }
 
-/** The `spec` of the PrometheusRule in k8s/prometheusrule.yaml: `{ groups: [...] }`, a rules file. */
+/** The `spec` of the PrometheusRule in k8s/base/prometheusrule.yaml: `{ groups: [...] }`, a rules file. */
 export function prometheusRuleSpec(file = PROMETHEUS_RULE_FILE): Record<string, unknown> {
   const doc: unknown = parse(readFileSync(file, "utf8"));
   if (field(doc, "kind", file) !== "PrometheusRule") throw new Error(`${file}: not a PrometheusRule`);
@@ -47,12 +47,12 @@ export function prometheusRuleSpec(file = PROMETHEUS_RULE_FILE): Record<string, 
 }
 
 /**
- * The reference's scrape job, pointed at `target` and scraped every `interval`; `labels` are
- * target labels, as the Prometheus Operator's relabelling of a ServiceMonitor's targets sets them
- * (namespace, service, pod, ...).
+ * The reference's scrape job, pointed at `target` (or several, replicas) and scraped every
+ * `interval`; `labels` are target labels, as the Prometheus Operator's relabelling of a
+ * ServiceMonitor's targets sets them (namespace, service, pod, ...).
  */
 export function scrapeJob(
-  target: string,
+  target: string | readonly string[],
   interval: string,
   labels?: Record<string, string>,
 ): Record<string, unknown> {
@@ -64,15 +64,16 @@ export function scrapeJob(
   if (job.job_name !== "kymaros" || job.metrics_path !== "/metrics") {
     throw new Error(`${METRICS_DOC}: not the reference's job (job_name kymaros, /metrics)`);
   }
-  job.static_configs = [{ targets: [target], ...(labels ? { labels } : {}) }];
+  const targets = typeof target === "string" ? [target] : [...target];
+  job.static_configs = [{ targets, ...(labels ? { labels } : {}) }];
   job.scrape_interval = interval;
   job.scrape_timeout = interval;
   return job;
 }
 
 export interface PrometheusOptions {
-  /** host:port of the service to scrape. */
-  target: string;
+  /** host:port of the service to scrape (several: replicas, one target each). */
+  target: string | readonly string[];
   /** scrape_interval and evaluation_interval (default 1s). */
   interval?: string;
   /** Rules file content (`{ groups }`); the PrometheusRule's spec by default. */

@@ -68,6 +68,7 @@ function recordingSink(): DeadLetterSink & { sent: DeadLetter[][] } {
     sent,
     async send(letters) {
       sent.push(letters);
+      return letters.length;
     },
     async close() {},
   };
@@ -206,9 +207,9 @@ test("a batch counts as handled only once its dead letters are sent, and fails w
   const events: string[] = [];
   const slowSink: DeadLetterSink = {
     send: (letters) =>
-      new Promise<void>((resolve) => {
+      new Promise<number>((resolve) => {
         events.push(`send ${letters.length}`);
-        release = resolve;
+        release = () => resolve(letters.length);
       }),
     async close() {},
   };
@@ -228,7 +229,7 @@ test("a batch counts as handled only once its dead letters are sent, and fails w
 
   const failing = createBatchHandler({
     ingestBatch: fakeIngest(1),
-    deadLetters: { send: async () => Promise.reject(new Error("broker gone")), close: async () => {} },
+    deadLetters: { send: async () => Promise.reject(new Error("broker gone")) },
     metrics: createSelfMetrics(),
     logger: createLogger("error", () => {}),
   });

@@ -45,6 +45,8 @@ const bad: [Record<string, string>, string][] = [
   [{ KYMAROS_LOG_LEVEL: "loud" }, "KYMAROS_LOG_LEVEL"],
   [{ KYMAROS_TEST_IDENTITY: "Namespace" }, "KYMAROS_TEST_IDENTITY"],
   [{ KYMAROS_TEST_IDENTITY: "" }, "KYMAROS_TEST_IDENTITY"],
+  // the reader group appends ".reader.<12 hex digits>" and Kafka allows 255 characters
+  [{ KYMAROS_GROUP_ID: "g".repeat(236) }, "KYMAROS_GROUP_ID"],
 ];
 
 for (const [env, setting] of bad) {

@@ -7,18 +7,21 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import {
+  baseDir,
   baseResources,
   field,
-  k8sDir,
   k8sYamlFiles,
   kustomization,
   only,
+  parseManifests,
   parseYamlDocuments,
   readK8sFile,
   repoRoot,
 } from "../support/kustomize.ts";
 import { readMetricsDoc } from "../support/metrics-doc.ts";
+import { normalisePromql, REPLICA_SAFE, replicaSafe } from "../support/replica-promql.ts";
 import { RUNTIME_ENV } from "../support/service.ts";
 
 // --- the metrics reference (docs/metrics.md) --------------------------------------------------
@@ -98,18 +101,27 @@ describe("k8s manifests: files", () => {
     }
   });
 
-  it("the kustomization lists every manifest at the top of k8s/ and nothing else", () => {
+  it("the base's kustomization lists every manifest at the top of k8s/base/ and nothing else", () => {
     const listed = field(kustomization(), "resources") as string[];
-    const topLevel = k8sYamlFiles().filter((f) => !f.includes("/") && f !== "kustomization.yaml");
+    const topLevel = k8sYamlFiles()
+      .filter((f) => /^base\/[^/]+$/.test(f) && f !== "base/kustomization.yaml")
+      .map((f) => f.slice("base/".length));
     assert.deepEqual([...listed].sort(), topLevel);
     const kinds = resources.map((r) => r.kind).sort();
     assert.deepEqual(kinds, [
       "Deployment",
       "Namespace",
       "NetworkPolicy",
+      "PodDisruptionBudget",
       "PrometheusRule",
       "Service",
       "ServiceMonitor",
+    ]);
+    // k8s/ itself renders the base; the overlay builds on it.
+    assert.deepEqual(field(kustomization("."), "resources"), ["base"]);
+    assert.deepEqual(field(kustomization("overlays/sharded"), "resources"), [
+      "../../base",
+      "statefulset.yaml",
     ]);
   });
 
@@ -122,12 +134,40 @@ describe("k8s manifests: files", () => {
 });
 
 describe("k8s manifests: the Deployment", () => {
-  it("runs one replica of kymaros-api:0.1.0 with Recreate (no sharding yet)", () => {
-    assert.equal(field(deployment, "spec.replicas"), 1);
-    assert.equal(field(deployment, "spec.strategy.type"), "Recreate");
+  it("runs two replicas of kymaros-api:0.1.0, rolled one at a time without dropping a ready one", () => {
+    assert.equal(field(deployment, "spec.replicas"), 2);
+    assert.deepEqual(field(deployment, "spec.strategy"), {
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     assert.equal(container.image, "kymaros-api:0.1.0");
     assert.equal(field(deployment, "spec.template.spec.terminationGracePeriodSeconds"), 15);
     assertSelects(field(deployment, "spec.selector.matchLabels"), podLabels, "Deployment selector");
+  });
+
+  it("spreads the replicas across nodes (and zones), still scheduling where there is one", () => {
+    const spread = field(deployment, "spec.template.spec.topologySpreadConstraints") as Array<
+      Record<string, unknown>
+    >;
+    assert.deepEqual(
+      spread.map((c) => c.topologyKey),
+      ["kubernetes.io/hostname", "topology.kubernetes.io/zone"],
+    );
+    for (const c of spread) {
+      assert.equal(c.maxSkew, 1);
+      assert.equal(c.whenUnsatisfiable, "ScheduleAnyway");
+      assertSelects(field(c, "labelSelector.matchLabels"), podLabels, "topology spread selector");
+    }
+  });
+
+  it("a PodDisruptionBudget lets a drain take one pod at a time", () => {
+    const pdb = only(resources, "PodDisruptionBudget", "kymaros-api");
+    assert.equal(field(pdb, "spec.maxUnavailable"), 1);
+    assertSelects(field(pdb, "spec.selector.matchLabels"), podLabels, "PodDisruptionBudget selector");
+    assert.ok(
+      (field(deployment, "spec.replicas") as number) > 1,
+      "a budget of 1 with one replica blocks drains",
+    );
   });
 
   it("configures the service through KYMAROS_ variables and keeps the kubelet's service links out", () => {
@@ -273,16 +313,26 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     assert.ok(namedPorts(service, "spec.ports").has(String(field(monitor, "spec.endpoints.0.port"))));
   });
 
-  it("the PrometheusRule's group kymaros holds exactly the reference's two alerts, verbatim", () => {
+  it("the PrometheusRule's group kymaros holds exactly the reference's two alerts, the replicas collapsed", () => {
     const reference = doc.alertRules.groups;
     assert.equal(reference.length, 1);
     assert.deepEqual(
       reference[0]?.rules.map((r) => r.alert),
       ["KymarosTestFailed", "KymarosRTOExceeded"],
     );
-    const groups = field(rule, "spec.groups") as Array<{ name: string; rules: unknown[] }>;
+    const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
     const kymaros = groups.find((g) => g.name === reference[0]?.name);
-    assert.deepEqual(kymaros, reference[0]);
+    // Everything verbatim but the expression, whose metric is wrapped in min/max without
+    // (instance, pod): the reference's comparison, once per test instead of once per replica.
+    const collapsed = (r: AlertRule): AlertRule => {
+      const [, metric, rest] = /^(\w+) (.*)$/.exec(r.expr) ?? [];
+      const how = r.alert === "KymarosTestFailed" ? "min" : "max";
+      return { ...r, expr: `${how} without (instance, pod) (${metric}) ${rest}` };
+    };
+    assert.deepEqual(kymaros, {
+      ...reference[0],
+      rules: ((reference[0]?.rules ?? []) as unknown as AlertRule[]).map(collapsed),
+    });
   });
 
   it("the operational group alerts on stale tests, the service down or absent, and consumer lag", () => {
@@ -294,11 +344,21 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     const operational = groups[1]?.rules ?? [];
     assert.deepEqual(
       operational.map((r) => r.alert),
-      ["KymarosTestStale", "KymarosApiDown", "KymarosApiAbsent", "KymarosApiConsumerLag"],
+      [
+        "KymarosTestStale",
+        "KymarosApiDown",
+        "KymarosApiReplicaDown",
+        "KymarosApiShardDown",
+        "KymarosApiAbsent",
+        "KymarosApiConsumerLag",
+      ],
     );
     const byName = new Map(operational.map((r) => [r.alert, r]));
     assert.match(byName.get("KymarosTestStale")?.expr ?? "", /offset 25h/);
-    assert.match(byName.get("KymarosApiDown")?.expr ?? "", /^up\{job=~"kymaros\|kymaros-api"\} == 0$/);
+    assert.match(
+      byName.get("KymarosApiDown")?.expr ?? "",
+      /^max without \(instance, pod\) \(up\{job=~"kymaros\|kymaros-api"\}\) == 0$/,
+    );
     assert.equal(byName.get("KymarosApiDown")?.for, "5m");
     assert.match(byName.get("KymarosApiAbsent")?.expr ?? "", /^absent\(up\{job=~"kymaros\|kymaros-api"\}\)$/);
     assert.match(byName.get("KymarosApiConsumerLag")?.expr ?? "", /kymaros_api_consumer_lag\) > 1000$/);
@@ -318,7 +378,7 @@ describe("k8s manifests: the Grafana dashboard", () => {
   const generator = (field(kustomization(), "configMapGenerator") as Array<Record<string, unknown>>).find(
     (g) => g.name === "kymaros-dashboard",
   );
-  const dashboardFile = join(k8sDir, "dashboards", "kymaros.json");
+  const dashboardFile = join(baseDir, "dashboards", "kymaros.json");
 
   interface Target {
     expr: string;
@@ -347,18 +407,25 @@ describe("k8s manifests: the Grafana dashboard", () => {
     for (const panel of dashboard.panels) assert.ok(panel.targets.length > 0, panel.title);
   });
 
-  it("contains every PromQL example of the reference", () => {
+  it("contains every PromQL example of the reference, with the replicas collapsed as the README documents", () => {
     const examples = doc.promql;
     assert.equal(
       examples.length,
       8,
       `PromQL examples parsed from the reference: ${JSON.stringify(examples)}`,
     );
+    assert.deepEqual(
+      examples.map(([, expr]) => normalise(expr)).sort(),
+      REPLICA_SAFE.map(([expr]) => normalisePromql(expr)).sort(),
+      "the documented replica-safe forms cover exactly the reference's examples",
+    );
     for (const [title, expr] of examples) {
       // The one example about "a specific test" is bound to the dashboard's test variable.
-      const expected = normalise(expr).replace('test="my-app-nightly"', 'test=~"$test"');
+      const expected = normalise(replicaSafe(expr) ?? "").replace('test="my-app-nightly"', 'test=~"$test"');
       assert.ok(exprs.includes(expected), `"${title}": ${expected} is on no panel`);
     }
+    // No query reads a kymaros_ metric without collapsing the replicas first.
+    for (const expr of exprs) assert.match(expr, /without \(instance, pod\)/, expr);
   });
 
   it("shows each visible query once and hides only the reference's per-test failure rate", () => {
@@ -366,7 +433,55 @@ describe("k8s manifests: the Grafana dashboard", () => {
       p.targets.filter((t) => t.hide).map((t) => normalise(t.expr)),
     );
     assert.deepEqual(hidden, [
-      'increase(kymaros_tests_total{result="fail"}[24h]) / increase(kymaros_tests_total[24h])',
+      normalise(
+        replicaSafe(
+          'increase(kymaros_tests_total{result="fail"}[24h])\n/\nincrease(kymaros_tests_total[24h])',
+        ) ?? "",
+      ),
     ]);
+  });
+});
+
+describe("k8s manifests: overlays/sharded", () => {
+  const statefulSet = only(
+    parseManifests(readK8sFile("overlays/sharded/statefulset.yaml"), "statefulset.yaml"),
+    "StatefulSet",
+    "kymaros-api",
+  );
+  const template = field(statefulSet, "spec.template") as Record<string, unknown>;
+  const env = (field(template, "spec.containers.0.env") as Array<{ name: string; value: string }>) ?? [];
+  const shards = Number(env.find((e) => e.name === "KYMAROS_TOTAL_SHARDS")?.value);
+
+  it("runs the base Deployment's pod template, plus the shard count", () => {
+    const withoutShards = structuredClone(template);
+    const c = field(withoutShards, "spec.containers.0") as { env: Array<{ name: string }> };
+    c.env = c.env.filter((e) => e.name !== "KYMAROS_TOTAL_SHARDS");
+    assert.deepEqual(withoutShards, field(deployment, "spec.template"));
+    assert.ok(!env.some((e) => e.name === "KYMAROS_SHARD"), "the shard comes from each pod's ordinal");
+    assert.deepEqual(field(statefulSet, "spec.selector"), field(deployment, "spec.selector"));
+  });
+
+  it("has at least two shards and a whole number of replicas per shard, at least two", () => {
+    const replicas = field(statefulSet, "spec.replicas") as number;
+    assert.ok(Number.isInteger(shards) && shards >= 2, `KYMAROS_TOTAL_SHARDS ${shards}`);
+    assert.equal(
+      replicas % shards,
+      0,
+      "ordinal mod shards: an uneven count leaves shards with fewer replicas",
+    );
+    assert.ok(replicas / shards >= 2, "a shard of one replica is a single point of failure");
+  });
+
+  it("rolls one pod at a time behind the base Service, and replaces the Deployment", () => {
+    assert.equal(field(statefulSet, "spec.serviceName"), service.metadata.name);
+    assert.equal(field(statefulSet, "spec.updateStrategy.type"), "RollingUpdate");
+    assert.equal(field(statefulSet, "spec.updateStrategy.rollingUpdate"), undefined);
+    assert.equal(field(statefulSet, "spec.podManagementPolicy"), "Parallel");
+    const patches = field(kustomization("overlays/sharded"), "patches") as Array<{ patch: string }>;
+    const deleted = parse(String(patches[0]?.patch)) as Record<string, unknown>;
+    assert.deepEqual(
+      [deleted.$patch, deleted.kind, field(deleted, "metadata.name")],
+      ["delete", "Deployment", "kymaros-api"],
+    );
   });
 });

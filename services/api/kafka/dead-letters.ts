@@ -73,7 +73,8 @@ export function chunkLetters(letters: readonly DeadLetter[]): DeadLetter[][] {
 }
 
 export interface DeadLetterSink {
-  send(letters: DeadLetter[]): Promise<void>;
+  /** Resolves with how many it wrote (a sink may leave some to another writer). */
+  send(letters: DeadLetter[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -122,6 +123,7 @@ export async function createDeadLetterSink(
     async send(letters) {
       // In order, one request at a time: the batch counts as handled once all are acknowledged.
       for (const chunk of chunkLetters(letters)) await sendChunk(chunk);
+      return letters.length;
     },
     close: () => {
       closed = true;

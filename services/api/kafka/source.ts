@@ -2,13 +2,26 @@
  * The Kafka source: replays the events topic from its earliest offset on every start, tells
  * when it has caught up with the end offsets seen at start, then follows the topic live.
  *
- * The bookkeeping per partition (positions, the seek on join, commits, progress, caught up) is
- * the pure PartitionTracker (partitions.ts); this file wires it to kafkajs: topic setup, the
- * consumer, back-pressure and the timers.
+ * The bookkeeping per partition (positions, the seek on join, progress, caught up) is the pure
+ * PartitionTracker (partitions.ts); this file wires it to kafkajs: topic setup, the consumer,
+ * back-pressure and the timers.
+ *
+ * It reads through a consumer group of its own (a fresh id per process, never committed to),
+ * whose assigner gives its one member every partition of this instance's shard: replicas never
+ * split partitions between them, and a start never waits for a dead member's session, since no
+ * one else is in that group. The offsets committed in the shared group (the ledger, see
+ * ledger-group.ts, which commits what this source reports handled) mean "everything before was
+ * handled, dead letters included"; they are read at start so a replay tells which bad messages
+ * an earlier run already dead-lettered.
  */
 import type { Admin, Consumer, Kafka } from "kafkajs";
+import { ConfigError } from "../../config/errors.ts";
 import type { Logger } from "../log.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
+import { shardAssigner } from "../shard/assigners.ts";
+import { readerPlan } from "../shard/assignment.ts";
+import { recordedCount } from "../shard/partition-count.ts";
+import { describeShard, ownsPartition, type Shard, shardProblem } from "../shard/shard.ts";
 import { PartitionTracker } from "./partitions.ts";
 import { isRetriable, withRetry } from "./retry.ts";
 import { checkRetention, ensureTopics } from "./topics.ts";
@@ -37,11 +50,19 @@ export interface SourceOptions {
   kafka: Kafka;
   topic: string;
   dlqTopic: string;
+  /** The ledger group, whose committed offsets say what was dead-lettered. */
   groupId: string;
+  /** This process's own reader group (never committed to; deleted at a clean stop). */
+  readerGroupId: string;
+  shard: Shard;
+  /** Everything before `next` in the partition was handled (for the ledger to commit). */
+  onHandled: (partition: number, next: number) => void;
   logger: Logger;
   metrics: SelfMetrics;
   handle: BatchHandler;
   onCaughtUp: () => void;
+  /** The topic exists, this shard fits it and the offsets are known: the replay begins. */
+  onReplayStarting?: () => void;
   onFatal: (error: Error) => void;
   /** Without a fetch or heartbeat for this long, the source counts as disconnected. */
   contactTimeoutMs?: number;
@@ -52,6 +73,8 @@ export interface KafkaSource {
   stop(): Promise<void>;
   caughtUp(): boolean;
   connected(): boolean;
+  /** The partition count the ledger's commits record (the first known; see partition-count.ts). */
+  recordedPartitionCount(): number;
 }
 
 /** Retries a call while it fails with an error Kafka marks retriable, up to a deadline. */
@@ -80,8 +103,12 @@ async function prepareRetention(admin: Admin, options: SourceOptions): Promise<v
   }
 }
 
-/** The topic's offsets and the group's committed offsets, into the tracker. */
-async function loadOffsets(admin: Admin, options: SourceOptions, tracker: PartitionTracker): Promise<void> {
+/**
+ * The offsets of this shard's partitions and the ledger's committed offsets, into the tracker.
+ * Refuses a shard the topic cannot hold; answers the partition count the ledger's commits
+ * recorded (or the topic's, when none did).
+ */
+async function loadOffsets(admin: Admin, options: SourceOptions, tracker: PartitionTracker): Promise<number> {
   const { topic, logger } = options;
   // Right after a topic is created its leaders may not be known everywhere yet, and a fresh
   // broker loads its group coordinator for a while: both answer with retriable errors.
@@ -89,9 +116,26 @@ async function loadOffsets(admin: Admin, options: SourceOptions, tracker: Partit
   const committed = await retrying(logger, "fetch the group's committed offsets", () =>
     admin.fetchOffsets({ groupId: options.groupId, topics: [topic] }),
   );
+  const problem = shardProblem(options.shard, ends.length);
+  if (problem !== null) throw new ConfigError("KYMAROS_TOTAL_SHARDS", `${problem} (topic ${topic})`);
   tracker.load(
-    ends.map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) })),
+    ends
+      .filter(({ partition }) => ownsPartition(options.shard, partition))
+      .map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) })),
     new Map((committed[0]?.partitions ?? []).map((c) => [c.partition, Number(c.offset)] as const)),
+  );
+  const recorded = recordedCount((committed[0]?.partitions ?? []).map((c) => c.metadata));
+  if (recorded !== null && recorded !== ends.length) partitionCountChanged(options, recorded, ends.length);
+  return recorded ?? ends.length;
+}
+
+/** Reported, never silent: a test's runs may now lie in two partitions (and shards). */
+function partitionCountChanged(options: SourceOptions, from: number, to: number): void {
+  const { topic, logger, metrics } = options;
+  metrics.partitionCountChanged.set({ topic }, 1);
+  logger.error(
+    "the events topic's partition count changed: a test's runs may lie in two partitions, and its series be split between shards",
+    { topic, from, to },
   );
 }
 
@@ -104,6 +148,7 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
   let lastContact = 0;
   let stopping = false;
   let startedAt = 0;
+  let partitionCount = 0;
   const timers: NodeJS.Timeout[] = [];
   const inFlight = new Set<Promise<void>>();
 
@@ -116,19 +161,6 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
     metrics.replaySeconds.set(seconds);
     logger.info("replay caught up", { events: total, seconds });
     options.onCaughtUp();
-  }
-
-  async function commitPending(): Promise<void> {
-    const offsets = tracker
-      .takeCommits()
-      .map(({ partition, offset }) => ({ topic, partition, offset: String(offset) }));
-    if (offsets.length === 0 || !consumer) return;
-    try {
-      await consumer.commitOffsets(offsets);
-    } catch (err) {
-      // Not fatal: a later commit covers it; the cost is re-dead-lettering a few messages.
-      logger.debug("offset commit failed", { error: err });
-    }
   }
 
   async function refreshLag(): Promise<void> {
@@ -149,21 +181,23 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
 
   function createConsumer(): Consumer {
     const c = kafka.consumer({
-      groupId: options.groupId,
+      groupId: options.readerGroupId,
       allowAutoTopicCreation: false,
+      partitionAssigners: [shardAssigner("KymarosShardReader", options.shard, { fetch: readerPlan })],
       // Small fetches: a batch's objects die young instead of being promoted to the old
       // generation, which keeps the heap (and RSS) small at no cost in throughput.
       maxBytesPerPartition: 512 * 1024,
       maxBytes: 3072 * 1024,
       maxWaitTimeInMs: 500,
-      // A crashed instance holds its partitions until its session expires: keep that short.
+      // Alone in its group: the session only matters to the broker's cleanup of the group.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
     });
     c.on(c.events.GROUP_JOIN, ({ payload }) => {
       lastContact = Date.now();
       logger.info("joined consumer group", {
-        groupId: options.groupId,
+        groupId: options.readerGroupId,
+        shard: describeShard(options.shard),
         partitions: payload.memberAssignment[topic] ?? [],
         joinMs: payload.duration,
       });
@@ -197,14 +231,22 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
       admin = a;
       await a.connect();
       await ensureTopics(a, topic, options.dlqTopic, logger);
-      await Promise.all([prepareRetention(a, options), loadOffsets(a, options, tracker)]);
+      [, partitionCount] = await Promise.all([
+        prepareRetention(a, options),
+        loadOffsets(a, options, tracker),
+      ]);
+      options.onReplayStarting?.();
       const { total } = tracker.progress();
-      logger.info("replay starting", { topic, partitions: tracker.size, events: total });
+      logger.info("replay starting", {
+        topic,
+        shard: describeShard(options.shard),
+        partitions: tracker.size,
+        events: total,
+      });
 
       await connecting;
       await c.subscribe({ topic, fromBeginning: true });
 
-      timers.push(setInterval(() => void commitPending(), 1000).unref());
       timers.push(setInterval(() => void refreshLag(), 5000).unref());
       timers.push(
         setInterval(() => {
@@ -223,6 +265,12 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
         eachBatch: async ({ batch, isStale, heartbeat }) => {
           if (isStale() || batch.messages.length === 0) return;
           const partition = batch.partition;
+          if (tracker.seekOffset(partition) === undefined) {
+            if (!ownsPartition(options.shard, partition)) return;
+            // A partition added after start (the tracker follows it from its first batch): the
+            // partition count changed under a running instance.
+            partitionCountChanged(options, partitionCount, partition + 1);
+          }
           const next = Number(batch.lastOffset()) + 1;
           const handledBefore = tracker.dispatch(partition, Number(batch.firstOffset()), next);
           const highWatermark = Number(batch.highWatermark);
@@ -231,6 +279,7 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
             .handle({ topic: batch.topic, partition, messages: batch.messages, handledBefore })
             .then(() => {
               tracker.handled(partition, next);
+              options.onHandled(partition, next);
               metrics.consumerLag.set({ topic, partition }, tracker.lag(partition, highWatermark) ?? 0);
               lastContact = Date.now();
               checkCaughtUp();
@@ -251,15 +300,19 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
     async stop() {
       stopping = true;
       for (const t of timers) clearInterval(t);
-      // Finish the batches in hand, then commit what they covered.
+      // Finish the batches in hand (the ledger commits what they covered).
       await Promise.allSettled([...inFlight]);
-      await commitPending();
-      // disconnect() waits for the batch in hand, then leaves the group.
+      // disconnect() waits for the batch in hand, then leaves the group, which is then empty
+      // and of no further use.
       await consumer?.disconnect();
+      await admin?.deleteGroups([options.readerGroupId]).catch((err: unknown) => {
+        logger.debug("reader group not deleted", { error: err });
+      });
       await admin?.disconnect();
     },
 
     caughtUp: () => tracker.caughtUp,
     connected: connectedNow,
+    recordedPartitionCount: () => partitionCount,
   };
 }

@@ -34,12 +34,14 @@ import {
 } from "../support/service.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const PORT = 19092;
+// Fixed by default; RELIABILITY_KAFKA_PORT (and the port after it, the controller's) moves it,
+// so several checkouts on one machine can each run the outage part on a broker of their own.
+const PORT = Number(process.env.RELIABILITY_KAFKA_PORT ?? 19092);
 const ENV = {
   ...process.env,
   KAFKA_DIR: `${ROOT}.kafka-reliability`,
   KAFKA_PORT: String(PORT),
-  KAFKA_CONTROLLER_PORT: "19093",
+  KAFKA_CONTROLLER_PORT: String(PORT + 1),
   KAFKA_SECURE: "0",
   // The jars of the default instance, when it has them: no second download.
   ...(existsSync(`${ROOT}.kafka/libs/.complete`) ? { KAFKA_LIBS: `${ROOT}.kafka/libs` } : {}),

@@ -31,6 +31,9 @@ export interface SelfMetrics {
   readonly replaySeconds: Gauge;
   readonly ready: Gauge;
   readonly retentionFinite: Gauge<"topic">;
+  readonly shardCount: Gauge<"shard">;
+  readonly deadLetterPartitions: Gauge;
+  readonly partitionCountChanged: Gauge<"topic">;
 }
 
 /**
@@ -169,6 +172,23 @@ export function createSelfMetrics(): SelfMetrics {
     retentionFinite: new Gauge({
       name: "kymaros_api_topic_retention_finite",
       help: "1 when the events topic's retention is finite, so old runs would be lost from the metrics.",
+      labelNames: ["topic"],
+      registers,
+    }),
+    shardCount: new Gauge({
+      name: "kymaros_api_shard_count",
+      help: "How many shards split the events topic; the label is this instance's shard.",
+      labelNames: ["shard"],
+      registers,
+    }),
+    deadLetterPartitions: new Gauge({
+      name: "kymaros_api_dead_letter_partitions",
+      help: "Partitions whose dead letters this instance writes (one replica of the shard per partition).",
+      registers,
+    }),
+    partitionCountChanged: new Gauge({
+      name: "kymaros_api_partition_count_changed",
+      help: "1 when the events topic's partition count changed since offsets were committed: a test's runs may lie in two partitions, and so in two shards.",
       labelNames: ["topic"],
       registers,
     }),
