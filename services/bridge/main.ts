@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     onPublished: (n) => metrics.runsPublished.inc(n),
     onError: (kind) => metrics.errors.labels(kind).inc(),
   });
-  const readiness = { notReadyReason: () => bridge?.notReadyReason() ?? "starting" };
+  const readiness = { notReadyReason: () => (bridge ? bridge.notReadyReason() : "starting") };
   setInterval(() => metrics.ready.set(readiness.notReadyReason() === null ? 1 : 0), 1000).unref();
   const http = await startHttpServer(createBridgeApp(metrics.registry, readiness), config.host, config.port);
   const transport = createKubeTransport(kubeconfig);

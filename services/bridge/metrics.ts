@@ -37,14 +37,14 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
     labelNames: ["kind"],
     registers: [registry],
   });
-  for (const kind of ERROR_KINDS) errors.labels(kind);
+  for (const kind of ERROR_KINDS) errors.labels(kind).inc(0);
   const reportsSeen = new Counter({
     name: "kymaros_bridge_reports_seen_total",
     help: "Distinct RestoreReports seen entering each state (pending, final, invalid) since the start",
     labelNames: ["state"],
     registers: [registry],
   });
-  for (const state of ["pending", "final", "invalid"]) reportsSeen.labels(state);
+  for (const state of ["pending", "final", "invalid"]) reportsSeen.labels(state).inc(0);
   new Gauge({
     name: "kymaros_bridge_newest_report_age_seconds",
     help: "Seconds since the completedAt of the newest final RestoreReport seen (absent until one is)",

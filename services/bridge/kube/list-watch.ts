@@ -70,6 +70,8 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
     return new Promise((resolve, reject) => {
       let last = from;
       let finished = false;
+      // stop() aborts the watch without an onDone: end this wait too.
+      abort.signal.addEventListener("abort", () => resolve(last), { once: true });
       o.transport
         .watch(
           o.resource,
