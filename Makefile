@@ -73,3 +73,16 @@ bench: build ## benchmarks against the baselines (1M events, 10k tests; several 
 
 bench-smoke: build ## the benchmark on tiny data (seconds): keeps it working, figures mean little
 	@tools/with-kafka.sh node --import tsx bench/run.ts --profile smoke
+
+.PHONY: kube-build kube-up kube-down kube-clean
+kube-build: ## build kube-apiserver v1.34.4 and etcd v3.6.4 once per machine (cached outside the repo)
+	@tools/kube/build.sh >/dev/null
+
+kube-up: ## start the local Kubernetes API server + etcd on loopback (idempotent; kubeconfig in .kube-local/)
+	@tools/kube/kube.sh up
+
+kube-down: ## stop the local API server and etcd
+	@tools/kube/kube.sh down
+
+kube-clean: ## stop them and delete their data and certificates
+	@tools/kube/kube.sh clean

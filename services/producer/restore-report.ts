@@ -1,7 +1,8 @@
 /**
  * RestoreReports, as `kubectl get restorereports -A -o json` prints them, to RunCompleted
  * events: one per report, runId = report name, namespace = report namespace. A report that
- * cannot be converted is set aside with the reason, never guessed at.
+ * cannot be converted is set aside with the reason, never guessed at. The one mapping from a
+ * report to a run, shared by kymaros-backfill (a snapshot) and kymaros-bridge (live).
  */
 import { type RunCompleted, ValidationError, validateRun } from "../contract/index.ts";
 import { InputError } from "./errors.ts";
@@ -163,6 +164,36 @@ const STATUS_FIELD: Readonly<Record<string, string>> = {
 function reportQuoting(report: unknown): Quoting {
   const name = (field: string): string => STATUS_FIELD[field] ?? field;
   return { given: (field) => at(report, name(field)), label: name, bare: true };
+}
+
+/**
+ * What one report stands for, for a reader that sees reports as they change (the bridge):
+ * a finished run, a run still going (nothing to publish yet), or a finished report that
+ * cannot be converted (the reason names the field).
+ */
+export type ReportVerdict =
+  | { kind: "final"; run: RunCompleted }
+  | { kind: "pending" }
+  | { kind: "invalid"; field: string; reason: string };
+
+/**
+ * A report is final once its status has a completedAt and a result: Kymaros writes both when
+ * the run ends (an unset time serialises as null), and never changes them afterwards.
+ */
+export function isFinalReport(report: unknown): boolean {
+  const completedAt = at(report, "status.completedAt");
+  const result = at(report, "status.result");
+  return typeof completedAt === "string" && completedAt !== "" && typeof result === "string" && result !== "";
+}
+
+export function classifyReport(report: unknown, options: ConvertOptions = {}): ReportVerdict {
+  if (!isFinalReport(report)) return { kind: "pending" };
+  try {
+    return { kind: "final", run: reportToRun(report, options) };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return { kind: "invalid", field: err.field, reason: err.message };
+  }
 }
 
 /** The items of a `kubectl get -o json` document: a List, or one RestoreReport. */

@@ -64,7 +64,7 @@ const deployment = only(resources, "Deployment", "kymaros-api");
 const service = only(resources, "Service", "kymaros-api");
 const monitor = only(resources, "ServiceMonitor");
 const rule = only(resources, "PrometheusRule");
-const policy = only(resources, "NetworkPolicy");
+const policy = only(resources, "NetworkPolicy", "kymaros-api");
 const podLabels = field(deployment, "spec.template.metadata.labels") as Record<string, string>;
 const container = field(deployment, "spec.template.spec.containers.0") as Record<string, unknown>;
 
@@ -109,12 +109,17 @@ describe("k8s manifests: files", () => {
     assert.deepEqual([...listed].sort(), topLevel);
     const kinds = resources.map((r) => r.kind).sort();
     assert.deepEqual(kinds, [
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "Deployment",
       "Deployment",
       "Namespace",
+      "NetworkPolicy",
       "NetworkPolicy",
       "PodDisruptionBudget",
       "PrometheusRule",
       "Service",
+      "ServiceAccount",
       "ServiceMonitor",
     ]);
     // k8s/ itself renders the base; the overlay builds on it.
@@ -127,7 +132,8 @@ describe("k8s manifests: files", () => {
 
   it("everything lives in the namespace kymaros-system, which the base creates", () => {
     only(resources, "Namespace", "kymaros-system");
-    for (const r of resources.filter((o) => o.kind !== "Namespace")) {
+    const clusterScoped = ["Namespace", "ClusterRole", "ClusterRoleBinding"];
+    for (const r of resources.filter((o) => !clusterScoped.includes(o.kind))) {
       assert.equal(r.metadata.namespace, "kymaros-system", `${r.kind} ${r.metadata.name}`);
     }
   });

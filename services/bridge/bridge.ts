@@ -1,0 +1,145 @@
+/**
+ * kymaros-bridge, assembled: list-watches of RestoreReports and RestoreTests (cluster-wide or
+ * per namespace) feed the trackers; the report tracker's decisions feed the outbox, which
+ * publishes through the producer SDK; test deletions go to the retirement publisher.
+ * Data flows one way: API server -> trackers -> outbox -> Kafka.
+ */
+import type { Logger } from "../api/log.ts";
+import { createBackoff } from "./backoff.ts";
+import type { BridgeConfig } from "./config.ts";
+import type { KubeTransport, Resource, WatchEvent } from "./kube/client.ts";
+import { type ListWatch, startListWatch } from "./kube/list-watch.ts";
+import type { BridgeMetrics } from "./metrics.ts";
+import type { Outbox } from "./publish/outbox.ts";
+import { createReportTracker, type ReportDecision, type ReportTracker } from "./reports/tracker.ts";
+import type { RetirementPublisher } from "./tests/retirements.ts";
+import { createTestTracker, type DeletedTest } from "./tests/tracker.ts";
+
+export interface BridgeParts {
+  config: BridgeConfig;
+  transport: KubeTransport;
+  outbox: Outbox;
+  retirements: RetirementPublisher;
+  metrics: BridgeMetrics;
+  logger: Logger;
+}
+
+export interface Bridge {
+  reports: ReportTracker;
+  notReadyReason(): string | null;
+  stop(): Promise<void>;
+}
+
+const BACKOFF_BASE_MS = 250;
+
+export function startBridge(p: BridgeParts): Bridge {
+  const { config, metrics, logger } = p;
+  const reports = createReportTracker({ cluster: config.cluster });
+  const tests = createTestTracker();
+  const resource = (plural: string): Resource => ({ group: config.group, version: config.version, plural });
+  const scopes: (string | null)[] = config.namespaces.length === 0 ? [null] : config.namespaces;
+
+  const seen = { pending: 0, final: 0, invalid: 0 };
+  function countSeen(): void {
+    for (const state of ["pending", "final", "invalid"] as const) {
+      const delta = reports.entered[state] - seen[state];
+      if (delta > 0) metrics.reportsSeen.labels(state).inc(delta);
+      seen[state] = reports.entered[state];
+    }
+  }
+
+  function decide(decision: ReportDecision): void {
+    if (decision.action === "publish") p.outbox.add(decision.run);
+    else if (decision.action === "refuse") {
+      metrics.errors.labels("invalid_report").inc();
+      logger.warn("final RestoreReport not convertible; not published", {
+        report: decision.key,
+        field: decision.field,
+        reason: decision.reason,
+      });
+    }
+  }
+
+  function retire(test: DeletedTest): void {
+    metrics.testDeletions.inc();
+    if (!p.retirements.publishes) {
+      logger.warn("RestoreTest deleted; TestRetired is not published yet (needs the TestRetired event)", {
+        namespace: test.namespace,
+        test: test.test,
+      });
+      return;
+    }
+    p.retirements.retire(test).then(
+      () => metrics.retirements.inc(),
+      (err: unknown) => {
+        metrics.errors.labels("kafka").inc();
+        logger.error("publishing TestRetired failed", {
+          namespace: test.namespace,
+          test: test.test,
+          error: err,
+        });
+      },
+    );
+  }
+
+  const watches: ListWatch[] = [];
+  for (const namespace of scopes) {
+    const common = {
+      transport: p.transport,
+      namespace,
+      logger,
+      onError: (kind: "kube_list" | "kube_watch" | "kube_gone") => metrics.errors.labels(kind).inc(),
+    };
+    watches.push(
+      startListWatch({
+        ...common,
+        resource: resource("restorereports"),
+        backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
+        handler: {
+          onList(items) {
+            for (const d of reports.relisted(items)) decide(d);
+            countSeen();
+          },
+          onEvent(event: WatchEvent) {
+            if (event.type === "DELETED") reports.forget(event.object);
+            else decide(reports.observe(event.object));
+            countSeen();
+          },
+        },
+      }),
+    );
+    watches.push(
+      startListWatch({
+        ...common,
+        resource: resource("restoretests"),
+        backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
+        handler: {
+          onList(items) {
+            for (const gone of tests.relisted(items)) retire(gone);
+          },
+          onEvent(event: WatchEvent) {
+            if (event.type === "DELETED") {
+              const gone = tests.deleted(event.object);
+              if (gone) retire(gone);
+            } else tests.observe(event.object);
+          },
+        },
+      }),
+    );
+  }
+
+  let stopping = false;
+  return {
+    reports,
+    notReadyReason() {
+      if (stopping) return "shutting down";
+      if (!watches.every((w) => w.healthy())) return "not listing and watching the API server";
+      if (!p.outbox.healthy()) return "Kafka does not answer";
+      return null;
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(watches.map((w) => w.stop()));
+    },
+  };
+}

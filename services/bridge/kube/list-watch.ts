@@ -1,0 +1,143 @@
+/**
+ * List then watch one resource, for ever: a full (paged) list gives the complete set and a
+ * resourceVersion, a watch from there gives the changes. A watch the server closes is resumed
+ * from the last resourceVersion seen; 410 Gone (that version was compacted away) relists at
+ * once; any other failure (API server down, restarting, refusing) retries the same step with
+ * backoff. Nothing is missed: events since the last version seen come on the resumed watch,
+ * and a relist returns everything that exists.
+ */
+import type { Logger } from "../../api/log.ts";
+import { type Backoff, sleep } from "../backoff.ts";
+import { KubeError, type KubeTransport, type Resource, type WatchEvent } from "./client.ts";
+
+export interface ListWatchHandler {
+  /** After each (re)list: every object that exists now. */
+  onList(items: unknown[]): void;
+  /** ADDED, MODIFIED or DELETED. */
+  onEvent(event: WatchEvent): void;
+}
+
+export type KubeErrorKind = "kube_list" | "kube_watch" | "kube_gone";
+
+export interface ListWatchOptions {
+  transport: KubeTransport;
+  resource: Resource;
+  /** null: all namespaces. */
+  namespace: string | null;
+  handler: ListWatchHandler;
+  backoff: Backoff;
+  logger: Logger;
+  onError(kind: KubeErrorKind, err: KubeError): void;
+}
+
+export interface ListWatch {
+  /** True while the last list or watch request succeeded (and a list has completed). */
+  healthy(): boolean;
+  stop(): Promise<void>;
+}
+
+function resourceVersionOf(object: unknown): string | undefined {
+  if (object === null || typeof object !== "object") return undefined;
+  const metadata = (object as { metadata?: unknown }).metadata;
+  if (metadata === null || typeof metadata !== "object") return undefined;
+  const rv = (metadata as { resourceVersion?: unknown }).resourceVersion;
+  return typeof rv === "string" && rv !== "" ? rv : undefined;
+}
+
+export function startListWatch(o: ListWatchOptions): ListWatch {
+  const abort = new AbortController();
+  let healthy = false;
+  let stopWatch: (() => void) | undefined;
+  const where = `${o.resource.plural}${o.namespace === null ? "" : ` in ${o.namespace}`}`;
+
+  async function list(): Promise<string> {
+    const items: unknown[] = [];
+    let token: string | undefined;
+    let rv = "";
+    do {
+      const page = await o.transport.list(o.resource, o.namespace, token);
+      items.push(...page.items);
+      rv = page.resourceVersion;
+      token = page.continueToken;
+    } while (token !== undefined && !abort.signal.aborted);
+    o.handler.onList(items);
+    o.logger.info("listed", { resource: where, items: items.length, resourceVersion: rv });
+    return rv;
+  }
+
+  /** One watch until it ends; resolves with the last resourceVersion seen. */
+  function watch(from: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let last = from;
+      let finished = false;
+      // stop() aborts the watch without an onDone: end this wait too.
+      abort.signal.addEventListener("abort", () => resolve(last), { once: true });
+      o.transport
+        .watch(
+          o.resource,
+          o.namespace,
+          from,
+          (event) => {
+            last = resourceVersionOf(event.object) ?? last;
+            if (event.type !== "BOOKMARK") o.handler.onEvent(event);
+          },
+          (err) => {
+            finished = true;
+            stopWatch = undefined;
+            if (err) reject(err);
+            else resolve(last);
+          },
+        )
+        .then((stop) => {
+          if (abort.signal.aborted) stop();
+          else if (!finished) {
+            stopWatch = stop;
+            // The server answered 200: the watch is established.
+            healthy = true;
+            o.backoff.reset();
+          }
+        }, reject);
+    });
+  }
+
+  const loop = (async () => {
+    let rv: string | null = null;
+    while (!abort.signal.aborted) {
+      try {
+        if (rv === null) {
+          rv = await list();
+          healthy = true;
+          o.backoff.reset();
+        }
+        rv = await watch(rv);
+      } catch (caught) {
+        if (abort.signal.aborted) break;
+        const err = caught instanceof KubeError ? caught : new KubeError(String(caught), undefined);
+        if (err.status === 410) {
+          o.onError("kube_gone", err);
+          o.logger.info("resourceVersion expired (410 Gone): relisting", { resource: where });
+          rv = null;
+          continue;
+        }
+        healthy = false;
+        const wait = o.backoff.next();
+        o.onError(rv === null ? "kube_list" : "kube_watch", err);
+        o.logger.warn("API server request failed; retrying", {
+          resource: where,
+          error: err,
+          retryInMs: wait,
+        });
+        await sleep(wait, abort.signal);
+      }
+    }
+  })();
+
+  return {
+    healthy: () => healthy && !abort.signal.aborted,
+    async stop() {
+      abort.abort();
+      stopWatch?.();
+      await loop;
+    },
+  };
+}

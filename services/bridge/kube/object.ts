@@ -1,0 +1,16 @@
+/** The few fields of a Kubernetes object's metadata the bridge reads. */
+
+function field(object: unknown, name: string): string | undefined {
+  if (object === null || typeof object !== "object") return undefined;
+  const metadata = (object as { metadata?: unknown }).metadata;
+  if (metadata === null || typeof metadata !== "object") return undefined;
+  const value = (metadata as Record<string, unknown>)[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** `namespace/name`, unique in a cluster for a namespaced kind; undefined without a name. */
+export function objectKey(object: unknown): string | undefined {
+  const name = field(object, "name");
+  if (name === undefined) return undefined;
+  return `${field(object, "namespace") ?? ""}/${name}`;
+}

@@ -1,0 +1,91 @@
+/** The bridge's own metrics, on its /metrics. */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+
+export const ERROR_KINDS = [
+  "kube_list",
+  "kube_watch",
+  "kube_gone",
+  "kafka",
+  "refused",
+  "invalid_report",
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export interface BridgeMetrics {
+  registry: Registry;
+  reportsSeen: Counter<"state">;
+  runsPublished: Counter;
+  testDeletions: Counter;
+  retirements: Counter;
+  errors: Counter<"kind">;
+  ready: Gauge;
+}
+
+export interface MetricSources {
+  /** completedAt (epoch ms) of the newest final report seen, or null. */
+  newestCompletedAt(): number | null;
+  pending(): number;
+  now(): number;
+}
+
+export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const errors = new Counter({
+    name: "kymaros_bridge_errors_total",
+    help: "Failures by kind: kube_list, kube_watch, kube_gone (410, relisted), kafka, refused (by the producer), invalid_report (final but not convertible)",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  for (const kind of ERROR_KINDS) errors.labels(kind).inc(0);
+  const reportsSeen = new Counter({
+    name: "kymaros_bridge_reports_seen_total",
+    help: "Distinct RestoreReports seen entering each state (pending, final, invalid) since the start",
+    labelNames: ["state"],
+    registers: [registry],
+  });
+  for (const state of ["pending", "final", "invalid"]) reportsSeen.labels(state).inc(0);
+  new Gauge({
+    name: "kymaros_bridge_newest_report_age_seconds",
+    help: "Seconds since the completedAt of the newest final RestoreReport seen (absent until one is)",
+    registers: [registry],
+    collect() {
+      const newest = sources.newestCompletedAt();
+      if (newest === null) this.reset();
+      else this.set((sources.now() - newest) / 1000);
+    },
+  });
+  new Gauge({
+    name: "kymaros_bridge_publish_queue",
+    help: "Runs waiting to be acknowledged by Kafka",
+    registers: [registry],
+    collect() {
+      this.set(sources.pending());
+    },
+  });
+  return {
+    registry,
+    reportsSeen,
+    errors,
+    runsPublished: new Counter({
+      name: "kymaros_bridge_runs_published_total",
+      help: "RunCompleted events acknowledged by Kafka",
+      registers: [registry],
+    }),
+    testDeletions: new Counter({
+      name: "kymaros_bridge_test_deletions_total",
+      help: "RestoreTest deletions detected",
+      registers: [registry],
+    }),
+    retirements: new Counter({
+      name: "kymaros_bridge_retirements_total",
+      help: "TestRetired events acknowledged by Kafka",
+      registers: [registry],
+    }),
+    ready: new Gauge({
+      name: "kymaros_bridge_ready",
+      help: "What /readyz answers, as 1/0",
+      registers: [registry],
+    }),
+  };
+}

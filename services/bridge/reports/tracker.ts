@@ -1,0 +1,89 @@
+/**
+ * Which RestoreReports to publish, from what the list-watch sees: each report is published
+ * once per bridge process, when it is first seen in a final state, whatever the order and
+ * repetition of list items and watch events. Pure: no Kubernetes, no Kafka, no clock.
+ */
+import type { RunCompleted } from "../../contract/index.ts";
+import { type ConvertOptions, classifyReport } from "../../producer/restore-report.ts";
+import { objectKey } from "../kube/object.ts";
+
+export type ReportState = "pending" | "final" | "invalid";
+
+export type ReportDecision =
+  /** First seen final: publish it. */
+  | { action: "publish"; key: string; run: RunCompleted }
+  /** First seen final but not convertible: nothing to publish; say why. */
+  | { action: "refuse"; key: string; field: string; reason: string }
+  | { action: "none" };
+
+export interface ReportTracker {
+  /** A report as listed, added or modified. */
+  observe(report: unknown): ReportDecision;
+  /** A deleted report: forgotten (its run, once published, stays published). */
+  forget(report: unknown): void;
+  /** After a relist: every report that exists now; the others are forgotten. */
+  relisted(reports: readonly unknown[]): ReportDecision[];
+  /** How many distinct reports entered each state, since the start. */
+  readonly entered: Readonly<Record<ReportState, number>>;
+  /** completedAt (epoch ms) of the newest final report seen, or null. */
+  newestCompletedAt(): number | null;
+  size(): number;
+}
+
+export function createReportTracker(options: ConvertOptions = {}): ReportTracker {
+  const states = new Map<string, ReportState>();
+  const entered: Record<ReportState, number> = { pending: 0, final: 0, invalid: 0 };
+  let newest: number | null = null;
+
+  function enter(key: string, state: ReportState): void {
+    if (states.get(key) === state) return;
+    states.set(key, state);
+    entered[state] += 1;
+  }
+
+  function observe(report: unknown): ReportDecision {
+    const key = objectKey(report);
+    if (key === undefined) return { action: "none" };
+    // A final report does not change again: once published, nothing more to do.
+    if (states.get(key) === "final") return { action: "none" };
+    const verdict = classifyReport(report, options);
+    switch (verdict.kind) {
+      case "pending":
+        enter(key, "pending");
+        return { action: "none" };
+      case "invalid": {
+        const already = states.get(key) === "invalid";
+        enter(key, "invalid");
+        return already
+          ? { action: "none" }
+          : { action: "refuse", key, field: verdict.field, reason: verdict.reason };
+      }
+      case "final":
+        enter(key, "final");
+        if (newest === null || verdict.run.completedAt > newest) newest = verdict.run.completedAt;
+        return { action: "publish", key, run: verdict.run };
+    }
+  }
+
+  return {
+    observe,
+    forget(report) {
+      const key = objectKey(report);
+      if (key !== undefined) states.delete(key);
+    },
+    relisted(reports) {
+      const present = new Set<string>();
+      const decisions: ReportDecision[] = [];
+      for (const report of reports) {
+        const key = objectKey(report);
+        if (key !== undefined) present.add(key);
+        decisions.push(observe(report));
+      }
+      for (const key of [...states.keys()]) if (!present.has(key)) states.delete(key);
+      return decisions;
+    },
+    entered,
+    newestCompletedAt: () => newest,
+    size: () => states.size,
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * kymaros-bridge end to end, all parts real: a kube-apiserver (tools/kube) with the test CRDs,
+ * the Kafka broker, the service and the bridge running with its ServiceAccount's token (the
+ * RBAC of k8s/). RestoreReports are created with kubectl, as Kymaros would: the report first,
+ * its status when the run ends. The service's /metrics must then equal the model's samples for
+ * the runs the reports stand for, worked out here from the values written, through a bridge
+ * killed mid-stream and an API server stopped for a while.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { stringify } from "yaml";
+import type { RunCompleted } from "../../services/contract/index.ts";
+import { startBridgeProcess } from "../support/bridge.ts";
+import { domainSamples } from "../support/exposition.ts";
+import { createTopic, testKafka, uniqueTopic } from "../support/kafka.ts";
+import { installCrds, type LocalKube, startKube } from "../support/kube.ts";
+import { k8sDir } from "../support/kustomize.ts";
+import { expectedSamples, numericSamples } from "../support/model.ts";
+import {
+  type RunningService,
+  scrape,
+  selfMetric,
+  startService,
+  waitFor,
+  waitReady,
+} from "../support/service.ts";
+
+const BASE = Date.UTC(2026, 10, 20, 3, 0, 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Run i of the scenario: a few tests in two namespaces, every result, with and without RTO and backup. */
+function runOf(i: number): RunCompleted {
+  const test = ["checkout-nightly", "cart-weekly", "invoices-hourly"][i % 3] as string;
+  const startedAt = BASE + i * 3_600_000;
+  const hasBackup = i % 4 !== 0;
+  return {
+    runId: `${test}-${i}`,
+    test,
+    namespace: i % 3 === 2 ? "billing" : "shop",
+    result: (["pass", "fail", "partial", "pass"] as const)[i % 4] as RunCompleted["result"],
+    score: (i * 37) % 101,
+    startedAt,
+    completedAt: startedAt + 30_000 + ((i * 7919) % 4_000) * 1000,
+    rtoSeconds: i % 5 === 0 ? null : 60 + (i % 7) * 15,
+    backupName: hasBackup ? `velero-${i}` : null,
+    backupCreatedAt: hasBackup ? startedAt - 7_200_000 : null,
+    rtoTargetSeconds: i % 5 === 0 ? null : 900,
+    cluster: null,
+  };
+}
+
+function reportOf(run: RunCompleted, withStatus: boolean): Record<string, unknown> {
+  const report: Record<string, unknown> = {
+    apiVersion: "restore.kymaros.io/v1alpha1",
+    kind: "RestoreReport",
+    metadata: { name: run.runId, namespace: run.namespace },
+    spec: { testRef: run.test },
+  };
+  if (withStatus) {
+    report.status = {
+      result: run.result,
+      score: run.score,
+      startedAt: iso(run.startedAt),
+      completedAt: iso(run.completedAt),
+      ...(run.rtoSeconds === null
+        ? {}
+        : { rto: { measured: `${run.rtoSeconds}s`, target: `${run.rtoTargetSeconds}s` } }),
+      ...(run.backupName === null
+        ? {}
+        : { backup: { name: run.backupName, createdAt: iso(run.backupCreatedAt as number) } }),
+    };
+  }
+  return report;
+}
+
+const docs = (objects: Record<string, unknown>[]) => objects.map((o) => `---\n${stringify(o)}`).join("");
+
+describe("kymaros-bridge against a real API server, Kafka and the service", { timeout: 10 * 60_000 }, () => {
+  let kube: LocalKube;
+  let service: RunningService;
+  let bridge: Awaited<ReturnType<typeof startBridgeProcess>>;
+  let asBridge: string;
+  let topic: string;
+  const published: RunCompleted[] = [];
+
+  /** Creates the reports as Kymaros does: the objects, then their status once the runs end. */
+  async function finishRuns(runs: RunCompleted[]): Promise<void> {
+    await kube.kubectlOk(["create", "-f", "-"], docs(runs.map((r) => reportOf(r, false))));
+    await kube.kubectlOk(
+      ["replace", "--subresource=status", "-f", "-"],
+      docs(runs.map((r) => reportOf(r, true))),
+    );
+    published.push(...runs);
+  }
+
+  async function metricsMatch(what: string): Promise<void> {
+    const expected = expectedSamples(published);
+    let last = new Map<string, number>();
+    await waitFor(
+      what,
+      async () => {
+        last = numericSamples(domainSamples(await scrape(service)));
+        return JSON.stringify([...last].sort()) === JSON.stringify([...expected].sort()) ? true : undefined;
+      },
+      90_000,
+      bridge,
+    ).catch((err: unknown) => {
+      assert.deepEqual(new Map([...last].sort()), new Map([...expected].sort()), String(err));
+    });
+  }
+
+  const bridgeMetric = async (name: string, labels = "") =>
+    selfMetric(await (await fetch(`${bridge.url}/metrics`)).text(), name, labels);
+
+  before(async () => {
+    kube = await startKube();
+    await installCrds(kube);
+    for (const ns of ["kymaros-system", "shop", "billing"]) await kube.kubectlOk(["create", "namespace", ns]);
+    await kube.kubectlOk(["apply", "-f", "-"], readFileSync(`${k8sDir}/base/bridge-rbac.yaml`, "utf8"));
+    const token = (
+      await kube.kubectlOk(["create", "token", "kymaros-bridge", "-n", "kymaros-system", "--duration=1h"])
+    ).trim();
+    asBridge = kube.kubeconfigFor(token, "bridge");
+    // A RestoreTest that exists before the bridge starts, deleted in a test below.
+    await kube.kubectlOk(
+      ["apply", "-f", "-"],
+      stringify({
+        apiVersion: "restore.kymaros.io/v1alpha1",
+        kind: "RestoreTest",
+        metadata: { name: "cart-weekly", namespace: "shop" },
+        spec: {},
+      }),
+    );
+    topic = uniqueTopic("bridge");
+    await createTopic(testKafka(), topic, 3);
+    service = await startService({ topic, groupId: `${topic}.g` });
+    await waitReady(service, 60_000);
+    bridge = await startBridgeProcess({ kubeconfig: asBridge, topic });
+    await waitReady(bridge, 60_000);
+  });
+
+  after(async () => {
+    await bridge?.stop();
+    await service?.stop();
+    kube?.down();
+  });
+
+  it("reports created with kubectl show up exactly on the service's /metrics; a pending one does not", async () => {
+    await finishRuns([0, 1, 2, 3, 4, 5].map(runOf));
+    // A run still going: a report without status.
+    await kube.kubectlOk(["create", "-f", "-"], docs([reportOf(runOf(999), false)]));
+    await metricsMatch("the first six runs on /metrics");
+    assert.equal(await bridgeMetric("kymaros_bridge_runs_published_total"), 6);
+    assert.equal(await bridgeMetric("kymaros_bridge_reports_seen_total", 'state="pending"'), 7);
+    assert.equal(await bridgeMetric("kymaros_bridge_reports_seen_total", 'state="final"'), 6);
+    assert.ok((await bridgeMetric("kymaros_bridge_newest_report_age_seconds")) > 0);
+  });
+
+  it("a deleted RestoreTest is detected (its TestRetired waits for the lifecycle event, issue 14)", async () => {
+    await kube.kubectlOk(["delete", "restoretest.restore.kymaros.io", "cart-weekly", "-n", "shop"]);
+    await waitFor("the deletion counted", async () =>
+      (await bridgeMetric("kymaros_bridge_test_deletions_total")) === 1 ? true : undefined,
+    );
+    assert.equal(await bridgeMetric("kymaros_bridge_retirements_total"), 0);
+    assert.match(bridge.output(), /RestoreTest deleted; TestRetired is not published yet/);
+  });
+
+  it("killed mid-stream and restarted, the bridge loses no run", async () => {
+    await finishRuns([6, 7, 8, 9].map(runOf));
+    await bridge.stop("SIGKILL");
+    await finishRuns([10, 11, 12, 13, 14].map(runOf));
+    bridge = await startBridgeProcess({ kubeconfig: asBridge, topic, port: bridge.port });
+    await waitReady(bridge, 60_000);
+    await finishRuns([15, 16, 17].map(runOf));
+    await metricsMatch("every run after the kill and restart");
+    // The bound of republication: the new process publishes each final report it lists once.
+    assert.equal(await bridgeMetric("kymaros_bridge_runs_published_total"), 18);
+  });
+
+  it("with the API server stopped for a while, the bridge is not ready, then catches up", async () => {
+    await finishRuns([18, 19, 20].map(runOf));
+    kube.stopApiServer();
+    await waitFor("/readyz to answer 503", async () =>
+      (await fetch(`${bridge.url}/readyz`)).status === 503 ? true : undefined,
+    );
+    const failures =
+      (await bridgeMetric("kymaros_bridge_errors_total", 'kind="kube_watch"')) +
+      (await bridgeMetric("kymaros_bridge_errors_total", 'kind="kube_list"'));
+    assert.ok(failures > 0, "no API server failure counted");
+    await new Promise((r) => setTimeout(r, 3000));
+    kube.up();
+    await finishRuns([21, 22, 23, 24].map(runOf));
+    await waitReady(bridge, 60_000);
+    await metricsMatch("every run after the API server came back");
+  });
+});

@@ -1,0 +1,45 @@
+/** The bridge's RestoreTest tracker: each deletion is reported once, from a DELETED event or a relist. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { createTestTracker } from "../../services/bridge/tests/tracker.ts";
+
+const restoreTest = (namespace: string, name: string) => ({ metadata: { namespace, name } });
+
+describe("bridge: RestoreTest tracker", () => {
+  it("reports a deletion once, whether the DELETED event or a relist without the test comes first", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.stringMatching(/^[a-z]{1,6}$/), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        (names, deletedFlags, viaEventFlags) => {
+          const tracker = createTestTracker();
+          tracker.relisted(names.map((n) => restoreTest("ns", n)));
+          const deleted = names.filter((_, i) => deletedFlags[i]);
+          const reported: string[] = [];
+          for (const [i, n] of names.entries()) {
+            if (deletedFlags[i] && viaEventFlags[i]) {
+              const gone = tracker.deleted(restoreTest("ns", n));
+              if (gone) reported.push(`${gone.namespace}/${gone.test}`);
+              // A repeated DELETED (a resumed watch) reports nothing more.
+              assert.equal(tracker.deleted(restoreTest("ns", n)), undefined);
+            }
+          }
+          const survivors = names.filter((_, i) => !deletedFlags[i]).map((n) => restoreTest("ns", n));
+          for (const gone of tracker.relisted(survivors)) reported.push(`${gone.namespace}/${gone.test}`);
+          assert.deepEqual(tracker.relisted(survivors), []);
+          assert.deepEqual(reported.sort(), deleted.map((n) => `ns/${n}`).sort());
+          assert.equal(tracker.size(), survivors.length);
+        },
+      ),
+    );
+  });
+
+  it("a DELETED event for a test never seen reports nothing", () => {
+    const tracker = createTestTracker();
+    assert.equal(tracker.deleted(restoreTest("ns", "x")), undefined);
+    tracker.observe(restoreTest("ns", "x"));
+    assert.deepEqual(tracker.deleted(restoreTest("ns", "x")), { namespace: "ns", test: "x" });
+  });
+});
