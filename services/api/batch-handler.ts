@@ -9,9 +9,10 @@
  * objects across the wait promoted them all to the old generation, which doubled the main
  * thread's CPU in garbage collection.
  */
+
+import type { Logger } from "../log/logger.ts";
 import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
-import type { Logger } from "./log.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/serve/self.ts";
 import type { BatchOutcome, IngestBatch } from "./worker/protocol.ts";
 

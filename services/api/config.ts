@@ -2,7 +2,7 @@
 import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
 import { IDENTITY_LABELS, type IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { readShard } from "./shard/settings.ts";
 import type { Shard } from "./shard/shard.ts";

@@ -7,15 +7,15 @@
 import { randomBytes } from "node:crypto";
 import type { Admin } from "kafkajs";
 import { ConfigError } from "../config/errors.ts";
+import { type HttpServer, startHttpServer } from "../http/server.ts";
+import { createLogger } from "../log/logger.ts";
 import { createBatchHandler } from "./batch-handler.ts";
 import { type Config, readConfig } from "./config.ts";
 import { createApp, type Probes } from "./http/app.ts";
-import { type HttpServer, startHttpServer } from "./http/server.ts";
 import { createKafka } from "./kafka/client.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
 import { createLedgerGroup, LEDGER_SESSION_MS, type LedgerGroup } from "./kafka/ledger-group.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
-import { createLogger } from "./log.ts";
 import { createSelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
 import { DeadLetterLedger } from "./shard/ledger.ts";

@@ -4,7 +4,7 @@
  * publishes through the producer SDK; test deletions go to the retirement publisher.
  * Data flows one way: API server -> trackers -> outbox -> Kafka.
  */
-import type { Logger } from "../api/log.ts";
+import type { Logger } from "../log/logger.ts";
 import { createBackoff } from "./backoff.ts";
 import type { BridgeConfig } from "./config.ts";
 import type { KubeTransport, Resource, WatchEvent } from "./kube/client.ts";

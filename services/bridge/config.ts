@@ -4,10 +4,10 @@
  * and KYMAROS_TOPIC are the producer SDK's, read by it.
  */
 
-import { LOG_LEVELS, type LogLevel } from "../api/log.ts";
 import { ConfigError, type Env } from "../config/errors.ts";
 import { readKafkaSettings } from "../config/kafka.ts";
 import { readTopic } from "../config/topic.ts";
+import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
 
 export const DEFAULT_BRIDGE_PORT = 8081;
 export const DEFAULT_GROUP = "restore.kymaros.io";

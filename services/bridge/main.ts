@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { startHttpServer } from "../api/http/server.ts";
-import { createLogger } from "../api/log.ts";
 /**
  * kymaros-bridge: publishes a RunCompleted for every RestoreReport that reaches a final state,
  * from a list-watch of the Kubernetes API, and serves /healthz, /readyz and /metrics. Owns the
@@ -8,6 +6,8 @@ import { createLogger } from "../api/log.ts";
  */
 import { ConfigError } from "../config/errors.ts";
 import { readKafkaSettings } from "../config/kafka.ts";
+import { startHttpServer } from "../http/server.ts";
+import { createLogger } from "../log/logger.ts";
 import { createProducer } from "../producer/sdk.ts";
 import { createBackoff } from "./backoff.ts";
 import { startBridge } from "./bridge.ts";

@@ -8,9 +8,9 @@ import fc from "fast-check";
 import { createBatchHandler, decimal } from "../../services/api/batch-handler.ts";
 import type { DeadLetter, DeadLetterSink } from "../../services/api/kafka/dead-letters.ts";
 import type { SourceBatch, SourceMessage } from "../../services/api/kafka/source.ts";
-import { createLogger } from "../../services/api/log.ts";
 import { createSelfMetrics, type SelfMetrics } from "../../services/api/metrics/serve/self.ts";
 import type { IngestBatch, RawMessage, RefusedMessage } from "../../services/api/worker/protocol.ts";
+import { createLogger } from "../../services/log/logger.ts";
 
 test("decimal() reads any string as Number() does", () => {
   const digits = fc.stringMatching(/^[0-9]{0,20}$/);

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { createLogger } from "../../services/api/log.ts";
 import { createBackoff } from "../../services/bridge/backoff.ts";
 import { createOutbox } from "../../services/bridge/publish/outbox.ts";
 import type { RunCompleted } from "../../services/contract/index.ts";
+import { createLogger } from "../../services/log/logger.ts";
 import { PublishError, type PublishResult } from "../../services/producer/errors.ts";
 
 const logger = createLogger("error", () => undefined);

@@ -3,7 +3,7 @@
  * GET and HEAD only; other methods on these paths get 405, other paths 404.
  */
 import { Hono } from "hono";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log/logger.ts";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import { acceptsGzip, type MetricsView, negotiateFormat } from "../metrics/serve/view.ts";
 

@@ -2,7 +2,7 @@
 import { Kafka, type LogEntry, logLevel } from "kafkajs";
 import { type KafkaSettings, kafkaSecurity, securityWarnings } from "../../config/kafka.ts";
 import { isTransientBrokerAnswer } from "../../config/kafka-log.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log/logger.ts";
 
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   for (const warning of securityWarnings(settings)) logger.warn(warning);

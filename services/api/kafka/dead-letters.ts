@@ -3,7 +3,7 @@
  * Sends are awaited before the batch's offsets are committed, so a dead letter is never lost.
  */
 import type { Kafka, Message, Producer } from "kafkajs";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log/logger.ts";
 import { withRetry } from "./retry.ts";
 
 export const DLQ_HEADERS = {

@@ -11,7 +11,7 @@
  * its reads are the live events of the shard, again.
  */
 import { type Admin, type Consumer, type Kafka, PartitionAssigners } from "kafkajs";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
 import { decodeOwned, shardAssigner } from "../shard/assigners.ts";
 import { ledgerPlan, readerPlan } from "../shard/assignment.ts";

@@ -16,7 +16,7 @@
  */
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import { ConfigError } from "../../config/errors.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
 import { shardAssigner } from "../shard/assigners.ts";
 import { readerPlan } from "../shard/assignment.ts";

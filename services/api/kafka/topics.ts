@@ -4,7 +4,7 @@ import type { Admin, ConfigResourceTypes } from "kafkajs";
 // kafkajs is CommonJS and Node's ESM loader cannot see this export: the protocol value of TOPIC.
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../log/logger.ts";
 
 export const EVENTS_TOPIC_PARTITIONS = 6;
 

@@ -6,7 +6,7 @@
  * backoff. Nothing is missed: events since the last version seen come on the resumed watch,
  * and a relist returns everything that exists.
  */
-import type { Logger } from "../../api/log.ts";
+import type { Logger } from "../../log/logger.ts";
 import { type Backoff, sleep } from "../backoff.ts";
 import { KubeError, type KubeTransport, type Resource, type WatchEvent } from "./client.ts";
 

@@ -5,8 +5,9 @@
  * since retrying cannot change it. While idle, the loop probes Kafka now and then, so readiness
  * also follows an outage when there is nothing to publish.
  */
-import type { Logger } from "../../api/log.ts";
+
 import type { RunCompleted } from "../../contract/index.ts";
+import type { Logger } from "../../log/logger.ts";
 import { PublishError, type PublishResult } from "../../producer/errors.ts";
 import { type Backoff, sleep } from "../backoff.ts";
 
