@@ -47,7 +47,13 @@ export async function startKube(): Promise<LocalKube> {
   };
   const run = (command: string) =>
     execFileSync(kubeScript, [command], { env, stdio: ["ignore", "ignore", "pipe"] });
-  run("up");
+  try {
+    run("up");
+  } catch (err) {
+    // Whatever did start must not outlive the failed test.
+    run("down");
+    throw err;
+  }
   const kubeconfig = join(dir, "kubeconfig");
   const server = `https://127.0.0.1:${env.KUBE_API_PORT}`;
   const caFile = join(dir, "pki", "ca.pem");

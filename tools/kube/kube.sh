@@ -32,6 +32,13 @@ running_pid() {
   echo "$pid"
 }
 
+# Alive at all: right after `setsid ... &` the pid can still be the forked shell, not yet the
+# server (its command line does not name KUBE_DIR yet), so running_pid would call it gone.
+alive_pid() {
+  local pidfile=$KUBE_DIR/$1.pid
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
 material() {
   [ -f "$pki/.complete" ] && return 0
   command -v openssl >/dev/null 2>&1 || die "openssl not found: needed for the API server's certificates"
@@ -112,8 +119,8 @@ wait_ready() {
   local token deadline=$((SECONDS + ${KUBE_START_TIMEOUT:-90}))
   token=$(cut -d, -f1 "$pki/tokens.csv")
   while ((SECONDS < deadline)); do
-    running_pid etcd >/dev/null || die "etcd exited during start; see $logs/etcd.log"
-    running_pid apiserver >/dev/null || die "kube-apiserver exited during start; see $logs/apiserver.log"
+    alive_pid etcd || die "etcd exited during start; see $logs/etcd.log"
+    alive_pid apiserver || die "kube-apiserver exited during start; see $logs/apiserver.log"
     if curl -fsS --max-time 2 --cacert "$pki/ca.pem" -H "Authorization: Bearer $token" \
       "https://127.0.0.1:$KUBE_API_PORT/readyz" >/dev/null 2>&1; then return 0; fi
     sleep 0.3
