@@ -138,6 +138,7 @@ async function main(): Promise<void> {
       deadLetters: ledger,
       metrics,
       logger,
+      testIdentity: config.testIdentity,
     }),
     onCaughtUp: () => {
       metrics.replayProgress.set(1);
