@@ -74,7 +74,7 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
     }),
     testDeletions: new Counter({
       name: "kymaros_bridge_test_deletions_total",
-      help: "RestoreTest deletions detected",
+      help: "RestoreTest deletions detected (each queued as a TestRetired)",
       registers: [registry],
     }),
     retirements: new Counter({
