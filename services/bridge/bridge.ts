@@ -13,7 +13,7 @@ import type { BridgeMetrics } from "./metrics.ts";
 import type { Outbox } from "./publish/outbox.ts";
 import { createReportTracker, type ReportDecision, type ReportTracker } from "./reports/tracker.ts";
 import { retirementOf } from "./tests/retirements.ts";
-import { createTestTracker, type DeletedTest } from "./tests/tracker.ts";
+import { createTestTracker, type DeletedTest, type TestTracker } from "./tests/tracker.ts";
 
 export interface BridgeParts {
   config: BridgeConfig;
@@ -27,6 +27,7 @@ export interface BridgeParts {
 
 export interface Bridge {
   reports: ReportTracker;
+  tests: TestTracker;
   notReadyReason(): string | null;
   stop(): Promise<void>;
 }
@@ -123,6 +124,7 @@ export function startBridge(p: BridgeParts): Bridge {
   let stopping = false;
   return {
     reports,
+    tests,
     notReadyReason() {
       if (stopping) return "shutting down";
       if (!watches.every((w) => w.healthy())) return "not listing and watching the API server";

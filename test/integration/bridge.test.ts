@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
-import type { RunCompleted } from "../../services/contract/index.ts";
+import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
 import { startBridgeProcess } from "../support/bridge.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { createTopic, testKafka, uniqueTopic } from "../support/kafka.ts";
@@ -74,6 +74,18 @@ function reportOf(run: RunCompleted, withStatus: boolean): Record<string, unknow
   return report;
 }
 
+/** One call to etcd's JSON gateway (keys and values base64). */
+async function etcd(
+  url: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<{ header: { revision: string } }> {
+  const res = await fetch(`${url}/v3/${path}`, { method: "POST", body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { header: { revision: string } };
+}
+const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
 const docs = (objects: Record<string, unknown>[]) => objects.map((o) => `---\n${stringify(o)}`).join("");
 
 describe("kymaros-bridge against a real API server, Kafka and the service", { timeout: 10 * 60_000 }, () => {
@@ -83,6 +95,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
   let asBridge: string;
   let topic: string;
   const published: RunCompleted[] = [];
+  const retired: TestRetired[] = [];
 
   /** Creates the reports as Kymaros does: the objects, then their status once the runs end. */
   async function finishRuns(runs: RunCompleted[]): Promise<void> {
@@ -95,7 +108,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
   }
 
   async function metricsMatch(what: string): Promise<void> {
-    const expected = expectedSamples(published);
+    const expected = expectedSamples(published, retired);
     let last = new Map<string, number>();
     await waitFor(
       what,
@@ -157,13 +170,47 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     assert.ok((await bridgeMetric("kymaros_bridge_newest_report_age_seconds")) > 0);
   });
 
-  it("a deleted RestoreTest is detected (its TestRetired waits for the lifecycle event, issue 14)", async () => {
+  it("a deleted RestoreTest's series go from the service's /metrics; re-created, its next run brings them back", async () => {
+    const restoreTest = stringify({
+      apiVersion: "restore.kymaros.io/v1alpha1",
+      kind: "RestoreTest",
+      metadata: { name: "cart-weekly", namespace: "shop" },
+      spec: {},
+    });
+    const cartSeries = async () =>
+      [...numericSamples(domainSamples(await scrape(service))).keys()].filter((k) =>
+        k.includes('test="cart-weekly"'),
+      );
+    assert.ok((await cartSeries()).length > 0, "cart-weekly has no series before its deletion");
     await kube.kubectlOk(["delete", "restoretest.restore.kymaros.io", "cart-weekly", "-n", "shop"]);
-    await waitFor("the deletion counted", async () =>
-      (await bridgeMetric("kymaros_bridge_test_deletions_total")) === 1 ? true : undefined,
+    await waitFor("the TestRetired acknowledged", async () =>
+      (await bridgeMetric("kymaros_bridge_retirements_total")) === 1 ? true : undefined,
     );
-    assert.equal(await bridgeMetric("kymaros_bridge_retirements_total"), 0);
-    assert.match(bridge.output(), /RestoreTest deleted; TestRetired is not published yet/);
+    // The bridge retired it when it saw the deletion (no deletionTimestamp without a finalizer):
+    // at the latest now, after every run of the old test. Any time in between gives these samples.
+    const retiredBy = Math.ceil(Date.now() / 1000) * 1000;
+    retired.push({
+      test: "cart-weekly",
+      namespace: "shop",
+      cluster: null,
+      retiredAt: retiredBy,
+      reason: null,
+    });
+    assert.equal(await bridgeMetric("kymaros_bridge_test_deletions_total"), 1);
+    await metricsMatch("cart-weekly retired on /metrics");
+    assert.deepEqual(await cartSeries(), []);
+
+    await kube.kubectlOk(["apply", "-f", "-"], restoreTest);
+    const again: RunCompleted = {
+      ...runOf(1),
+      runId: "cart-weekly-again",
+      startedAt: retiredBy + 30_000,
+      completedAt: retiredBy + 60_000,
+    };
+    await finishRuns([again]);
+    await metricsMatch("the re-created test's run on /metrics");
+    assert.ok((await cartSeries()).length > 0, "cart-weekly did not come back");
+    assert.equal(await bridgeMetric("kymaros_bridge_retirements_total"), 1);
   });
 
   it("killed mid-stream and restarted, the bridge loses no run", async () => {
@@ -175,7 +222,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     await finishRuns([15, 16, 17].map(runOf));
     await metricsMatch("every run after the kill and restart");
     // The bound of republication: the new process publishes each final report it lists once.
-    assert.equal(await bridgeMetric("kymaros_bridge_runs_published_total"), 18);
+    assert.equal(await bridgeMetric("kymaros_bridge_runs_published_total"), published.length);
   });
 
   it("with the API server stopped for a while, the bridge is not ready, then catches up", async () => {
@@ -193,5 +240,53 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     await finishRuns([21, 22, 23, 24].map(runOf));
     await waitReady(bridge, 60_000);
     await metricsMatch("every run after the API server came back");
+  });
+
+  it("a watch expired (410 Gone) relists: a deletion it never saw is still retired", async () => {
+    const doomed: RunCompleted = { ...runOf(2), runId: "doomed-1", test: "doomed", namespace: "billing" };
+    await kube.kubectlOk(
+      ["apply", "-f", "-"],
+      stringify({
+        apiVersion: "restore.kymaros.io/v1alpha1",
+        kind: "RestoreTest",
+        metadata: { name: "doomed", namespace: "billing" },
+        spec: {},
+      }),
+    );
+    await finishRuns([doomed]);
+    await metricsMatch("doomed's run on /metrics");
+    await waitFor("the bridge to know doomed", async () =>
+      (await bridgeMetric("kymaros_bridge_tests_watched")) === 2 ? true : undefined,
+    );
+    const goneBefore = await bridgeMetric("kymaros_bridge_errors_total", 'kind="kube_gone"');
+    const retiredBefore = await bridgeMetric("kymaros_bridge_retirements_total");
+    // With the API server down, the test is deleted in etcd itself (no event reaches the bridge),
+    // and etcd's history is compacted past every resourceVersion the bridge has: its resumed
+    // watch can only get 410 Gone, and only a relist can tell that doomed is gone.
+    kube.stopApiServer();
+    await etcd(kube.etcdUrl, "kv/deleterange", {
+      key: b64("/registry/restore.kymaros.io/restoretests/billing/doomed"),
+    });
+    const { header } = await etcd(kube.etcdUrl, "kv/put", {
+      key: b64("/kymaros-test/filler"),
+      value: b64("x"),
+    });
+    await etcd(kube.etcdUrl, "kv/compaction", { revision: header.revision, physical: true });
+    kube.up();
+    await waitFor("the bridge to get 410 Gone", async () =>
+      (await bridgeMetric("kymaros_bridge_errors_total", 'kind="kube_gone"')) > goneBefore ? true : undefined,
+    );
+    await waitFor("doomed retired", async () =>
+      (await bridgeMetric("kymaros_bridge_retirements_total")) === retiredBefore + 1 ? true : undefined,
+    );
+    retired.push({
+      test: "doomed",
+      namespace: "billing",
+      cluster: null,
+      retiredAt: Date.now(),
+      reason: null,
+    });
+    await waitReady(bridge, 60_000);
+    await metricsMatch("doomed retired after the relist");
   });
 });
