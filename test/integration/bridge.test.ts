@@ -17,6 +17,7 @@ import { createTopic, testKafka, uniqueTopic } from "../support/kafka.ts";
 import { installCrds, type LocalKube, startKube } from "../support/kube.ts";
 import { k8sDir } from "../support/kustomize.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
+import { finishRuns as createReports, docs, reportOf, restoreTestOf } from "../support/restore-reports.ts";
 import {
   type RunningService,
   scrape,
@@ -27,7 +28,6 @@ import {
 } from "../support/service.ts";
 
 const BASE = Date.UTC(2026, 10, 20, 3, 0, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Run i of the scenario: a few tests in two namespaces, every result, with and without RTO and backup. */
 function runOf(i: number): RunCompleted {
@@ -50,30 +50,6 @@ function runOf(i: number): RunCompleted {
   };
 }
 
-function reportOf(run: RunCompleted, withStatus: boolean): Record<string, unknown> {
-  const report: Record<string, unknown> = {
-    apiVersion: "restore.kymaros.io/v1alpha1",
-    kind: "RestoreReport",
-    metadata: { name: run.runId, namespace: run.namespace },
-    spec: { testRef: run.test },
-  };
-  if (withStatus) {
-    report.status = {
-      result: run.result,
-      score: run.score,
-      startedAt: iso(run.startedAt),
-      completedAt: iso(run.completedAt),
-      ...(run.rtoSeconds === null
-        ? {}
-        : { rto: { measured: `${run.rtoSeconds}s`, target: `${run.rtoTargetSeconds}s` } }),
-      ...(run.backupName === null
-        ? {}
-        : { backup: { name: run.backupName, createdAt: iso(run.backupCreatedAt as number) } }),
-    };
-  }
-  return report;
-}
-
 /** One call to etcd's JSON gateway (keys and values base64). */
 async function etcd(
   url: string,
@@ -86,8 +62,6 @@ async function etcd(
 }
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
-const docs = (objects: Record<string, unknown>[]) => objects.map((o) => `---\n${stringify(o)}`).join("");
-
 describe("kymaros-bridge against a real API server, Kafka and the service", { timeout: 10 * 60_000 }, () => {
   let kube: LocalKube;
   let service: RunningService;
@@ -97,13 +71,8 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
   const published: RunCompleted[] = [];
   const retired: TestRetired[] = [];
 
-  /** Creates the reports as Kymaros does: the objects, then their status once the runs end. */
   async function finishRuns(runs: RunCompleted[]): Promise<void> {
-    await kube.kubectlOk(["create", "-f", "-"], docs(runs.map((r) => reportOf(r, false))));
-    await kube.kubectlOk(
-      ["replace", "--subresource=status", "-f", "-"],
-      docs(runs.map((r) => reportOf(r, true))),
-    );
+    await createReports(kube, runs);
     published.push(...runs);
   }
 
@@ -136,15 +105,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     ).trim();
     asBridge = kube.kubeconfigFor(token, "bridge");
     // A RestoreTest that exists before the bridge starts, deleted in a test below.
-    await kube.kubectlOk(
-      ["apply", "-f", "-"],
-      stringify({
-        apiVersion: "restore.kymaros.io/v1alpha1",
-        kind: "RestoreTest",
-        metadata: { name: "cart-weekly", namespace: "shop" },
-        spec: {},
-      }),
-    );
+    await kube.kubectlOk(["apply", "-f", "-"], stringify(restoreTestOf("cart-weekly", "shop")));
     topic = uniqueTopic("bridge");
     await createTopic(testKafka(), topic, 3);
     service = await startService({ topic, groupId: `${topic}.g` });
@@ -171,12 +132,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
   });
 
   it("a deleted RestoreTest's series go from the service's /metrics; re-created, its next run brings them back", async () => {
-    const restoreTest = stringify({
-      apiVersion: "restore.kymaros.io/v1alpha1",
-      kind: "RestoreTest",
-      metadata: { name: "cart-weekly", namespace: "shop" },
-      spec: {},
-    });
+    const restoreTest = stringify(restoreTestOf("cart-weekly", "shop"));
     const cartSeries = async () =>
       [...numericSamples(domainSamples(await scrape(service))).keys()].filter((k) =>
         k.includes('test="cart-weekly"'),
@@ -244,15 +200,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
 
   it("a watch expired (410 Gone) relists: a deletion it never saw is still retired", async () => {
     const doomed: RunCompleted = { ...runOf(2), runId: "doomed-1", test: "doomed", namespace: "billing" };
-    await kube.kubectlOk(
-      ["apply", "-f", "-"],
-      stringify({
-        apiVersion: "restore.kymaros.io/v1alpha1",
-        kind: "RestoreTest",
-        metadata: { name: "doomed", namespace: "billing" },
-        spec: {},
-      }),
-    );
+    await kube.kubectlOk(["apply", "-f", "-"], stringify(restoreTestOf("doomed", "billing")));
     await finishRuns([doomed]);
     await metricsMatch("doomed's run on /metrics");
     await waitFor("the bridge to know doomed", async () =>
