@@ -13,6 +13,7 @@
 import type { Logger } from "../log/logger.ts";
 import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
+import type { IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/serve/self.ts";
 import type { BatchOutcome, IngestBatch } from "./worker/protocol.ts";
 
@@ -23,8 +24,18 @@ export interface BatchHandlerParts {
   deadLetters: Pick<DeadLetterSink, "send">;
   metrics: SelfMetrics;
   logger: Logger;
+  /** What keeps same-named tests apart in the series; the collision line says what it means. */
+  testIdentity?: IdentityLabels;
   now?: () => number;
 }
+
+/** A name in several namespaces or clusters: what its series do in each identity mode. */
+const COLLISION_HINT: Record<IdentityLabels, string> = {
+  test: "its series merge them; KYMAROS_TEST_IDENTITY=namespace keeps them apart",
+  namespace:
+    "test_namespace keeps namespaces apart; runs of one namespace from several clusters still merge (KYMAROS_TEST_IDENTITY=cluster)",
+  cluster: "test_namespace and test_cluster keep them apart",
+};
 
 /** Where each message of a batch came from, without a number parsed per message. */
 interface Origin {
@@ -85,6 +96,7 @@ const asBuffer = (bytes: Uint8Array | null) =>
 export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
   const { ingestBatch, deadLetters, metrics, logger } = parts;
   const now = parts.now ?? Date.now;
+  const hint = COLLISION_HINT[parts.testIdentity ?? "test"];
 
   async function finish(pending: Promise<BatchOutcome>, origin: Origin): Promise<void> {
     const result = await pending;
@@ -124,7 +136,7 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
     for (const test of result.newCollisions) {
       logger.warn("one test name is used by more than one namespace or cluster", {
         test,
-        hint: "its series merge them; KYMAROS_TEST_IDENTITY=namespace keeps them apart",
+        hint,
       });
     }
     if (result.refused.length > 0) {

@@ -1,8 +1,9 @@
 /** The service's settings, read and validated once at start from KYMAROS_* variables. */
 import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
+import { readHost, readLogLevel, readPort } from "../config/process.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
-import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import type { LogLevel } from "../log/logger.ts";
 import { IDENTITY_LABELS, type IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { readShard } from "./shard/settings.ts";
 import type { Shard } from "./shard/shard.ts";
@@ -20,16 +21,6 @@ export interface Config {
   shard: Shard;
 }
 
-function port(env: Env, setting: string, fallback: number): number {
-  const raw = env[setting];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > 65535) {
-    throw new ConfigError(setting, `"${raw}" is not a TCP port (1-65535)`);
-  }
-  return value;
-}
-
 export function readConfig(env: Env): Config {
   const topic = readTopic(env);
   const dlqTopic = checkTopic(env.KYMAROS_DLQ_TOPIC ?? `${topic}.dlq`, "KYMAROS_DLQ_TOPIC");
@@ -41,13 +32,7 @@ export function readConfig(env: Env): Config {
       `"${groupId}" must be 1-235 of [A-Za-z0-9._-] (the reader group adds a suffix)`,
     );
   }
-  const logLevel = (env.KYMAROS_LOG_LEVEL ?? "info").toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(
-      "KYMAROS_LOG_LEVEL",
-      `"${env.KYMAROS_LOG_LEVEL}" is not one of ${LOG_LEVELS.join(", ")}`,
-    );
-  }
+  const logLevel = readLogLevel(env);
   const testIdentity = env.KYMAROS_TEST_IDENTITY ?? "test";
   if (!(IDENTITY_LABELS as readonly string[]).includes(testIdentity)) {
     throw new ConfigError(
@@ -55,16 +40,15 @@ export function readConfig(env: Env): Config {
       `"${testIdentity}" is not one of ${IDENTITY_LABELS.join(", ")}`,
     );
   }
-  const host = env.KYMAROS_HOST ?? "0.0.0.0";
-  if (host.length === 0) throw new ConfigError("KYMAROS_HOST", "is empty");
+  const host = readHost(env, "KYMAROS_HOST");
   return {
     kafka: readKafkaSettings(env, "kymaros-api"),
     topic,
     dlqTopic,
     groupId,
-    port: port(env, "KYMAROS_PORT", 8080),
+    port: readPort(env, "KYMAROS_PORT", 8080),
     host,
-    logLevel: logLevel as LogLevel,
+    logLevel,
     testIdentity: testIdentity as IdentityLabels,
     shard: readShard(env),
   };

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     brokers: config.kafka.brokers,
     shard: describeShard(config.shard),
   });
-  metrics.shardCount.set({ shard: String(config.shard.index) }, config.shard.total);
+  metrics.shards.set({ shard: String(config.shard.index) }, config.shard.total);
 
   deadLetters = await createDeadLetterSink(kafka, config.dlqTopic, logger);
   ledgerAdmin = kafka.admin();
@@ -138,6 +138,7 @@ async function main(): Promise<void> {
       deadLetters: ledger,
       metrics,
       logger,
+      testIdentity: config.testIdentity,
     }),
     onCaughtUp: () => {
       metrics.replayProgress.set(1);

@@ -6,8 +6,9 @@
 
 import { ConfigError, type Env } from "../config/errors.ts";
 import { readKafkaSettings } from "../config/kafka.ts";
+import { readHost, readLogLevel, readPort } from "../config/process.ts";
 import { readTopic } from "../config/topic.ts";
-import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import type { LogLevel } from "../log/logger.ts";
 
 export const DEFAULT_BRIDGE_PORT = 8081;
 export const DEFAULT_GROUP = "restore.kymaros.io";
@@ -32,16 +33,6 @@ export interface BridgeConfig {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const GROUP = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
-function port(env: Env, setting: string, fallback: number): number {
-  const raw = env[setting];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > 65535) {
-    throw new ConfigError(setting, `"${raw}" is not a TCP port (1-65535)`);
-  }
-  return value;
-}
 
 function namespaces(env: Env): string[] {
   const raw = env.KYMAROS_BRIDGE_NAMESPACES;
@@ -71,13 +62,7 @@ function milliseconds(env: Env, setting: string, fallback: number): number {
 export function readBridgeConfig(env: Env): BridgeConfig {
   // The Kafka settings are validated here too, so that a bad one stops the start at once.
   readKafkaSettings(env, "kymaros-bridge");
-  const logLevel = (env.KYMAROS_LOG_LEVEL ?? "info").toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(
-      "KYMAROS_LOG_LEVEL",
-      `"${env.KYMAROS_LOG_LEVEL}" is not one of ${LOG_LEVELS.join(", ")}`,
-    );
-  }
+  const logLevel = readLogLevel(env);
   const group = env.KYMAROS_BRIDGE_GROUP ?? DEFAULT_GROUP;
   if (!GROUP.test(group))
     throw new ConfigError("KYMAROS_BRIDGE_GROUP", `"${group}" is not an API group name`);
@@ -92,17 +77,16 @@ export function readBridgeConfig(env: Env): BridgeConfig {
   if (cluster !== undefined && (cluster.length === 0 || cluster.length > 253)) {
     throw new ConfigError("KYMAROS_CLUSTER", "must be 1-253 characters");
   }
-  const host = env.KYMAROS_BRIDGE_HOST ?? "0.0.0.0";
-  if (host.length === 0) throw new ConfigError("KYMAROS_BRIDGE_HOST", "is empty");
+  const host = readHost(env, "KYMAROS_BRIDGE_HOST");
   const config: BridgeConfig = {
     namespaces: namespaces(env),
     group,
     version,
     cluster: cluster ?? null,
     topic: readTopic(env),
-    port: port(env, "KYMAROS_BRIDGE_PORT", DEFAULT_BRIDGE_PORT),
+    port: readPort(env, "KYMAROS_BRIDGE_PORT", DEFAULT_BRIDGE_PORT),
     host,
-    logLevel: logLevel as LogLevel,
+    logLevel,
     maxBackoffMs: milliseconds(env, "KYMAROS_BRIDGE_MAX_BACKOFF_MS", 30_000),
   };
   if (kubeconfig !== undefined) config.kubeconfig = kubeconfig;

@@ -159,23 +159,7 @@ function prepare(
     checkRunShape(run);
     validateRun(run);
   } catch (err) {
-    if (err instanceof InputError) {
-      throw new PublishError("validation", `${where}${err.message}`, {
-        index,
-        field: err.field,
-        reason: "invalid_type",
-        cause: err,
-      });
-    }
-    if (err instanceof ValidationError) {
-      throw new PublishError("validation", `${where}${err.message}`, {
-        index,
-        field: err.field,
-        reason: err.reason,
-        cause: err,
-      });
-    }
-    throw err;
+    refused(err, where, index);
   }
   let value: Buffer;
   try {

@@ -131,11 +131,7 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
     [
       "KymarosApiShardDown",
       "counts pods, not shards",
-      (r) =>
-        (r.expr = r.expr.replace(
-          "count by (job, shard) (kymaros_api_shard_count)",
-          "kymaros_api_shard_count",
-        )),
+      (r) => (r.expr = r.expr.replace("count by (job, shard) (kymaros_api_shards)", "kymaros_api_shards")),
     ],
     ["KymarosApiAbsent", "for 5m -> 15m", (r) => (r.for = "15m")],
     ["KymarosApiConsumerLag", "threshold 1000 -> 10000", (r) => (r.expr = r.expr.replace("1000", "10000"))],

@@ -235,3 +235,32 @@ test("a batch counts as handled only once its dead letters are sent, and fails w
   });
   await assert.rejects(failing(batch), /broker gone/);
 });
+
+test("a colliding name's log line says what the identity mode does with it", async () => {
+  const batch: SourceBatch = {
+    topic: "events",
+    partition: 0,
+    handledBefore: -1,
+    messages: [{ key: Buffer.from("k"), value: Buffer.from("retired:0"), offset: "0", timestamp: "1" }],
+  };
+  const hints = new Map<string, string>();
+  for (const mode of ["test", "namespace", "cluster"] as const) {
+    const lines: string[] = [];
+    await createBatchHandler({
+      ingestBatch: fakeIngest(4),
+      deadLetters: recordingSink(),
+      metrics: createSelfMetrics(),
+      logger: createLogger("debug", (line) => lines.push(line)),
+      testIdentity: mode,
+    })(batch);
+    const [line, ...more] = lines.filter((l) => l.includes("more than one namespace or cluster"));
+    assert.equal(more.length, 0);
+    const parsed = JSON.parse(line as string) as { test: string; hint: string };
+    assert.equal(parsed.test, "name-4");
+    hints.set(mode, parsed.hint);
+  }
+  // Merged only where the labels cannot tell them apart.
+  assert.match(hints.get("test") as string, /series merge them/);
+  assert.match(hints.get("namespace") as string, /several clusters still merge/);
+  assert.doesNotMatch(hints.get("cluster") as string, /merge/);
+});

@@ -1,12 +1,12 @@
 /**
  * The Kafka source's bookkeeping per partition, pure: no client, no clock, no I/O. The source
  * tells it what happened (offsets at start, a batch handed over, a batch handled) and asks it
- * where to seek, what to commit, how far the replay is and whether it caught up.
+ * where to seek, how far the replay is and whether it caught up.
  *
  * Positions are ours, not the group's: a partition is sought, on every group join, to the next
  * offset not yet handed over, so a restart of the consumer or a rebalance never skips or
- * re-reads a range. Commits go only past the group's offset found at start, which makes that
- * offset mean "everything before it was handled, dead letters included".
+ * re-reads a range. The ledger group's offset found at start means "everything before it was
+ * handled, dead letters included" (the ledger, shard/ledger.ts, commits it).
  */
 
 /** A partition's offsets at start: its first (low) and its end (high, the next to be written). */
@@ -23,10 +23,8 @@ interface Partition {
   dispatched: number;
   low: number;
   endAtStart: number;
-  /** The group's committed offset found at start; -1 when there was none. */
+  /** The ledger group's committed offset found at start; -1 when there was none. */
   committedAtStart: number;
-  /** A position to commit, past committedAtStart, not yet taken by takeCommits(). */
-  pendingCommit: number | null;
 }
 
 export interface Progress {
@@ -48,7 +46,6 @@ export class PartitionTracker {
         low,
         endAtStart: high,
         committedAtStart: committed.get(partition) ?? -1,
-        pendingCommit: null,
       });
     }
   }
@@ -76,7 +73,6 @@ export class PartitionTracker {
         low: first,
         endAtStart: first,
         committedAtStart: -1,
-        pendingCommit: null,
       };
       this.#partitions.set(partition, p);
     }
@@ -89,24 +85,12 @@ export class PartitionTracker {
     const p = this.#partitions.get(partition);
     if (p === undefined) return;
     p.position = Math.max(p.position, next);
-    if (p.position > p.committedAtStart) p.pendingCommit = p.position;
   }
 
   /** Messages between the partition's position and `high`; undefined for an unknown partition. */
   lag(partition: number, high: number): number | undefined {
     const p = this.#partitions.get(partition);
     return p === undefined ? undefined : Math.max(0, high - p.position);
-  }
-
-  /** The positions to commit since the last call, each once. */
-  takeCommits(): { partition: number; offset: number }[] {
-    const commits: { partition: number; offset: number }[] = [];
-    for (const [partition, p] of this.#partitions) {
-      if (p.pendingCommit === null) continue;
-      commits.push({ partition, offset: p.pendingCommit });
-      p.pendingCommit = null;
-    }
-    return commits;
   }
 
   /** How much of the log as it stood at start is handled. */

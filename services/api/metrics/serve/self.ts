@@ -31,7 +31,7 @@ export interface SelfMetrics {
   readonly replaySeconds: Gauge;
   readonly ready: Gauge;
   readonly retentionFinite: Gauge<"topic">;
-  readonly shardCount: Gauge<"shard">;
+  readonly shards: Gauge<"shard">;
   readonly deadLetterPartitions: Gauge;
   readonly partitionCountChanged: Gauge<"topic">;
 }
@@ -175,8 +175,8 @@ export function createSelfMetrics(): SelfMetrics {
       labelNames: ["topic"],
       registers,
     }),
-    shardCount: new Gauge({
-      name: "kymaros_api_shard_count",
+    shards: new Gauge({
+      name: "kymaros_api_shards",
       help: "How many shards split the events topic; the label is this instance's shard.",
       labelNames: ["shard"],
       registers,
