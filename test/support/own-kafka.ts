@@ -4,7 +4,7 @@
  * The jars are the default instance's when it has them (no second download).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,15 +18,16 @@ export interface OwnKafka {
   up(): Promise<void>;
   /** Stops the broker; its data stays for the next up(). */
   down(): Promise<void>;
-  /** Stops it and deletes its data. */
+  /** Stops it and deletes its directory. */
   clean(): Promise<void>;
 }
 
 export async function ownKafka(): Promise<OwnKafka> {
   const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "kymaros-kafka-"));
   const env = {
     ...process.env,
-    KAFKA_DIR: mkdtempSync(join(tmpdir(), "kymaros-kafka-")),
+    KAFKA_DIR: dir,
     KAFKA_PORT: String(port),
     KAFKA_CONTROLLER_PORT: String(await freePort()),
     KAFKA_SECURE: "0",
@@ -39,6 +40,9 @@ export async function ownKafka(): Promise<OwnKafka> {
     brokers: [`127.0.0.1:${port}`],
     up: () => run("up"),
     down: () => run("down"),
-    clean: () => run("clean"),
+    async clean() {
+      await run("clean");
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
