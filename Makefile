@@ -56,6 +56,10 @@ run: deps kafka-up ## the service in the foreground against the local broker (:8
 demo: deps kafka-up ## make run, plus sample runs published through the SDK; prints the URL to open
 	@tools/demo/demo.sh
 
+.PHONY: demo-k8s
+demo-k8s: deps ## the bridge's loop: local API server, Kafka, the service and kymaros-bridge; reports made with kubectl show on /metrics
+	@tools/demo/demo-k8s.sh
+
 .PHONY: kafka-up-secure
 kafka-up-secure: deps ## the local broker plus a SASL_SSL (TLS + SCRAM-SHA-512) listener on 127.0.0.1:9094
 	@KAFKA_SECURE=1 tools/kafka/kafka.sh up

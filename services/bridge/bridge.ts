@@ -1,7 +1,7 @@
 /**
  * kymaros-bridge, assembled: list-watches of RestoreReports and RestoreTests (cluster-wide or
  * per namespace) feed the trackers; the report tracker's decisions feed the outbox, which
- * publishes through the producer SDK; test deletions go to the retirement publisher.
+ * publishes through the producer SDK; a deleted test's TestRetired goes through the same outbox.
  * Data flows one way: API server -> trackers -> outbox -> Kafka.
  */
 import type { Logger } from "../log/logger.ts";
@@ -12,20 +12,22 @@ import { type ListWatch, startListWatch } from "./kube/list-watch.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 import type { Outbox } from "./publish/outbox.ts";
 import { createReportTracker, type ReportDecision, type ReportTracker } from "./reports/tracker.ts";
-import type { RetirementPublisher } from "./tests/retirements.ts";
-import { createTestTracker, type DeletedTest } from "./tests/tracker.ts";
+import { retirementOf } from "./tests/retirements.ts";
+import { createTestTracker, type DeletedTest, type TestTracker } from "./tests/tracker.ts";
 
 export interface BridgeParts {
   config: BridgeConfig;
   transport: KubeTransport;
   outbox: Outbox;
-  retirements: RetirementPublisher;
   metrics: BridgeMetrics;
   logger: Logger;
+  /** The clock for the retiredAt of a deletion that carries no deletionTimestamp. */
+  now?: () => number;
 }
 
 export interface Bridge {
   reports: ReportTracker;
+  tests: TestTracker;
   notReadyReason(): string | null;
   stop(): Promise<void>;
 }
@@ -60,26 +62,17 @@ export function startBridge(p: BridgeParts): Bridge {
     }
   }
 
+  const now = p.now ?? Date.now;
   function retire(test: DeletedTest): void {
     metrics.testDeletions.inc();
-    if (!p.retirements.publishes) {
-      logger.warn("RestoreTest deleted; TestRetired is not published yet (needs the TestRetired event)", {
-        namespace: test.namespace,
-        test: test.test,
-      });
-      return;
-    }
-    p.retirements.retire(test).then(
-      () => metrics.retirements.inc(),
-      (err: unknown) => {
-        metrics.errors.labels("kafka").inc();
-        logger.error("publishing TestRetired failed", {
-          namespace: test.namespace,
-          test: test.test,
-          error: err,
-        });
-      },
-    );
+    const retirement = retirementOf(test, config.cluster, now());
+    logger.info("RestoreTest deleted; retiring it", {
+      namespace: test.namespace,
+      test: test.test,
+      retiredAt: new Date(retirement.retiredAt).toISOString(),
+      from: test.deletedAt === null ? "seen" : "deletionTimestamp",
+    });
+    p.outbox.addRetirement(retirement);
   }
 
   const watches: ListWatch[] = [];
@@ -131,6 +124,7 @@ export function startBridge(p: BridgeParts): Bridge {
   let stopping = false;
   return {
     reports,
+    tests,
     notReadyReason() {
       if (stopping) return "shutting down";
       if (!watches.every((w) => w.healthy())) return "not listing and watching the API server";

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * kymaros-bridge: publishes a RunCompleted for every RestoreReport that reaches a final state,
- * from a list-watch of the Kubernetes API, and serves /healthz, /readyz and /metrics. Owns the
- * process lifecycle; bridge.ts has the parts.
+ * and a TestRetired for every RestoreTest deleted, from list-watches of the Kubernetes API, and
+ * serves /healthz, /readyz and /metrics. Owns the process lifecycle; bridge.ts has the parts.
  */
 import { ConfigError } from "../config/errors.ts";
 import { readKafkaSettings } from "../config/kafka.ts";
@@ -17,7 +17,6 @@ import { createKubeTransport, loadKubeConfig } from "./kube/client.ts";
 import { createBridgeMetrics } from "./metrics.ts";
 import { createOutbox, type Outbox } from "./publish/outbox.ts";
 import { createKafkaProbe } from "./publish/probe.ts";
-import { NOT_YET_PUBLISHED } from "./tests/retirements.ts";
 
 /** Kubernetes waits terminationGracePeriodSeconds (15 s in k8s/) before SIGKILL. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -54,6 +53,7 @@ async function main(): Promise<void> {
   const metrics = createBridgeMetrics({
     newestCompletedAt: () => bridge?.reports.newestCompletedAt() ?? null,
     pending: () => outbox?.pending() ?? 0,
+    testsWatched: () => bridge?.tests.size() ?? 0,
     now: () => Date.now(),
   });
   outbox = createOutbox({
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     probe: () => probe.probe(),
     backoff: createBackoff(500, config.maxBackoffMs),
     logger,
-    onPublished: (n) => metrics.runsPublished.inc(n),
+    onPublished: (kind, n) => (kind === "run" ? metrics.runsPublished : metrics.retirements).inc(n),
     onError: (kind) => metrics.errors.labels(kind).inc(),
   });
   const readiness = { notReadyReason: () => (bridge ? bridge.notReadyReason() : "starting") };
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     namespaces: config.namespaces.length === 0 ? "all" : config.namespaces,
     topic: config.topic,
   });
-  bridge = startBridge({ config, transport, outbox, retirements: NOT_YET_PUBLISHED, metrics, logger });
+  bridge = startBridge({ config, transport, outbox, metrics, logger });
 
   let shuttingDown = false;
   const shutdown = async (reason: string): Promise<void> => {
@@ -90,8 +90,10 @@ async function main(): Promise<void> {
     try {
       await bridge?.stop();
       const left = await outbox.stop(FLUSH_MS);
-      // What is left stays in the API server: the next start lists and publishes it.
-      if (left > 0) logger.warn("runs not published before exit; the next start publishes them", { left });
+      // Runs left stay in the API server: the next start lists and publishes them. A retirement
+      // left is lost (the next start does not know the test existed): the README says so.
+      if (left > 0)
+        logger.warn("events not published before exit; the next start republishes the runs", { left });
       await producer.close();
       await probe.close();
       await http.close();

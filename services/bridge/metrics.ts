@@ -25,6 +25,8 @@ export interface MetricSources {
   /** completedAt (epoch ms) of the newest final report seen, or null. */
   newestCompletedAt(): number | null;
   pending(): number;
+  /** RestoreTests known from the list-watch: those whose deletion would retire them. */
+  testsWatched(): number;
   now(): number;
 }
 
@@ -57,10 +59,18 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
   });
   new Gauge({
     name: "kymaros_bridge_publish_queue",
-    help: "Runs waiting to be acknowledged by Kafka",
+    help: "Events (runs and retirements) waiting to be acknowledged by Kafka",
     registers: [registry],
     collect() {
       this.set(sources.pending());
+    },
+  });
+  new Gauge({
+    name: "kymaros_bridge_tests_watched",
+    help: "RestoreTests the bridge knows from its list-watch (a deletion of one publishes a TestRetired)",
+    registers: [registry],
+    collect() {
+      this.set(sources.testsWatched());
     },
   });
   return {
@@ -74,7 +84,7 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
     }),
     testDeletions: new Counter({
       name: "kymaros_bridge_test_deletions_total",
-      help: "RestoreTest deletions detected",
+      help: "RestoreTest deletions detected (each queued as a TestRetired)",
       registers: [registry],
     }),
     retirements: new Counter({

@@ -10,13 +10,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
-import type { RunCompleted } from "../../services/contract/index.ts";
+import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
 import { startBridgeProcess } from "../support/bridge.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { createTopic, testKafka, uniqueTopic } from "../support/kafka.ts";
 import { installCrds, type LocalKube, startKube } from "../support/kube.ts";
 import { k8sDir } from "../support/kustomize.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
+import { finishRuns as createReports, docs, reportOf, restoreTestOf } from "../support/restore-reports.ts";
 import {
   type RunningService,
   scrape,
@@ -27,7 +28,6 @@ import {
 } from "../support/service.ts";
 
 const BASE = Date.UTC(2026, 10, 20, 3, 0, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Run i of the scenario: a few tests in two namespaces, every result, with and without RTO and backup. */
 function runOf(i: number): RunCompleted {
@@ -50,31 +50,17 @@ function runOf(i: number): RunCompleted {
   };
 }
 
-function reportOf(run: RunCompleted, withStatus: boolean): Record<string, unknown> {
-  const report: Record<string, unknown> = {
-    apiVersion: "restore.kymaros.io/v1alpha1",
-    kind: "RestoreReport",
-    metadata: { name: run.runId, namespace: run.namespace },
-    spec: { testRef: run.test },
-  };
-  if (withStatus) {
-    report.status = {
-      result: run.result,
-      score: run.score,
-      startedAt: iso(run.startedAt),
-      completedAt: iso(run.completedAt),
-      ...(run.rtoSeconds === null
-        ? {}
-        : { rto: { measured: `${run.rtoSeconds}s`, target: `${run.rtoTargetSeconds}s` } }),
-      ...(run.backupName === null
-        ? {}
-        : { backup: { name: run.backupName, createdAt: iso(run.backupCreatedAt as number) } }),
-    };
-  }
-  return report;
+/** One call to etcd's JSON gateway (keys and values base64). */
+async function etcd(
+  url: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<{ header: { revision: string } }> {
+  const res = await fetch(`${url}/v3/${path}`, { method: "POST", body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { header: { revision: string } };
 }
-
-const docs = (objects: Record<string, unknown>[]) => objects.map((o) => `---\n${stringify(o)}`).join("");
+const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
 describe("kymaros-bridge against a real API server, Kafka and the service", { timeout: 10 * 60_000 }, () => {
   let kube: LocalKube;
@@ -83,19 +69,15 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
   let asBridge: string;
   let topic: string;
   const published: RunCompleted[] = [];
+  const retired: TestRetired[] = [];
 
-  /** Creates the reports as Kymaros does: the objects, then their status once the runs end. */
   async function finishRuns(runs: RunCompleted[]): Promise<void> {
-    await kube.kubectlOk(["create", "-f", "-"], docs(runs.map((r) => reportOf(r, false))));
-    await kube.kubectlOk(
-      ["replace", "--subresource=status", "-f", "-"],
-      docs(runs.map((r) => reportOf(r, true))),
-    );
+    await createReports(kube, runs);
     published.push(...runs);
   }
 
   async function metricsMatch(what: string): Promise<void> {
-    const expected = expectedSamples(published);
+    const expected = expectedSamples(published, retired);
     let last = new Map<string, number>();
     await waitFor(
       what,
@@ -123,15 +105,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     ).trim();
     asBridge = kube.kubeconfigFor(token, "bridge");
     // A RestoreTest that exists before the bridge starts, deleted in a test below.
-    await kube.kubectlOk(
-      ["apply", "-f", "-"],
-      stringify({
-        apiVersion: "restore.kymaros.io/v1alpha1",
-        kind: "RestoreTest",
-        metadata: { name: "cart-weekly", namespace: "shop" },
-        spec: {},
-      }),
-    );
+    await kube.kubectlOk(["apply", "-f", "-"], stringify(restoreTestOf("cart-weekly", "shop")));
     topic = uniqueTopic("bridge");
     await createTopic(testKafka(), topic, 3);
     service = await startService({ topic, groupId: `${topic}.g` });
@@ -157,13 +131,42 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     assert.ok((await bridgeMetric("kymaros_bridge_newest_report_age_seconds")) > 0);
   });
 
-  it("a deleted RestoreTest is detected (its TestRetired waits for the lifecycle event, issue 14)", async () => {
+  it("a deleted RestoreTest's series go from the service's /metrics; re-created, its next run brings them back", async () => {
+    const restoreTest = stringify(restoreTestOf("cart-weekly", "shop"));
+    const cartSeries = async () =>
+      [...numericSamples(domainSamples(await scrape(service))).keys()].filter((k) =>
+        k.includes('test="cart-weekly"'),
+      );
+    assert.ok((await cartSeries()).length > 0, "cart-weekly has no series before its deletion");
     await kube.kubectlOk(["delete", "restoretest.restore.kymaros.io", "cart-weekly", "-n", "shop"]);
-    await waitFor("the deletion counted", async () =>
-      (await bridgeMetric("kymaros_bridge_test_deletions_total")) === 1 ? true : undefined,
+    await waitFor("the TestRetired acknowledged", async () =>
+      (await bridgeMetric("kymaros_bridge_retirements_total")) === 1 ? true : undefined,
     );
-    assert.equal(await bridgeMetric("kymaros_bridge_retirements_total"), 0);
-    assert.match(bridge.output(), /RestoreTest deleted; TestRetired is not published yet/);
+    // The bridge retired it when it saw the deletion (no deletionTimestamp without a finalizer):
+    // at the latest now, after every run of the old test. Any time in between gives these samples.
+    const retiredBy = Math.ceil(Date.now() / 1000) * 1000;
+    retired.push({
+      test: "cart-weekly",
+      namespace: "shop",
+      cluster: null,
+      retiredAt: retiredBy,
+      reason: null,
+    });
+    assert.equal(await bridgeMetric("kymaros_bridge_test_deletions_total"), 1);
+    await metricsMatch("cart-weekly retired on /metrics");
+    assert.deepEqual(await cartSeries(), []);
+
+    await kube.kubectlOk(["apply", "-f", "-"], restoreTest);
+    const again: RunCompleted = {
+      ...runOf(1),
+      runId: "cart-weekly-again",
+      startedAt: retiredBy + 30_000,
+      completedAt: retiredBy + 60_000,
+    };
+    await finishRuns([again]);
+    await metricsMatch("the re-created test's run on /metrics");
+    assert.ok((await cartSeries()).length > 0, "cart-weekly did not come back");
+    assert.equal(await bridgeMetric("kymaros_bridge_retirements_total"), 1);
   });
 
   it("killed mid-stream and restarted, the bridge loses no run", async () => {
@@ -175,7 +178,7 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     await finishRuns([15, 16, 17].map(runOf));
     await metricsMatch("every run after the kill and restart");
     // The bound of republication: the new process publishes each final report it lists once.
-    assert.equal(await bridgeMetric("kymaros_bridge_runs_published_total"), 18);
+    assert.equal(await bridgeMetric("kymaros_bridge_runs_published_total"), published.length);
   });
 
   it("with the API server stopped for a while, the bridge is not ready, then catches up", async () => {
@@ -193,5 +196,45 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     await finishRuns([21, 22, 23, 24].map(runOf));
     await waitReady(bridge, 60_000);
     await metricsMatch("every run after the API server came back");
+  });
+
+  it("a watch expired (410 Gone) relists: a deletion it never saw is still retired", async () => {
+    const doomed: RunCompleted = { ...runOf(2), runId: "doomed-1", test: "doomed", namespace: "billing" };
+    await kube.kubectlOk(["apply", "-f", "-"], stringify(restoreTestOf("doomed", "billing")));
+    await finishRuns([doomed]);
+    await metricsMatch("doomed's run on /metrics");
+    await waitFor("the bridge to know doomed", async () =>
+      (await bridgeMetric("kymaros_bridge_tests_watched")) === 2 ? true : undefined,
+    );
+    const goneBefore = await bridgeMetric("kymaros_bridge_errors_total", 'kind="kube_gone"');
+    const retiredBefore = await bridgeMetric("kymaros_bridge_retirements_total");
+    // With the API server down, the test is deleted in etcd itself (no event reaches the bridge),
+    // and etcd's history is compacted past every resourceVersion the bridge has: its resumed
+    // watch can only get 410 Gone, and only a relist can tell that doomed is gone.
+    kube.stopApiServer();
+    await etcd(kube.etcdUrl, "kv/deleterange", {
+      key: b64("/registry/restore.kymaros.io/restoretests/billing/doomed"),
+    });
+    const { header } = await etcd(kube.etcdUrl, "kv/put", {
+      key: b64("/kymaros-test/filler"),
+      value: b64("x"),
+    });
+    await etcd(kube.etcdUrl, "kv/compaction", { revision: header.revision, physical: true });
+    kube.up();
+    await waitFor("the bridge to get 410 Gone", async () =>
+      (await bridgeMetric("kymaros_bridge_errors_total", 'kind="kube_gone"')) > goneBefore ? true : undefined,
+    );
+    await waitFor("doomed retired", async () =>
+      (await bridgeMetric("kymaros_bridge_retirements_total")) === retiredBefore + 1 ? true : undefined,
+    );
+    retired.push({
+      test: "doomed",
+      namespace: "billing",
+      cluster: null,
+      retiredAt: Date.now(),
+      reason: null,
+    });
+    await waitReady(bridge, 60_000);
+    await metricsMatch("doomed retired after the relist");
   });
 });

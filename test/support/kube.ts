@@ -24,6 +24,8 @@ export interface LocalKube {
   readonly kubeconfig: string;
   readonly server: string;
   readonly caFile: string;
+  /** etcd's client URL (plain HTTP on loopback; its JSON gateway answers under /v3/). */
+  readonly etcdUrl: string;
   /** kubectl as the admin (or with the given kubeconfig); never throws, see code. */
   kubectl(args: string[], options?: { input?: string; kubeconfig?: string }): Promise<KubectlResult>;
   /** kubectl as the admin; throws with stderr on failure. */
@@ -77,6 +79,7 @@ export async function startKube(): Promise<LocalKube> {
     kubeconfig,
     server,
     caFile,
+    etcdUrl: `http://127.0.0.1:${env.KUBE_ETCD_PORT}`,
     kubectl,
     async kubectlOk(args, input) {
       const r = await kubectl(args, input === undefined ? {} : { input });

@@ -1,7 +1,11 @@
-/** The bridge's RestoreTest tracker: each deletion is reported once, from a DELETED event or a relist. */
+/**
+ * The bridge's RestoreTest tracker: each deletion is reported once, from a DELETED event or a
+ * relist, with the deletionTimestamp last seen; and the TestRetired made of it.
+ */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { DELETED_REASON, retirementOf } from "../../services/bridge/tests/retirements.ts";
 import { createTestTracker } from "../../services/bridge/tests/tracker.ts";
 
 const restoreTest = (namespace: string, name: string) => ({ metadata: { namespace, name } });
@@ -40,6 +44,46 @@ describe("bridge: RestoreTest tracker", () => {
     const tracker = createTestTracker();
     assert.equal(tracker.deleted(restoreTest("ns", "x")), undefined);
     tracker.observe(restoreTest("ns", "x"));
-    assert.deepEqual(tracker.deleted(restoreTest("ns", "x")), { namespace: "ns", test: "x" });
+    assert.deepEqual(tracker.deleted(restoreTest("ns", "x")), {
+      namespace: "ns",
+      test: "x",
+      deletedAt: null,
+    });
+  });
+
+  it("carries the deletionTimestamp, from the DELETED object or the last version seen before a relist", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_000_000_000 }), fc.boolean(), (seconds, viaEvent) => {
+        const at = seconds * 1000;
+        const deleting = {
+          metadata: { namespace: "ns", name: "x", deletionTimestamp: new Date(at).toISOString() },
+        };
+        const tracker = createTestTracker();
+        tracker.relisted([restoreTest("ns", "x")]);
+        // Kymaros's finalizer: a MODIFIED with the timestamp, then the DELETED.
+        tracker.observe(deleting);
+        const gone = viaEvent ? tracker.deleted(restoreTest("ns", "x")) : tracker.relisted([])[0];
+        assert.deepEqual(gone, { namespace: "ns", test: "x", deletedAt: at });
+      }),
+    );
+  });
+
+  it("retires a deleted test at its deletionTimestamp, else when seen, with the bridge's cluster", () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.integer({ min: 0, max: 4_000_000_000_000 })),
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        fc.option(fc.stringMatching(/^[a-z]{1,8}$/)),
+        (deletedAt, seenAt, cluster) => {
+          assert.deepEqual(retirementOf({ namespace: "shop", test: "nightly", deletedAt }, cluster, seenAt), {
+            test: "nightly",
+            namespace: "shop",
+            cluster,
+            retiredAt: deletedAt === null ? seenAt : deletedAt,
+            reason: DELETED_REASON,
+          });
+        },
+      ),
+    );
   });
 });

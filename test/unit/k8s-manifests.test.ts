@@ -62,7 +62,7 @@ function referenceScrapeConfig(): { job: string; target: string; path: string; i
 const resources = baseResources();
 const deployment = only(resources, "Deployment", "kymaros-api");
 const service = only(resources, "Service", "kymaros-api");
-const monitor = only(resources, "ServiceMonitor");
+const monitor = only(resources, "ServiceMonitor", "kymaros");
 const rule = only(resources, "PrometheusRule");
 const policy = only(resources, "NetworkPolicy", "kymaros-api");
 const podLabels = field(deployment, "spec.template.metadata.labels") as Record<string, string>;
@@ -119,7 +119,9 @@ describe("k8s manifests: files", () => {
       "PodDisruptionBudget",
       "PrometheusRule",
       "Service",
+      "Service",
       "ServiceAccount",
+      "ServiceMonitor",
       "ServiceMonitor",
     ]);
     // k8s/ itself renders the base; the overlay builds on it.
@@ -357,6 +359,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
         "KymarosApiShardDown",
         "KymarosApiAbsent",
         "KymarosApiConsumerLag",
+        "KymarosBridgeNotReady",
       ],
     );
     const byName = new Map(operational.map((r) => [r.alert, r]));
@@ -369,6 +372,12 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     assert.match(byName.get("KymarosApiAbsent")?.expr ?? "", /^absent\(up\{job=~"kymaros\|kymaros-api"\}\)$/);
     assert.match(byName.get("KymarosApiConsumerLag")?.expr ?? "", /kymaros_api_consumer_lag\) > 1000$/);
     assert.equal(byName.get("KymarosApiConsumerLag")?.for, "10m");
+    assert.match(byName.get("KymarosBridgeNotReady")?.expr ?? "", /up\{job="kymaros-bridge"\}/);
+    assert.match(
+      byName.get("KymarosBridgeNotReady")?.expr ?? "",
+      /kymaros_bridge_ready\{job="kymaros-bridge"\}/,
+    );
+    assert.equal(byName.get("KymarosBridgeNotReady")?.for, "10m");
     for (const r of operational) {
       assert.ok(["warning", "critical"].includes(r.labels.severity ?? ""), `${r.alert}: severity`);
       assert.ok(r.annotations.summary && r.annotations.description, `${r.alert}: summary and description`);
@@ -377,6 +386,39 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
 
   it("the PrometheusRule carries the ServiceMonitor's release label (the Operator's rule selector)", () => {
     assert.equal(rule.metadata.labels?.release, monitor.metadata.labels?.release);
+  });
+});
+
+describe("k8s manifests: kymaros-bridge's monitoring", () => {
+  const bridge = only(resources, "Deployment", "kymaros-bridge");
+  const bridgeService = only(resources, "Service", "kymaros-bridge");
+  const bridgeMonitor = only(resources, "ServiceMonitor", "kymaros-bridge");
+
+  it("its ServiceMonitor selects its Service, which selects its pods, port http to the container's", () => {
+    assertSelects(
+      field(bridgeMonitor, "spec.selector.matchLabels"),
+      bridgeService.metadata.labels ?? {},
+      "bridge ServiceMonitor selector",
+    );
+    assertSelects(
+      field(bridgeService, "spec.selector"),
+      field(bridge, "spec.template.metadata.labels") as Record<string, string>,
+      "bridge Service selector",
+    );
+    assert.deepEqual(field(bridgeMonitor, "spec.namespaceSelector.matchNames"), [
+      bridgeService.metadata.namespace,
+    ]);
+    assert.deepEqual(field(bridgeMonitor, "spec.endpoints.0"), {
+      port: "http",
+      path: "/metrics",
+      interval: "30s",
+    });
+    assert.equal(namedPorts(bridgeService, "spec.ports").get("http")?.targetPort, "http");
+    assert.ok(namedPorts(bridge, "spec.template.spec.containers.0.ports").has("http"));
+  });
+
+  it("carries the release label the PrometheusRule and the service's ServiceMonitor carry", () => {
+    assert.equal(bridgeMonitor.metadata.labels?.release, monitor.metadata.labels?.release);
   });
 });
 

@@ -17,20 +17,24 @@ const check = {
 };
 
 describe("k8s manifests: the Prometheus Operator's schemas", () => {
-  for (const kind of ["ServiceMonitor", "PrometheusRule"] as const) {
-    it(`the ${kind} validates`, () => {
-      assert.doesNotThrow(() => check[kind](only(resources, kind)));
+  for (const [kind, name] of [
+    ["ServiceMonitor", "kymaros"],
+    ["ServiceMonitor", "kymaros-bridge"],
+    ["PrometheusRule", "kymaros"],
+  ] as const) {
+    it(`the ${kind} ${name} validates`, () => {
+      assert.doesNotThrow(() => check[kind](only(resources, kind, name)));
     });
   }
 
   it("a ServiceMonitor endpoint without a valid scheme is refused", () => {
-    const broken = structuredClone(only(resources, "ServiceMonitor"));
+    const broken = structuredClone(only(resources, "ServiceMonitor", "kymaros-bridge"));
     (field(broken, "spec.endpoints.0") as Record<string, unknown>).scheme = "gopher";
     assert.throws(() => check.ServiceMonitor(broken));
   });
 
   it("a PrometheusRule whose rule has no expr is refused", () => {
-    const broken = structuredClone(only(resources, "PrometheusRule"));
+    const broken = structuredClone(only(resources, "PrometheusRule", "kymaros"));
     delete (field(broken, "spec.groups.0.rules.0") as Record<string, unknown>).expr;
     assert.throws(() => check.PrometheusRule(broken));
   });

@@ -1,29 +1,38 @@
 /**
- * The runs waiting to be published, and the one loop that publishes them through the producer
- * SDK. A Kafka failure keeps them here and retries with backoff (nothing is dropped; the bridge
- * is not ready meanwhile); a run the SDK refuses (validation, encoding) is dropped and reported,
- * since retrying cannot change it. While idle, the loop probes Kafka now and then, so readiness
- * also follows an outage when there is nothing to publish.
+ * What waits to be published (runs, and retirements of deleted tests), and the one loop that
+ * publishes it through the producer SDK, in the order added. A Kafka failure keeps it here and
+ * retries with backoff (nothing is dropped; the bridge is not ready meanwhile); an event the SDK
+ * refuses (validation, encoding) is dropped and reported, since retrying cannot change it.
+ * While idle, the loop probes Kafka now and then, so readiness also follows an outage when
+ * there is nothing to publish.
  */
 
 import type { RunCompleted } from "../../contract/index.ts";
 import type { Logger } from "../../log/logger.ts";
-import { PublishError, type PublishResult } from "../../producer/errors.ts";
+import { PublishError } from "../../producer/errors.ts";
+import type { RetirementInput } from "../../producer/retirement-input.ts";
 import { type Backoff, sleep } from "../backoff.ts";
 
-export interface RunPublisher {
-  publishMany(runs: readonly RunCompleted[]): Promise<PublishResult[]>;
+/** The part of the producer SDK the outbox uses. */
+export interface EventPublisher {
+  publishMany(runs: readonly RunCompleted[]): Promise<readonly unknown[]>;
+  retireMany(retirements: readonly RetirementInput[]): Promise<readonly unknown[]>;
 }
 
+export type Outgoing =
+  | { kind: "run"; run: RunCompleted }
+  | { kind: "retirement"; retirement: RetirementInput };
+export type OutgoingKind = Outgoing["kind"];
+
 export interface OutboxOptions {
-  publisher: RunPublisher;
+  publisher: EventPublisher;
   /** Checks that Kafka answers and the topic exists; rejects otherwise. */
   probe(): Promise<void>;
   backoff: Backoff;
   logger: Logger;
-  onPublished(count: number): void;
+  onPublished(kind: OutgoingKind, count: number): void;
   onError(kind: "kafka" | "refused", err: Error): void;
-  /** Runs per publish. */
+  /** Events per publish. */
   batchSize?: number;
   /** How often an idle loop probes Kafka. */
   idleProbeMs?: number;
@@ -31,6 +40,7 @@ export interface OutboxOptions {
 
 export interface Outbox {
   add(run: RunCompleted): void;
+  addRetirement(retirement: RetirementInput): void;
   pending(): number;
   /** True while the last publish or probe succeeded. */
   healthy(): boolean;
@@ -38,8 +48,14 @@ export interface Outbox {
   stop(flushMs: number): Promise<number>;
 }
 
+function describe(item: Outgoing): Record<string, string> {
+  return item.kind === "run"
+    ? { runId: item.run.runId }
+    : { test: item.retirement.test, namespace: item.retirement.namespace };
+}
+
 export function createOutbox(o: OutboxOptions): Outbox {
-  const queue: RunCompleted[] = [];
+  const queue: Outgoing[] = [];
   const batchSize = o.batchSize ?? 500;
   const idleProbeMs = o.idleProbeMs ?? 10_000;
   const abort = new AbortController();
@@ -53,25 +69,47 @@ export function createOutbox(o: OutboxOptions): Outbox {
     o.onError("kafka", error);
   }
 
+  /** The leading events of one kind: one SDK call sends them, in order. */
+  function nextBatch(): Outgoing[] {
+    const kind = queue[0]?.kind;
+    let end = 0;
+    while (end < queue.length && end < batchSize && queue[end]?.kind === kind) end++;
+    return queue.slice(0, end);
+  }
+
+  function send(batch: readonly Outgoing[]): Promise<readonly unknown[]> {
+    const runs: RunCompleted[] = [];
+    const retirements: RetirementInput[] = [];
+    for (const item of batch) {
+      if (item.kind === "run") runs.push(item.run);
+      else retirements.push(item.retirement);
+    }
+    return runs.length > 0 ? o.publisher.publishMany(runs) : o.publisher.retireMany(retirements);
+  }
+
   async function publishBatch(): Promise<void> {
-    const batch = queue.slice(0, batchSize);
+    const batch = nextBatch();
+    const kind = (batch[0] as Outgoing).kind;
     try {
-      await o.publisher.publishMany(batch);
+      await send(batch);
       queue.splice(0, batch.length);
-      o.onPublished(batch.length);
+      o.onPublished(kind, batch.length);
       healthy = true;
       o.backoff.reset();
     } catch (err) {
       if (err instanceof PublishError && err.kind !== "kafka" && err.index !== undefined) {
-        // The SDK validates every run before sending any: drop the one refused, keep the rest.
+        // The SDK validates every event before sending any: drop the one refused, keep the rest.
         const [refused] = queue.splice(err.index, 1);
         o.onError("refused", err);
-        o.logger.error("run refused by the producer; dropped", { runId: refused?.runId, error: err });
+        o.logger.error(`${kind} refused by the producer; dropped`, {
+          ...(refused ? describe(refused) : {}),
+          error: err,
+        });
         return;
       }
       const acknowledged = err instanceof PublishError ? err.acknowledged.length : 0;
       queue.splice(0, acknowledged);
-      if (acknowledged > 0) o.onPublished(acknowledged);
+      if (acknowledged > 0) o.onPublished(kind, acknowledged);
       failed(err);
       const wait = o.backoff.next();
       o.logger.warn("publishing to Kafka failed; retrying", {
@@ -85,7 +123,7 @@ export function createOutbox(o: OutboxOptions): Outbox {
 
   const loop = (async () => {
     while (true) {
-      // Stopping: flush while Kafka answers and time is left; the rest is republished by the
+      // Stopping: flush while Kafka answers and time is left; runs left are republished by the
       // next start's list, since the reports stay in the API server.
       if (abort.signal.aborted && (queue.length === 0 || !healthy || Date.now() >= flushUntil)) break;
       if (queue.length > 0) {
@@ -117,12 +155,15 @@ export function createOutbox(o: OutboxOptions): Outbox {
     }
   })();
 
+  function push(item: Outgoing): void {
+    queue.push(item);
+    wake.abort();
+    wake = new AbortController();
+  }
+
   return {
-    add(run) {
-      queue.push(run);
-      wake.abort();
-      wake = new AbortController();
-    },
+    add: (run) => push({ kind: "run", run }),
+    addRetirement: (retirement) => push({ kind: "retirement", retirement }),
     pending: () => queue.length,
     healthy: () => healthy,
     async stop(flushMs) {

@@ -1,19 +1,21 @@
 /**
- * Where a deleted RestoreTest goes. Publishing a TestRetired event needs that event in the
- * contract (the lifecycle issue, #14); until it exists the bridge only detects, logs and counts
- * deletions through NOT_YET_PUBLISHED. A publisher of TestRetired plugs in here, without
- * touching the watch or the tracker.
+ * The TestRetired of a deleted RestoreTest, as the producer SDK takes it. Identity: the
+ * RestoreTest's name and namespace, and the bridge's cluster (what its runs carry). retiredAt:
+ * the object's deletionTimestamp when the API server set one (the moment the deletion was asked
+ * for: every run that ended before it belongs to the old test), else the time the bridge saw
+ * the deletion (never earlier than the deletion, so no run of the old test outlives it).
  */
+import type { RetirementInput } from "../../producer/retirement-input.ts";
 import type { DeletedTest } from "./tracker.ts";
 
-export interface RetirementPublisher {
-  /** False while deletions cannot be published (they are logged and counted only). */
-  readonly publishes: boolean;
-  /** Resolves once the retirement is acknowledged; rejects to be retried. */
-  retire(test: DeletedTest): Promise<void>;
-}
+export const DELETED_REASON = "RestoreTest deleted (kymaros-bridge)";
 
-export const NOT_YET_PUBLISHED: RetirementPublisher = {
-  publishes: false,
-  retire: () => Promise.reject(new Error("TestRetired is not part of the event contract yet")),
-};
+export function retirementOf(test: DeletedTest, cluster: string | null, seenAt: number): RetirementInput {
+  return {
+    test: test.test,
+    namespace: test.namespace,
+    cluster,
+    retiredAt: test.deletedAt ?? seenAt,
+    reason: DELETED_REASON,
+  };
+}

@@ -1,13 +1,18 @@
 /**
  * Which RestoreTests were deleted, from what the list-watch sees: a DELETED event, or a test
  * known before a relist that the relist no longer returns (its DELETED event fell in an outage).
- * Each deletion is reported once. Pure: no Kubernetes, no Kafka, no clock.
+ * Each deletion is reported once, with the object's metadata.deletionTimestamp when the API
+ * server set one (Kymaros's finalizer makes it do so, on a MODIFIED event before the DELETED).
+ * Pure: no Kubernetes, no Kafka, no clock.
  */
+import { parseRfc3339 } from "../../producer/rfc3339.ts";
 import { objectKey } from "../kube/object.ts";
 
 export interface DeletedTest {
   namespace: string;
   test: string;
+  /** metadata.deletionTimestamp (epoch ms) of the last version seen; null when it had none. */
+  deletedAt: number | null;
 }
 
 export interface TestTracker {
@@ -18,33 +23,47 @@ export interface TestTracker {
   size(): number;
 }
 
-function split(key: string): DeletedTest {
+/** metadata.deletionTimestamp in epoch ms; null when absent or unreadable (the caller's clock decides). */
+export function deletionTimestamp(object: unknown): number | null {
+  const metadata = (object as { metadata?: { deletionTimestamp?: unknown } } | null)?.metadata;
+  const raw = metadata?.deletionTimestamp;
+  if (typeof raw !== "string") return null;
+  try {
+    return parseRfc3339(raw, "metadata.deletionTimestamp");
+  } catch {
+    return null;
+  }
+}
+
+function split(key: string, deletedAt: number | null): DeletedTest {
   const slash = key.indexOf("/");
-  return { namespace: key.slice(0, slash), test: key.slice(slash + 1) };
+  return { namespace: key.slice(0, slash), test: key.slice(slash + 1), deletedAt };
 }
 
 export function createTestTracker(): TestTracker {
-  const known = new Set<string>();
+  const known = new Map<string, number | null>();
   return {
     observe(restoreTest) {
       const key = objectKey(restoreTest);
-      if (key !== undefined) known.add(key);
+      if (key !== undefined) known.set(key, deletionTimestamp(restoreTest));
     },
     deleted(restoreTest) {
       const key = objectKey(restoreTest);
-      if (key === undefined || !known.delete(key)) return undefined;
-      return split(key);
+      if (key === undefined || !known.has(key)) return undefined;
+      const seen = known.get(key) ?? null;
+      known.delete(key);
+      return split(key, deletionTimestamp(restoreTest) ?? seen);
     },
     relisted(restoreTests) {
-      const present = new Set<string>();
+      const present = new Map<string, number | null>();
       for (const t of restoreTests) {
         const key = objectKey(t);
-        if (key !== undefined) present.add(key);
+        if (key !== undefined) present.set(key, deletionTimestamp(t));
       }
       const gone: DeletedTest[] = [];
-      for (const key of known) if (!present.has(key)) gone.push(split(key));
+      for (const [key, deletedAt] of known) if (!present.has(key)) gone.push(split(key, deletedAt));
       known.clear();
-      for (const key of present) known.add(key);
+      for (const [key, deletedAt] of present) known.set(key, deletedAt);
       return gone;
     },
     size: () => known.size,
