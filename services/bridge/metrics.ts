@@ -1,5 +1,6 @@
 /** The bridge's own metrics, on its /metrics. */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { collectProcessMetrics } from "../http/process-metrics.ts";
 
 export const ERROR_KINDS = [
   "kube_list",
@@ -32,7 +33,7 @@ export interface MetricSources {
 
 export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const errors = new Counter({
     name: "kymaros_bridge_errors_total",
     help: "Failures by kind: kube_list, kube_watch, kube_gone (410, relisted), kafka, refused (by the producer), invalid_report (final but not convertible)",

@@ -4,14 +4,8 @@
  * format per registry; the process metrics have registries of their own, because collecting
  * them (reading /proc among others) costs milliseconds and the view renders them less often.
  */
-import {
-  Counter,
-  collectDefaultMetrics,
-  Gauge,
-  type OpenMetricsContentType,
-  Registry,
-  type RegistryContentType,
-} from "prom-client";
+import { Counter, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
+import { collectProcessMetrics } from "../../../http/process-metrics.ts";
 
 export interface SelfMetrics {
   readonly text: Registry;
@@ -34,23 +28,6 @@ export interface SelfMetrics {
   readonly shards: Gauge<"shard">;
   readonly deadLetterPartitions: Gauge;
   readonly partitionCountChanged: Gauge<"topic">;
-}
-
-/**
- * prom-client's default gauges nodejs_active_{handles,requests,resources}_total end in _total,
- * a suffix the exposition formats reserve for counters, so `promtool check metrics` refuses the
- * endpoint. Each equals the sum of the gauge of the same name without _total (one series per
- * handle, request or resource type), so dropping them loses nothing: `sum(nodejs_active_handles)`.
- */
-const MISNAMED_DEFAULTS = [
-  "nodejs_active_handles_total",
-  "nodejs_active_requests_total",
-  "nodejs_active_resources_total",
-];
-
-function collectProcessMetrics<T extends RegistryContentType>(register: Registry<T>): void {
-  collectDefaultMetrics({ register });
-  for (const name of MISNAMED_DEFAULTS) register.removeSingleMetric(name);
 }
 
 /**
