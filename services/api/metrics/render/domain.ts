@@ -156,7 +156,6 @@ export interface DomainView {
 }
 
 interface Group {
-  readonly key: string;
   readonly members: TestState[];
   revision: number;
   lines: Buffer[];
@@ -166,13 +165,9 @@ interface Group {
 function byIdentity(a: Group, b: Group): number {
   const x = a.members[0] as TestState;
   const y = b.members[0] as TestState;
-  for (const [p, q] of [
-    [x.test, y.test],
-    [x.namespace, y.namespace],
-    [x.cluster, y.cluster],
-  ] as const) {
-    if (p !== q) return p < q ? -1 : 1;
-  }
+  if (x.test !== y.test) return x.test < y.test ? -1 : 1;
+  if (x.namespace !== y.namespace) return x.namespace < y.namespace ? -1 : 1;
+  if (x.cluster !== y.cluster) return x.cluster < y.cluster ? -1 : 1;
   return 0;
 }
 
@@ -202,7 +197,7 @@ export function createDomainView(state: State, labels: IdentityLabels = "test"):
       const key = groupKey(t, labels);
       let group = groups.get(key);
       if (group === undefined) {
-        group = { key, members: [], revision: -1, lines: NOTHING };
+        group = { members: [], revision: -1, lines: NOTHING };
         groups.set(key, group);
       }
       group.members.push(t);
