@@ -10,21 +10,12 @@ import { after, before, describe, it } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { stringify } from "yaml";
 import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
-import { startBridgeProcess } from "../support/bridge.ts";
-import { domainSamples } from "../support/exposition.ts";
+import { bridgeMetric as metricOf, startBridgeProcess, waitForExactMetrics } from "../support/bridge.ts";
 import { createTopic, uniqueTopic } from "../support/kafka.ts";
 import { installCrds, type LocalKube, startKube } from "../support/kube.ts";
-import { expectedSamples, numericSamples } from "../support/model.ts";
 import { type OwnKafka, ownKafka } from "../support/own-kafka.ts";
 import { finishRuns, restoreTestOf } from "../support/restore-reports.ts";
-import {
-  type RunningService,
-  scrape,
-  selfMetric,
-  startService,
-  waitFor,
-  waitReady,
-} from "../support/service.ts";
+import { type RunningService, startService, waitFor, waitReady } from "../support/service.ts";
 
 const BASE = Date.UTC(2026, 10, 25, 1, 0, 0);
 
@@ -55,24 +46,9 @@ describe("kymaros-bridge through a Kafka outage", { timeout: 5 * 60_000 }, () =>
   const published: RunCompleted[] = [];
   const retired: TestRetired[] = [];
 
-  const bridgeMetric = async (name: string, labels = "") =>
-    selfMetric(await (await fetch(`${bridge.url}/metrics`)).text(), name, labels);
+  const bridgeMetric = (name: string, labels = "") => metricOf(bridge, name, labels);
 
-  async function metricsMatch(what: string): Promise<void> {
-    const expected = expectedSamples(published, retired);
-    let last = new Map<string, number>();
-    await waitFor(
-      what,
-      async () => {
-        last = numericSamples(domainSamples(await scrape(service)));
-        return JSON.stringify([...last].sort()) === JSON.stringify([...expected].sort()) ? true : undefined;
-      },
-      90_000,
-      bridge,
-    ).catch((err: unknown) => {
-      assert.deepEqual(new Map([...last].sort()), new Map([...expected].sort()), String(err));
-    });
-  }
+  const metricsMatch = (what: string) => waitForExactMetrics(what, service, bridge, published, retired);
 
   before(async () => {
     kube = await startKube();

@@ -11,21 +11,14 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
-import { startBridgeProcess } from "../support/bridge.ts";
+import { bridgeMetric as metricOf, startBridgeProcess, waitForExactMetrics } from "../support/bridge.ts";
 import { domainSamples } from "../support/exposition.ts";
 import { createTopic, testKafka, uniqueTopic } from "../support/kafka.ts";
 import { installCrds, type LocalKube, startKube } from "../support/kube.ts";
 import { k8sDir } from "../support/kustomize.ts";
-import { expectedSamples, numericSamples } from "../support/model.ts";
+import { numericSamples } from "../support/model.ts";
 import { finishRuns as createReports, docs, reportOf, restoreTestOf } from "../support/restore-reports.ts";
-import {
-  type RunningService,
-  scrape,
-  selfMetric,
-  startService,
-  waitFor,
-  waitReady,
-} from "../support/service.ts";
+import { type RunningService, scrape, startService, waitFor, waitReady } from "../support/service.ts";
 
 const BASE = Date.UTC(2026, 10, 20, 3, 0, 0);
 
@@ -76,24 +69,9 @@ describe("kymaros-bridge against a real API server, Kafka and the service", { ti
     published.push(...runs);
   }
 
-  async function metricsMatch(what: string): Promise<void> {
-    const expected = expectedSamples(published, retired);
-    let last = new Map<string, number>();
-    await waitFor(
-      what,
-      async () => {
-        last = numericSamples(domainSamples(await scrape(service)));
-        return JSON.stringify([...last].sort()) === JSON.stringify([...expected].sort()) ? true : undefined;
-      },
-      90_000,
-      bridge,
-    ).catch((err: unknown) => {
-      assert.deepEqual(new Map([...last].sort()), new Map([...expected].sort()), String(err));
-    });
-  }
+  const metricsMatch = (what: string) => waitForExactMetrics(what, service, bridge, published, retired);
 
-  const bridgeMetric = async (name: string, labels = "") =>
-    selfMetric(await (await fetch(`${bridge.url}/metrics`)).text(), name, labels);
+  const bridgeMetric = (name: string, labels = "") => metricOf(bridge, name, labels);
 
   before(async () => {
     kube = await startKube();

@@ -32,6 +32,32 @@ export interface RunningService {
 /** The environment the image sets for the process (Dockerfile ENV): the service runs as it ships. */
 export const RUNTIME_ENV = { MALLOC_ARENA_MAX: "2" } as const;
 
+/** A Node.js process of the project on `port`, its output kept, stopped by signal. */
+export function spawnProcess(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  port: number,
+): RunningService {
+  const child = spawn(process.execPath, [...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const collect = (d: Buffer) => {
+    output += d.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    output: () => output,
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
 export interface ServiceOptions {
   topic: string;
   groupId: string;
@@ -55,29 +81,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     KYMAROS_HOST: "127.0.0.1",
     ...o.env,
   };
-  const child = spawn(process.execPath, o.nodeArgs ?? ["--import", "tsx", MAIN], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    process: child,
-    output: () => output,
-    exited,
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return spawnProcess(o.nodeArgs ?? ["--import", "tsx", MAIN], env, port);
 }
 
 export async function waitFor<T>(
