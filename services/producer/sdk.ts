@@ -346,6 +346,26 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
     retiredAt: r.retiredAt,
   });
 
+  /** One prepared event, sent alone; a Kafka failure names `what`. */
+  function sendOne<P extends Prepared, R>(
+    prepared: P,
+    toResult: (prepared: P, placement: Placement) => R,
+    what: string,
+  ): Promise<R> {
+    return track(
+      sendBatch([prepared]).then(
+        ([placement]) => toResult(prepared, placement as Placement),
+        (err: unknown) => {
+          throw new PublishError(
+            "kafka",
+            `publishing ${what} to ${topic} failed: ${describeKafkaError(err, topic)}`,
+            { cause: err },
+          );
+        },
+      ),
+    );
+  }
+
   async function publishMany(
     runs: readonly RunCompleted[],
     opts: PublishManyOptions = {},
@@ -371,18 +391,7 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
     async publish(run, opts = {}) {
       refuseWhenClosing();
       const prepared = prepare(codec, run, opts.schemaVersion ?? defaultVersion, undefined);
-      return track(
-        sendBatch([prepared]).then(
-          ([placement]) => runResult(prepared, placement as Placement),
-          (err: unknown) => {
-            throw new PublishError(
-              "kafka",
-              `publishing run ${run.runId} to ${topic} failed: ${describeKafkaError(err, topic)}`,
-              { cause: err },
-            );
-          },
-        ),
-      );
+      return sendOne(prepared, runResult, `run ${run.runId}`);
     },
 
     async publishMany(runs, opts) {
@@ -392,18 +401,7 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
     async retire(retirement) {
       refuseWhenClosing();
       const prepared = prepareRetirement(codec, retirement, undefined);
-      return track(
-        sendBatch([prepared]).then(
-          ([placement]) => retireResult(prepared, placement as Placement),
-          (err: unknown) => {
-            throw new PublishError(
-              "kafka",
-              `publishing the retirement of test ${prepared.retirement.test} to ${topic} failed: ${describeKafkaError(err, topic)}`,
-              { cause: err },
-            );
-          },
-        ),
-      );
+      return sendOne(prepared, retireResult, `the retirement of test ${prepared.retirement.test}`);
     },
 
     async retireMany(retirements, opts) {
