@@ -90,7 +90,7 @@ export function startBridge(p: BridgeParts): Bridge {
         backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
         handler: {
           onList(items) {
-            for (const d of reports.relisted(items)) decide(d);
+            for (const d of reports.relisted(items, namespace)) decide(d);
             countSeen();
           },
           onEvent(event: WatchEvent) {
@@ -108,7 +108,7 @@ export function startBridge(p: BridgeParts): Bridge {
         backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
         handler: {
           onList(items) {
-            for (const gone of tests.relisted(items)) retire(gone);
+            for (const gone of tests.relisted(items, namespace)) retire(gone);
           },
           onEvent(event: WatchEvent) {
             if (event.type === "DELETED") {

@@ -144,6 +144,32 @@ describe("bridge: report tracker", () => {
     );
   });
 
+  it("a namespace's relist forgets only that namespace's reports", () => {
+    const spec = (namespace: string, name: string): Spec => ({
+      namespace,
+      name,
+      test: "nightly",
+      score: 90,
+      completedAt: 1_800_000_000_000,
+      broken: false,
+    });
+    const tracker = createReportTracker();
+    const a = report(spec("a", "r1"), true);
+    const b = report(spec("b", "r1"), true);
+    assert.deepEqual(
+      tracker.relisted([a], "a").map((d) => d.action),
+      ["publish"],
+    );
+    assert.deepEqual(
+      tracker.relisted([b], "b").map((d) => d.action),
+      ["publish"],
+    );
+    // Namespace a relisted without its report: b's is still known, so it is not published again.
+    assert.deepEqual(tracker.relisted([], "a"), []);
+    assert.equal(tracker.observe(b).action, "none");
+    assert.equal(tracker.observe(a).action, "publish");
+  });
+
   it("objects without a name are ignored", () => {
     const tracker = createReportTracker();
     assert.deepEqual(tracker.observe({ metadata: {} }), { action: "none" });

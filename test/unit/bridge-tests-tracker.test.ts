@@ -40,6 +40,39 @@ describe("bridge: RestoreTest tracker", () => {
     );
   });
 
+  it("with several namespaces watched, a namespace's relist speaks only for that namespace", () => {
+    fc.assert(
+      fc.property(
+        // Namespaces whose names prefix one another ("ns", "ns2") included.
+        fc.uniqueArray(fc.constantFrom("ns", "ns2", "shop", "s"), { minLength: 2, maxLength: 4 }),
+        fc.uniqueArray(fc.stringMatching(/^[a-z]{1,4}$/), { minLength: 1, maxLength: 6 }),
+        fc.nat(),
+        fc.func(fc.boolean()),
+        (namespaces, names, pick, deletes) => {
+          const tracker = createTestTracker();
+          const all = namespaces.flatMap((ns) => names.map((n) => restoreTest(ns, n)));
+          // Each scope's list-watch lists its namespace, one after the other.
+          for (const ns of namespaces) {
+            assert.deepEqual(
+              tracker.relisted(
+                all.filter((t) => t.metadata.namespace === ns),
+                ns,
+              ),
+              [],
+            );
+          }
+          // One namespace is relisted after some of its tests were deleted.
+          const ns = namespaces[pick % namespaces.length] as string;
+          const deleted = names.filter((n) => deletes(n));
+          const left = names.filter((n) => !deletes(n)).map((n) => restoreTest(ns, n));
+          const gone = tracker.relisted(left, ns).map((g) => `${g.namespace}/${g.test}`);
+          assert.deepEqual(gone.sort(), deleted.map((n) => `${ns}/${n}`).sort());
+          assert.equal(tracker.size(), all.length - deleted.length);
+        },
+      ),
+    );
+  });
+
   it("a DELETED event for a test never seen reports nothing", () => {
     const tracker = createTestTracker();
     assert.equal(tracker.deleted(restoreTest("ns", "x")), undefined);

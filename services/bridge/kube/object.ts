@@ -8,6 +8,14 @@ function field(object: unknown, name: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/**
+ * Whether an objectKey() is in a list-watch's scope: one namespace, or all (null). A relist
+ * speaks only for its scope: with several namespaces watched, each has its own.
+ */
+export function inScope(key: string, namespace: string | null): boolean {
+  return namespace === null || key.startsWith(`${namespace}/`);
+}
+
 /** `namespace/name`, unique in a cluster for a namespaced kind; undefined without a name. */
 export function objectKey(object: unknown): string | undefined {
   const name = field(object, "name");

@@ -5,7 +5,7 @@
  */
 import type { RunCompleted } from "../../contract/index.ts";
 import { type ConvertOptions, classifyReport } from "../../producer/restore-report.ts";
-import { objectKey } from "../kube/object.ts";
+import { inScope, objectKey } from "../kube/object.ts";
 
 export type ReportState = "pending" | "final" | "invalid";
 
@@ -21,8 +21,8 @@ export interface ReportTracker {
   observe(report: unknown): ReportDecision;
   /** A deleted report: forgotten (its run, once published, stays published). */
   forget(report: unknown): void;
-  /** After a relist: every report that exists now; the others are forgotten. */
-  relisted(reports: readonly unknown[]): ReportDecision[];
+  /** After a relist of a namespace (null: all): every report there now; its others are forgotten. */
+  relisted(reports: readonly unknown[], namespace?: string | null): ReportDecision[];
   /** How many distinct reports entered each state, since the start. */
   readonly entered: Readonly<Record<ReportState, number>>;
   /** completedAt (epoch ms) of the newest final report seen, or null. */
@@ -71,7 +71,7 @@ export function createReportTracker(options: ConvertOptions = {}): ReportTracker
       const key = objectKey(report);
       if (key !== undefined) states.delete(key);
     },
-    relisted(reports) {
+    relisted(reports, namespace = null) {
       const present = new Set<string>();
       const decisions: ReportDecision[] = [];
       for (const report of reports) {
@@ -79,7 +79,9 @@ export function createReportTracker(options: ConvertOptions = {}): ReportTracker
         if (key !== undefined) present.add(key);
         decisions.push(observe(report));
       }
-      for (const key of [...states.keys()]) if (!present.has(key)) states.delete(key);
+      for (const key of [...states.keys()]) {
+        if (inScope(key, namespace) && !present.has(key)) states.delete(key);
+      }
       return decisions;
     },
     entered,

@@ -6,7 +6,7 @@
  * Pure: no Kubernetes, no Kafka, no clock.
  */
 import { parseRfc3339 } from "../../producer/rfc3339.ts";
-import { objectKey } from "../kube/object.ts";
+import { inScope, objectKey } from "../kube/object.ts";
 
 export interface DeletedTest {
   namespace: string;
@@ -18,8 +18,8 @@ export interface DeletedTest {
 export interface TestTracker {
   observe(restoreTest: unknown): void;
   deleted(restoreTest: unknown): DeletedTest | undefined;
-  /** After a relist: the known tests missing from it, now forgotten. */
-  relisted(restoreTests: readonly unknown[]): DeletedTest[];
+  /** After a relist of a namespace (null: all): its known tests missing from it, now forgotten. */
+  relisted(restoreTests: readonly unknown[], namespace?: string | null): DeletedTest[];
   size(): number;
 }
 
@@ -54,15 +54,18 @@ export function createTestTracker(): TestTracker {
       known.delete(key);
       return split(key, deletionTimestamp(restoreTest) ?? seen);
     },
-    relisted(restoreTests) {
+    relisted(restoreTests, namespace = null) {
       const present = new Map<string, number | null>();
       for (const t of restoreTests) {
         const key = objectKey(t);
         if (key !== undefined) present.set(key, deletionTimestamp(t));
       }
       const gone: DeletedTest[] = [];
-      for (const [key, deletedAt] of known) if (!present.has(key)) gone.push(split(key, deletedAt));
-      known.clear();
+      for (const [key, deletedAt] of known) {
+        if (!inScope(key, namespace) || present.has(key)) continue;
+        gone.push(split(key, deletedAt));
+        known.delete(key);
+      }
       for (const [key, deletedAt] of present) known.set(key, deletedAt);
       return gone;
     },
