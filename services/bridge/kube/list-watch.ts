@@ -9,6 +9,7 @@
 import type { Logger } from "../../log/logger.ts";
 import { type Backoff, sleep } from "../backoff.ts";
 import { KubeError, type KubeTransport, type Resource, type WatchEvent } from "./client.ts";
+import { resourceVersionOf } from "./object.ts";
 
 export interface ListWatchHandler {
   /** After each (re)list: every object that exists now. */
@@ -34,14 +35,6 @@ export interface ListWatch {
   /** True while the last list or watch request succeeded (and a list has completed). */
   healthy(): boolean;
   stop(): Promise<void>;
-}
-
-function resourceVersionOf(object: unknown): string | undefined {
-  if (object === null || typeof object !== "object") return undefined;
-  const metadata = (object as { metadata?: unknown }).metadata;
-  if (metadata === null || typeof metadata !== "object") return undefined;
-  const rv = (metadata as { resourceVersion?: unknown }).resourceVersion;
-  return typeof rv === "string" && rv !== "" ? rv : undefined;
 }
 
 export function startListWatch(o: ListWatchOptions): ListWatch {
@@ -70,8 +63,10 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
     return new Promise((resolve, reject) => {
       let last = from;
       let finished = false;
-      // stop() aborts the watch without an onDone: end this wait too.
-      abort.signal.addEventListener("abort", () => resolve(last), { once: true });
+      // stop() aborts the watch without an onDone: end this wait too. Removed when the watch
+      // ends, or every resumed watch (one per server timeout, for ever) would leave one behind.
+      const onAbort = () => resolve(last);
+      abort.signal.addEventListener("abort", onAbort, { once: true });
       o.transport
         .watch(
           o.resource,
@@ -84,19 +79,26 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
           (err) => {
             finished = true;
             stopWatch = undefined;
+            abort.signal.removeEventListener("abort", onAbort);
             if (err) reject(err);
             else resolve(last);
           },
         )
-        .then((stop) => {
-          if (abort.signal.aborted) stop();
-          else if (!finished) {
-            stopWatch = stop;
-            // The server answered 200: the watch is established.
-            healthy = true;
-            o.backoff.reset();
-          }
-        }, reject);
+        .then(
+          (stop) => {
+            if (abort.signal.aborted) stop();
+            else if (!finished) {
+              stopWatch = stop;
+              // The server answered 200: the watch is established.
+              healthy = true;
+              o.backoff.reset();
+            }
+          },
+          (err: unknown) => {
+            abort.signal.removeEventListener("abort", onAbort);
+            reject(err);
+          },
+        );
     });
   }
 

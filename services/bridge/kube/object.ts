@@ -8,6 +8,11 @@ function field(object: unknown, name: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** metadata.resourceVersion: where a watch resumes. */
+export function resourceVersionOf(object: unknown): string | undefined {
+  return field(object, "resourceVersion");
+}
+
 /**
  * Whether an objectKey() is in a list-watch's scope: one namespace, or all (null). A relist
  * speaks only for its scope: with several namespaces watched, each has its own.
