@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TEST := node --import tsx --test --test-reporter=spec
-UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
-INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
+# test/unit mirrors services/; test/repo checks the repository itself (docs, manifests, make).
+UNIT_TESTS = $(shell find test/repo test/unit -name '*.test.ts' | LC_ALL=C sort)
+INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | LC_ALL=C sort)
 
 .PHONY: help deps lint format build test test-unit test-integration kafka-up kafka-down kafka-clean run demo
 

@@ -1,7 +1,7 @@
 /**
  * Writes schemas/vectors/run-completed.json and schemas/vectors/test-retired.json, the golden
  * single-object encodings of a few RunCompleted and TestRetired events. Once committed the files are
- * a contract: test/unit/vectors.test.ts holds our codec to them and
+ * a contract: test/unit/contract/vectors.test.ts holds our codec to them and
  * test/integration/avro-java-interop.test.ts holds the Avro reference implementation to them.
  *
  *   node --import tsx tools/gen-vectors.ts           rewrite the files

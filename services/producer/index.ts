@@ -1,5 +1,15 @@
 /** The producer SDK: publish RunCompleted and TestRetired events to Kafka (see sdk.ts). */
 export { DEFAULT_TOPIC } from "../config/topic.ts";
+export { parseGoDuration, parseGoDurationNanos } from "../kymaros/go-duration.ts";
+export {
+  type Conversion,
+  type ConvertedReport,
+  convertReports,
+  reportItems,
+  reportToRun,
+  type SkippedReport,
+} from "../kymaros/restore-report.ts";
+export { formatRfc3339, parseRfc3339, parseTimestamp } from "../kymaros/rfc3339.ts";
 export {
   InputError,
   PublishError,
@@ -8,18 +18,8 @@ export {
   type PublishResult,
   type RetireResult,
 } from "./errors.ts";
-export { parseGoDuration, parseGoDurationNanos } from "./go-duration.ts";
 export { CLIENT_LOG_LEVELS, type ClientLogLevel } from "./log.ts";
-export {
-  type Conversion,
-  type ConvertedReport,
-  convertReports,
-  reportItems,
-  reportToRun,
-  type SkippedReport,
-} from "./restore-report.ts";
 export { type RetirementInput, retirementFromJson, toRetirement } from "./retirement-input.ts";
-export { formatRfc3339, parseRfc3339, parseTimestamp } from "./rfc3339.ts";
 export { runFromJson, runToJsonLine } from "./run-input.ts";
 export {
   createProducer,

@@ -4,8 +4,8 @@
  * (types, formats, unknown fields); the contract's validateRetirement judges the values.
  */
 import type { TestRetired } from "../contract/index.ts";
+import { parseTimestamp } from "../kymaros/rfc3339.ts";
 import { InputError } from "./errors.ts";
-import { parseTimestamp } from "./rfc3339.ts";
 
 /**
  * A retirement as the SDK takes it. `retiredAt` is epoch milliseconds: the moment the test was

@@ -13,8 +13,8 @@ import {
   validateRun,
 } from "../contract/index.ts";
 import { MAX_TIMESTAMP_MS } from "../contract/validate.ts";
+import { formatRfc3339, parseTimestamp } from "../kymaros/rfc3339.ts";
 import { InputError } from "./errors.ts";
-import { formatRfc3339, parseTimestamp } from "./rfc3339.ts";
 
 type FieldKind = "string" | "result" | "score" | "timestamp" | "seconds";
 

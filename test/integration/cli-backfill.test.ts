@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createCodec, type RunCompleted } from "../../services/contract/index.ts";
-import { convertReports } from "../../services/producer/restore-report.ts";
+import { convertReports } from "../../services/kymaros/index.ts";
 import { runFromJson } from "../../services/producer/run-input.ts";
 import { createTopic, testBrokers, testKafka, uniqueTopic } from "../support/kafka.ts";
 import { type KcatRecord, readTopicWithKcat } from "../support/kcat.ts";

@@ -4,7 +4,7 @@
  * repetition of list items and watch events. Pure: no Kubernetes, no Kafka, no clock.
  */
 import type { RunCompleted } from "../../contract/index.ts";
-import { type ConvertOptions, classifyReport } from "../../producer/restore-report.ts";
+import { type ConvertOptions, classifyReport } from "../../kymaros/index.ts";
 import { inScope, objectKey } from "../kube/object.ts";
 
 export type ReportState = "pending" | "final" | "invalid";

@@ -5,7 +5,7 @@
  * server set one (Kymaros's finalizer makes it do so, on a MODIFIED event before the DELETED).
  * Pure: no Kubernetes, no Kafka, no clock.
  */
-import { parseRfc3339 } from "../../producer/rfc3339.ts";
+import { parseRfc3339 } from "../../kymaros/index.ts";
 import { inScope, objectKey } from "../kube/object.ts";
 
 export interface DeletedTest {

@@ -4,10 +4,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { convertReports, parseTimestamp, prunable, restoreTestKeys } from "../../kymaros/index.ts";
 import { InputError, PublishError } from "../errors.ts";
-import { prunable, restoreTestKeys } from "../prune.ts";
-import { convertReports } from "../restore-report.ts";
-import { parseTimestamp } from "../rfc3339.ts";
 import { runToJsonLine } from "../run-input.ts";
 import {
   type CliDeps,

@@ -4,9 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { type TestRetired, ValidationError, validateRetirement } from "../../contract/index.ts";
+import { parseTimestamp } from "../../kymaros/rfc3339.ts";
 import { InputError, PublishError, type RetireResult } from "../errors.ts";
 import { retirementFromJson, toRetirement } from "../retirement-input.ts";
-import { parseTimestamp } from "../rfc3339.ts";
 import {
   type CliDeps,
   type CliIo,

@@ -1,0 +1,115 @@
+/**
+ * The key places a test in its partition, so ingest refuses a message whose key is not the test
+ * name's UTF-8. Checked on both of the reader's paths: read in place (ASCII runId) and decoded
+ * by avsc (non-ASCII runId), for keys that differ in one byte or in length, or are null, and
+ * for test names whose bytes are ill-formed UTF-8: the name is their lossy decoding, so those
+ * raw bytes as the key do not match it.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { createState } from "../../../../services/api/core/index.ts";
+import { ingestBatch } from "../../../../services/api/worker/ingest-batch.ts";
+import { pack } from "../../../../services/api/worker/protocol.ts";
+import { createCodec, createFactsReader } from "../../../../services/contract/index.ts";
+import { run } from "../../../support/runs.ts";
+
+const codec = createCodec();
+
+/** Keys near the test name's bytes: equal, one byte changed, one byte more or less, or null. */
+function keyArb(name: Buffer): fc.Arbitrary<Buffer | null> {
+  const changed = fc
+    .tuple(fc.nat({ max: name.length - 1 }), fc.integer({ min: 1, max: 255 }))
+    .map(([at, delta]) => {
+      const k = Buffer.from(name);
+      k[at] = ((k[at] as number) + delta) % 256;
+      return k;
+    });
+  return fc.oneof(
+    fc.constant(Buffer.from(name)),
+    changed,
+    fc.constant(Buffer.concat([name, Buffer.from("x")])),
+    fc.constant(name.subarray(0, name.length - 1)),
+    fc.constant(null),
+  );
+}
+
+/** Ill-formed UTF-8 sequences (a lone continuation byte, a truncated or overlong one, a surrogate). */
+const ILL_FORMED = [[0xff, 0xc3, 0x28], [0x80], [0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80]].map((b) =>
+  Buffer.from(b),
+);
+
+/** A run of test `name`, encoded, with the name's bytes replaced by `nameBytes` (same length). */
+function encodedWithName(name: string, nameBytes: Buffer, runId: string): Buffer {
+  const value = codec.encode(run({ test: name, runId }));
+  const at = value.indexOf(Buffer.from(name, "utf8"), 10 + 1 + runId.length);
+  assert.ok(at > 0);
+  nameBytes.copy(value, at);
+  return value;
+}
+
+test("a message is applied exactly when its key is the test name's UTF-8, on both reader paths", () => {
+  const names = fc.constantFrom("my-app-nightly", "z", "äpp-ßackup", "ορ-δβ");
+  const message = names.chain((name) =>
+    fc.record({
+      name: fc.constant(name),
+      key: keyArb(Buffer.from(name, "utf8")),
+      // An ASCII runId is read in place; a non-ASCII one goes through avsc.
+      runId: fc.constantFrom("run-1", `${name}-20260101`, "rün-1"),
+    }),
+  );
+  fc.assert(
+    fc.property(fc.array(message, { minLength: 1, maxLength: 20 }), (messages) => {
+      const read = createFactsReader(codec);
+      const state = createState();
+      const raw = messages.map((m, i) => ({
+        key: m.key,
+        value: codec.encode(run({ test: m.name, runId: `${m.runId}-${i}` })),
+      }));
+      const result = ingestBatch(read, state, pack(raw));
+
+      const expected = messages.flatMap((m, i) => (m.key?.equals(Buffer.from(m.name, "utf8")) ? [] : [i]));
+      assert.deepEqual(
+        result.refused.map((r) => r.index),
+        expected,
+      );
+      for (const r of result.refused) {
+        assert.equal(r.reason, "key_mismatch");
+        // Refused messages travel back with bytes of their own, not views of the whole batch.
+        const sent = raw[r.index] as (typeof raw)[number];
+        assert.deepEqual(r.key === null ? null : Buffer.from(r.key), sent.key);
+        assert.deepEqual(Buffer.from(r.value as Uint8Array), sent.value);
+        assert.equal(r.value?.buffer.byteLength, sent.value.length);
+      }
+      assert.equal(result.tests, state.tests.size);
+      assert.equal(result.applied, messages.length - expected.length);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("a test name of ill-formed UTF-8 with its raw bytes as the key is refused as key_mismatch", () => {
+  const read = createFactsReader(codec);
+  const state = createState();
+  const messages: { key: Buffer | null; value: Buffer }[] = [];
+  ILL_FORMED.forEach((bad, i) => {
+    const placeholder = "Q".repeat(bad.length);
+    for (const runId of [`run-${i}`, `rün-${i}`]) {
+      // Twice each: the reader's name table knows the name the second time.
+      for (let k = 0; k < 2; k++) {
+        const value = encodedWithName(placeholder, bad, `${runId}-${k}`);
+        messages.push({ key: Buffer.from(bad), value });
+        messages.push({ key: Buffer.from(bad.toString("utf8"), "utf8"), value });
+      }
+    }
+  });
+  const result = ingestBatch(read, state, pack(messages));
+  // The raw bytes as the key never match: the name is their lossy decoding, whose UTF-8 is other
+  // bytes. A key of that decoding's UTF-8 does match, as on the decoded path.
+  const expected = messages.flatMap((_, i) => (i % 2 === 0 ? [i] : []));
+  assert.deepEqual(
+    result.refused.map((r) => [r.index, r.reason]),
+    expected.map((i) => [i, "key_mismatch"]),
+  );
+  assert.equal(result.applied, messages.length - expected.length);
+});
