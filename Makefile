@@ -54,7 +54,7 @@ kafka-clean: ## stop the local Kafka broker and delete its data
 run: deps kafka-up ## the service in the foreground against the local broker (:8080/metrics)
 	MALLOC_ARENA_MAX=2 KYMAROS_KAFKA_BROKERS=$${KYMAROS_KAFKA_BROKERS:-127.0.0.1:9092} node --import tsx services/api/main.ts
 
-demo: deps kafka-up ## make run, plus sample runs published through the SDK; prints the URL to open
+demo: deps ## make run, plus sample runs published through the SDK; prints the URL to open (KYMAROS_KAFKA_BROKERS: another broker)
 	@tools/demo/demo.sh
 
 .PHONY: demo-k8s
