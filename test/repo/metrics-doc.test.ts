@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import type { Registry } from "prom-client";
+import type { Registry, RegistryContentType } from "prom-client";
 import { createSelfMetrics } from "../../services/api/metrics/serve/self.ts";
 import { createBridgeMetrics } from "../../services/bridge/metrics.ts";
 import { METRICS_DOC, type MetricSpec, readMetricsDoc } from "../support/metrics-doc.ts";
@@ -21,18 +21,14 @@ const doc = readMetricsDoc();
  * metric object but not in its typings (they come back only with values), hence the shape read
  * here; a metric without them has none.
  */
-async function registered(registry: Registry): Promise<MetricSpec[]> {
+async function registered<T extends RegistryContentType>(registry: Registry<T>): Promise<MetricSpec[]> {
   const specs: MetricSpec[] = [];
-  for (const metric of registry.getMetricsAsArray()) {
-    const { name, help, labelNames } = metric as unknown as {
-      name: string;
-      help: string;
-      labelNames?: readonly string[];
-    };
+  for (const { name, help, type } of await registry.getMetricsAsJSON()) {
     if (!name.startsWith("kymaros_")) continue;
-    const { type } = await metric.get();
-    assert.ok(type === "counter" || type === "gauge" || type === "histogram", `${name}: ${type}`);
-    specs.push({ name, type, labels: [...(labelNames ?? [])], help });
+    const kind = String(type);
+    assert.ok(kind === "counter" || kind === "gauge" || kind === "histogram", `${name}: ${kind}`);
+    const { labelNames } = registry.getSingleMetric(name) as unknown as { labelNames?: readonly string[] };
+    specs.push({ name, type: kind, labels: [...(labelNames ?? [])], help });
   }
   return specs;
 }
