@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # kymaros-api: multi-stage image. Build: docker build -t kymaros-api:0.1.0 .
-# Node.js 22 (LTS) on Debian 12, as slim as Debian gets; pin a digest in the registry you build from.
+# Node.js 22 (LTS), a major CI tests (make test-node NODE_MAJOR=22), on Debian 12, as slim as
+# Debian gets; pin a digest in the registry you build from.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- build: all dependencies, compile services/ to dist/ -------------------------------------------
@@ -17,10 +18,9 @@ RUN npm run build
 # --- runtime: production dependencies, the compiled code and the Avro schemas only -----------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
-# glibc gives each thread that allocates its own malloc arena, and keeps what was freed in them:
-# with two (the main one and one shared), RSS after a 1M-event replay at 10k tests is about
-# 20 MB lower (233-238 -> 214-215 MB, same replay time). The tests and the bench start the
-# service with the same setting (test/support/service.ts, RUNTIME_ENV).
+# glibc gives each thread that allocates its own malloc arena, and keeps what was freed in them;
+# two (the main one and one shared) keep RSS lower at the same replay time. The tests and the
+# bench start the service with the same setting (test/support/service.ts, RUNTIME_ENV).
 ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./

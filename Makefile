@@ -54,12 +54,25 @@ kafka-clean: ## stop the local Kafka broker and delete its data
 run: deps kafka-up ## the service in the foreground against the local broker (:8080/metrics)
 	MALLOC_ARENA_MAX=2 KYMAROS_KAFKA_BROKERS=$${KYMAROS_KAFKA_BROKERS:-127.0.0.1:9092} node --import tsx services/api/main.ts
 
-demo: deps kafka-up ## make run, plus sample runs published through the SDK; prints the URL to open
+demo: deps ## make run, plus sample runs published through the SDK; prints the URL to open (KYMAROS_KAFKA_BROKERS: another broker)
 	@tools/demo/demo.sh
 
 .PHONY: demo-k8s
 demo-k8s: deps ## the bridge's loop: local API server, Kafka, the service and kymaros-bridge; reports made with kubectl show on /metrics
 	@tools/demo/demo-k8s.sh
+
+# Other Node.js majors than the machine's: the unit tests and a short integration profile (Kafka,
+# the service, the SDK) under a Node.js from the npm registry's node-linux-* package, cached
+# outside the repository (tools/node/node.sh). CI runs it for each major that engines allows.
+NODE_MAJOR ?= 22
+NODE_INTEGRATION_TESTS = test/integration/service.test.ts test/integration/producer-sdk.test.ts
+.PHONY: test-node
+test-node: deps ## unit tests and a short integration profile on Node.js NODE_MAJOR (22, 24), fetched once
+	@bin=$$(tools/node/node.sh $(NODE_MAJOR)) && export PATH="$$bin:$$PATH" && \
+	  printf '\n== make test-node: Node.js %s, unit tests\n\n' "$$(node --version)" && \
+	  $(NODE_TEST) $(UNIT_TESTS) && \
+	  printf '\n== make test-node: Node.js %s, integration profile\n\n' "$$(node --version)" && \
+	  tools/with-kafka.sh $(NODE_TEST) $(NODE_INTEGRATION_TESTS)
 
 .PHONY: kafka-up-secure
 kafka-up-secure: deps ## the local broker plus a SASL_SSL (TLS + SCRAM-SHA-512) listener on 127.0.0.1:9094

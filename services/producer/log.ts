@@ -29,7 +29,8 @@ export const KAFKAJS_LEVEL: Record<ClientLogLevel, logLevel> = {
 /**
  * kafkajs warns whenever an idempotent producer has a retry limit. The limit is deliberate:
  * a publish that cannot get through fails with a PublishError instead of retrying forever, and
- * a resend after such a failure is harmless because consumers dedupe on runId (design §2).
+ * a resend after such a failure is harmless because consumers dedupe on runId (docs/metrics.md,
+ * "What the values are").
  */
 const EXPECTED_WARNINGS = ["Limiting retries for the idempotent producer may invalidate EoS guarantees"];
 

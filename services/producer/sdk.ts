@@ -1,8 +1,9 @@
 /**
  * The producer SDK: publish RunCompleted events, and TestRetired when a test is deleted or
- * renamed, the way the service expects them (design §1, §8): validated, Avro single-object
- * encoded, keyed by test name, acknowledged by every in-sync replica (acks=-1) on an idempotent
- * producer with one request in flight, so a test's events stay in order in their partition.
+ * renamed, the way the service expects them (schemas/README.md, README.md "Retiring tests"):
+ * validated, Avro single-object encoded, keyed by test name, acknowledged by every in-sync
+ * replica (acks=-1) on an idempotent producer with one request in flight, so a test's events
+ * stay in order in their partition.
  */
 
 import { Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from "kafkajs";

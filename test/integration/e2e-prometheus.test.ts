@@ -22,7 +22,7 @@
  * floating-point rounding, hence a relative tolerance of 1e-9.
  *
  * The suite runs twice: against one instance with the reference's expressions verbatim, and
- * against two replicas (two targets of the job) with the form the README documents, each
+ * against two replicas (two targets of the job) with the form docs/replicas-and-shards.md gives, each
  * example with the replicas collapsed by `max without (instance, pod)` (test/support/
  * replica-promql.ts). Each replica's increases carry their target's one factor, so the max over
  * the replicas takes every series from the target with the larger factor, and the ratios still

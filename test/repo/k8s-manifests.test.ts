@@ -455,7 +455,7 @@ describe("k8s manifests: the Grafana dashboard", () => {
     for (const panel of dashboard.panels) assert.ok(panel.targets.length > 0, panel.title);
   });
 
-  it("contains every PromQL example of the reference, with the replicas collapsed as the README documents", () => {
+  it("contains every PromQL example of the reference, with the replicas collapsed as docs/replicas-and-shards.md documents", () => {
     const examples = doc.promql;
     assert.equal(
       examples.length,

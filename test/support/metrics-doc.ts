@@ -1,6 +1,6 @@
 /**
- * The project's metrics reference, docs/metrics.md, read as data for the tests: the metrics table,
- * the bucket bounds, the PromQL examples, the alert rules, the scrape configuration and the
+ * The project's metrics reference, docs/metrics.md, read as data for the tests: the metrics tables
+ * (the five, the service's own, the bridge's), the bucket bounds, the PromQL examples, the alert rules, the scrape configuration and the
  * ServiceMonitor. Each piece is found under its heading; a piece that is missing or malformed
  * fails the test that asks for it, naming the heading.
  */
@@ -52,6 +52,10 @@ export interface MetricSpec {
 export interface MetricsDoc {
   /** The five metrics in the order of the table. */
   metrics: MetricSpec[];
+  /** The service's own kymaros_api_* metrics, in the order of their table. */
+  service: MetricSpec[];
+  /** kymaros-bridge's kymaros_bridge_* metrics, in the order of their table. */
+  bridge: MetricSpec[];
   /** Finite upper bounds of the duration histogram, in seconds. */
   buckets: number[];
   /** [title, expression] in page order; expressions keep their line breaks. */
@@ -65,6 +69,19 @@ export interface MetricsDoc {
 }
 
 const unquote = (cell: string): string => cell.trim().replace(/^`(.*)`$/, "$1");
+
+/** One row of a metrics table: name, type, labels ("none" for none), HELP text. */
+function metricRow(row: string): MetricSpec {
+  const cells = row.split("|").slice(1, -1);
+  if (cells.length !== 4) throw new Error(`${METRICS_DOC}: metrics row without 4 cells: ${row}`);
+  const [name, type, labels, help] = cells as [string, string, string, string];
+  const kind = type.trim();
+  if (kind !== "counter" && kind !== "gauge" && kind !== "histogram") {
+    throw new Error(`${METRICS_DOC}: unknown metric type "${kind}" in: ${row}`);
+  }
+  const labelNames = labels.trim() === "none" ? [] : labels.split(",").map(unquote);
+  return { name: unquote(name), type: kind, labels: labelNames, help: help.trim() };
+}
 
 /** Parses docs/metrics.md (or the given text, for tests of this parser's failures). */
 export function readMetricsDoc(text: string = readFileSync(METRICS_DOC, "utf8")): MetricsDoc {
@@ -80,17 +97,11 @@ export function readMetricsDoc(text: string = readFileSync(METRICS_DOC, "utf8"))
     return (blocks[0] as { body: string }).body;
   };
 
-  const rows = named("The five metrics").lines.filter((l) => l.startsWith("| `"));
-  const metrics = rows.map((row): MetricSpec => {
-    const cells = row.split("|").slice(1, -1);
-    if (cells.length !== 4) throw new Error(`${METRICS_DOC}: metrics row without 4 cells: ${row}`);
-    const [name, type, labels, help] = cells as [string, string, string, string];
-    const kind = type.trim();
-    if (kind !== "counter" && kind !== "gauge" && kind !== "histogram") {
-      throw new Error(`${METRICS_DOC}: unknown metric type "${kind}" in: ${row}`);
-    }
-    return { name: unquote(name), type: kind, labels: labels.split(",").map(unquote), help: help.trim() };
-  });
+  const table = (heading: string): MetricSpec[] =>
+    named(heading)
+      .lines.filter((l) => l.startsWith("| `"))
+      .map((row) => metricRow(row));
+  const metrics = table("The five metrics");
 
   const boundsLine = named("Histogram buckets").lines.join(" ");
   const bounds = /Upper bounds \(`le`\), in seconds: (.*?), then `\+Inf`/.exec(boundsLine);
@@ -108,6 +119,8 @@ export function readMetricsDoc(text: string = readFileSync(METRICS_DOC, "utf8"))
 
   return {
     metrics,
+    service: table("The service's own metrics"),
+    bridge: table("The bridge's metrics"),
     buckets,
     promql,
     alertRules: parse(onlyBlock("Alert rules", "yaml")) as MetricsDoc["alertRules"],

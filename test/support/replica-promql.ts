@@ -1,5 +1,5 @@
 /**
- * The reference's PromQL examples and the form the README documents for replicas and shards:
+ * The reference's PromQL examples and the form docs/replicas-and-shards.md documents for replicas:
  * the same query with the replicas collapsed first by `max without (instance, pod)` (every
  * replica of a shard serves the same series; shards serve disjoint tests, so nothing else
  * changes). Whitespace as in the reference; compare normalised.

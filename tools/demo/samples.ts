@@ -1,7 +1,9 @@
 /**
  * Sample runs for the demo: the tests of the metrics reference (my-app-nightly,
- * orders-db-validation) and two more, over the last two weeks, with passes, failures and a
- * partial, v1 and v2 writers. Run ids are fixed, so publishing them twice changes nothing.
+ * orders-db-validation) and two more, over the last week, with passes, failures and partials.
+ * Two tests' runners write schema v1 (no cluster) and two write v2 with a cluster; each test
+ * keeps one namespace and one cluster throughout, since a test name seen with two identities
+ * is what the service warns about. Run ids are fixed, so publishing them twice changes nothing.
  */
 import type { RunCompleted } from "../../services/contract/index.ts";
 import { createProducer } from "../../services/producer/index.ts";
@@ -16,11 +18,14 @@ interface Plan {
   /** Per day, oldest first: result, score, restore seconds, whole test seconds, backup age seconds. */
   days: [RunCompleted["result"], number, number | null, number, number | null][];
   rtoTarget: number;
+  /** The cluster its runner writes (schema v2), or null for a v1 runner. */
+  cluster: string | null;
 }
 
 const plans: Plan[] = [
   {
     test: "my-app-nightly",
+    cluster: "demo-cluster",
     namespace: "my-app",
     rtoTarget: 900,
     days: [
@@ -35,6 +40,7 @@ const plans: Plan[] = [
   },
   {
     test: "orders-db-validation",
+    cluster: null,
     namespace: "orders",
     rtoTarget: 900,
     days: [
@@ -48,6 +54,7 @@ const plans: Plan[] = [
   },
   {
     test: "payments-api-weekly",
+    cluster: "demo-cluster",
     namespace: "payments",
     rtoTarget: 1800,
     days: [
@@ -57,6 +64,7 @@ const plans: Plan[] = [
   },
   {
     test: "config-store-smoke",
+    cluster: null,
     namespace: "platform",
     rtoTarget: 300,
     // A validation-only test: no restore, so no RTO and no backup.
@@ -86,7 +94,7 @@ export function sampleRuns(): RunCompleted[] {
         backupName: backupAge === null ? null : `${plan.test}-backup-${stamp}`,
         backupCreatedAt: backupAge === null ? null : startedAt - backupAge * 1000,
         rtoTargetSeconds: plan.rtoTarget,
-        cluster: i % 2 === 0 ? null : "demo-cluster",
+        cluster: plan.cluster,
       });
     });
   }
@@ -103,7 +111,8 @@ async function main(): Promise<void> {
     await producer.publishMany(v1, { schemaVersion: 1 });
     await producer.publishMany(v2, { schemaVersion: 2 });
     process.stderr.write(
-      `demo: published ${runs.length} runs of ${plans.length} tests to ${producer.topic}\n`,
+      `demo: published ${runs.length} runs of ${plans.length} tests to ${producer.topic} ` +
+        `(${v1.length} by schema v1 runners, ${v2.length} by v2 runners with a cluster)\n`,
     );
   } finally {
     await producer.close();

@@ -1,11 +1,11 @@
 /**
  * Ground truth, byte for byte: the domain exposition the service must serve for a log,
- * rendered here from the metrics reference and design §2 alone (no service code): the five
+ * rendered here from docs/metrics.md ("What the values are") alone (no service code): the five
  * families in the reference's order, each with # HELP (the reference's description) and
  * # TYPE, tests in JavaScript string order, Prometheus text format, no timestamps, durations
- * and backup ages as exact decimal seconds from integer milliseconds. Design §8: a run counts
- * only when it completed after its identity's (test, namespace, cluster) latest retirement;
- * identities of one name make one series (the default labels).
+ * and backup ages as exact decimal seconds from integer milliseconds. As README.md's "Retiring
+ * tests" says, a run counts only when it completed after its identity's (test, namespace,
+ * cluster) latest retirement; identities of one name make one series (the default labels).
  */
 import type { RunCompleted, TestRetired } from "../../../services/contract/index.ts";
 import { expectedSamples } from "../../support/model.ts";
