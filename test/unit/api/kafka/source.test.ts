@@ -151,7 +151,9 @@ function source(
     shard: { index: 0, total: 1 },
     handle: async () => {},
     onHandled: (partition, next) => void calls.handled.push([partition, next]),
-    onCaughtUp: () => void (calls.caughtUp += 1),
+    onCaughtUp: () => {
+      calls.caughtUp += 1;
+    },
     onFatal: (err) => void calls.fatal.push(err),
     logger: createLogger("error", () => {}),
     metrics,
