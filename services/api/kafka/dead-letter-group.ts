@@ -97,134 +97,162 @@ export interface DeadLetterGroup {
   stop(): Promise<void>;
 }
 
-export function createDeadLetterGroup(options: DeadLetterGroupOptions): DeadLetterGroup {
-  const { topic, ownership, logger, metrics } = options;
-  const now = options.now ?? Date.now;
-  let consumer: GroupConsumer | undefined;
-  let stopping = false;
-  let metadata = "";
-  const timers: NodeJS.Timeout[] = [];
+/** A dead-letter group's state while it runs: what the functions below share. */
+interface Member {
+  readonly options: DeadLetterGroupOptions;
+  readonly now: () => number;
+  consumer: GroupConsumer | undefined;
+  stopping: boolean;
+  /** Each commit's metadata: the partition count recorded (see partition-count.ts). */
+  metadata: string;
   /**
    * Partitions with letters written since their last commit: committed as soon as the batch is
    * handled, not at the next tick, which narrows the window in which a crash leaves letters
    * written but not committed (the next owner would write them again).
    */
-  const wrote = new Set<number>();
+  readonly wrote: Set<number>;
   /** Writes in order: a gained partition's pending letters before the next batch's. */
-  let writing: Promise<unknown> = Promise.resolve();
+  writing: Promise<unknown>;
+}
 
-  function write(letters: DeadLetter[]): Promise<number> {
-    if (letters.length === 0) return writing.then(() => 0);
-    const next = writing.then(() => options.sink.send(letters));
-    writing = next.catch(() => {});
-    return next;
+function write(m: Member, letters: DeadLetter[]): Promise<number> {
+  if (letters.length === 0) return m.writing.then(() => 0);
+  const next = m.writing.then(() => m.options.sink.send(letters));
+  m.writing = next.catch(() => {});
+  return next;
+}
+
+async function refreshCommitted({ options }: Member): Promise<void> {
+  const committed = await options.admin.fetchOffsets({ groupId: options.groupId, topics: [options.topic] });
+  for (const { partition, offset } of committed[0]?.partitions ?? []) {
+    options.ownership.learnCommitted(partition, Number(offset));
   }
+}
 
-  async function refreshCommitted(): Promise<void> {
-    const committed = await options.admin.fetchOffsets({ groupId: options.groupId, topics: [topic] });
-    for (const { partition, offset } of committed[0]?.partitions ?? []) {
-      ownership.learnCommitted(partition, Number(offset));
-    }
-  }
-
-  async function commitDue(): Promise<void> {
-    const due = ownership.takeDue(now());
-    if (due.length === 0 || !consumer) return;
-    try {
-      await consumer.commit(
-        due.map(({ partition, offset }) => ({ partition, offset: String(offset), metadata })),
-      );
-      ownership.confirm(now());
-      for (const { partition, offset } of due) ownership.learnCommitted(partition, offset);
-    } catch (err) {
-      // A rebalance took the partitions (a later owner commits), or the broker is away (a later
-      // commit covers it): the cost is a few dead letters written twice, never one lost.
-      logger.debug("dead-letter commit failed", { error: err });
-    }
-  }
-
-  async function adopt(c: GroupConsumer, memberId: string, partitions: readonly number[]): Promise<void> {
-    const ends = new Map((await options.admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
-    for (const partition of partitions) {
-      const high = ends.get(partition);
-      if (high !== undefined) c.seek(partition, high);
-    }
-    const owned = await c.owned(memberId);
-    if (owned === null) return; // a newer rebalance is under way; its join comes next
-    await refreshCommitted();
-    const gained = ownership.assign(owned, now());
-    metrics.deadLetterPartitions.set(owned.length);
-    logger.info("dead-letter partitions", { groupId: options.groupId, owned, gained });
-    for (const partition of gained) {
-      const published = await write(ownership.takePending(partition, now()));
-      if (published > 0) metrics.deadLetters.inc({ result: "published" }, published);
-      ownership.resume(partition, now());
-    }
-  }
-
-  function tick(): void {
-    metrics.deadLetterPartitions.set(ownership.ownedPartitions(now()).length);
-    void refreshCommitted().catch((err: unknown) =>
-      logger.debug("dead-letter group offsets refresh failed", { error: err }),
+async function commitDue(m: Member): Promise<void> {
+  const { ownership, logger } = m.options;
+  const due = ownership.takeDue(m.now());
+  if (due.length === 0 || !m.consumer) return;
+  try {
+    await m.consumer.commit(
+      due.map(({ partition, offset }) => ({ partition, offset: String(offset), metadata: m.metadata })),
     );
-    if (ownership.dropped > 0) {
-      logger.warn("pending dead letters dropped (their owner should write them)", {
-        dropped: ownership.dropped,
-      });
-      ownership.dropped = 0;
-    }
+    ownership.confirm(m.now());
+    for (const { partition, offset } of due) ownership.learnCommitted(partition, offset);
+  } catch (err) {
+    // A rebalance took the partitions (a later owner commits), or the broker is away (a later
+    // commit covers it): the cost is a few dead letters written twice, never one lost.
+    logger.debug("dead-letter commit failed", { error: err });
   }
+}
 
-  const events = (c: () => GroupConsumer): GroupEvents => ({
+/** After a join: seek to the live end, learn what this member owns, write a gained partition's pending letters. */
+async function adopt(
+  m: Member,
+  c: GroupConsumer,
+  memberId: string,
+  partitions: readonly number[],
+): Promise<void> {
+  const { options, now } = m;
+  const { ownership, metrics } = options;
+  const ends = new Map(
+    (await options.admin.fetchTopicOffsets(options.topic)).map((e) => [e.partition, e.high]),
+  );
+  for (const partition of partitions) {
+    const high = ends.get(partition);
+    if (high !== undefined) c.seek(partition, high);
+  }
+  const owned = await c.owned(memberId);
+  if (owned === null) return; // a newer rebalance is under way; its join comes next
+  await refreshCommitted(m);
+  const gained = ownership.assign(owned, now());
+  metrics.deadLetterPartitions.set(owned.length);
+  options.logger.info("dead-letter partitions", { groupId: options.groupId, owned, gained });
+  for (const partition of gained) {
+    const published = await write(m, ownership.takePending(partition, now()));
+    if (published > 0) metrics.deadLetters.inc({ result: "published" }, published);
+    ownership.resume(partition, now());
+  }
+}
+
+function tick(m: Member): void {
+  const { ownership, metrics, logger } = m.options;
+  metrics.deadLetterPartitions.set(ownership.ownedPartitions(m.now()).length);
+  void refreshCommitted(m).catch((err: unknown) =>
+    logger.debug("dead-letter group offsets refresh failed", { error: err }),
+  );
+  if (ownership.dropped > 0) {
+    logger.warn("pending dead letters dropped (their owner should write them)", {
+      dropped: ownership.dropped,
+    });
+    ownership.dropped = 0;
+  }
+}
+
+function groupEvents(m: Member): GroupEvents {
+  const { ownership, metrics, logger, onFatal } = m.options;
+  return {
     joined(memberId, partitions) {
       ownership.revokeAll();
       metrics.deadLetterPartitions.set(0);
-      void adopt(c(), memberId, partitions).catch((err: unknown) =>
+      const c = m.consumer;
+      if (!c) return;
+      void adopt(m, c, memberId, partitions).catch((err: unknown) =>
         logger.warn("dead-letter group: assignment not adopted", { error: err }),
       );
     },
-    heartbeat: () => ownership.confirm(now()),
+    heartbeat: () => ownership.confirm(m.now()),
     crashed(error, restart) {
-      if (!restart && !stopping) options.onFatal(error);
+      if (!restart && !m.stopping) onFatal(error);
     },
-  });
+  };
+}
+
+export function createDeadLetterGroup(options: DeadLetterGroupOptions): DeadLetterGroup {
+  const { ownership, metrics } = options;
+  const m: Member = {
+    options,
+    now: options.now ?? Date.now,
+    consumer: undefined,
+    stopping: false,
+    metadata: "",
+    wrote: new Set(),
+    writing: Promise.resolve(),
+  };
+  const timers: NodeJS.Timeout[] = [];
 
   return {
     start(at) {
       for (const [partition, offset] of at.committedAtStart) ownership.learnCommitted(partition, offset);
-      metadata = countMetadata(at.partitionCount);
-      const c = options.consumers(
-        { groupId: options.groupId, topic },
-        events(() => c),
-      );
-      consumer = c;
-      timers.push(setInterval(() => void commitDue(), 1_000).unref());
-      timers.push(setInterval(tick, 5_000).unref());
-      c.run().catch((err: Error) => {
-        if (!stopping) options.onFatal(err);
+      m.metadata = countMetadata(at.partitionCount);
+      m.consumer = options.consumers({ groupId: options.groupId, topic: options.topic }, groupEvents(m));
+      timers.push(setInterval(() => void commitDue(m), 1_000).unref());
+      timers.push(setInterval(() => tick(m), 5_000).unref());
+      m.consumer.run().catch((err: Error) => {
+        if (!m.stopping) options.onFatal(err);
       });
     },
 
     async send(letters) {
-      const routed = ownership.route(letters, now());
+      const routed = ownership.route(letters, m.now());
       if (routed.skipped > 0) metrics.deadLetters.inc({ result: "skipped" }, routed.skipped);
       if (routed.deferred > 0) metrics.deadLetters.inc({ result: "deferred" }, routed.deferred);
-      for (const l of routed.write) wrote.add(l.partition);
-      return write(routed.write);
+      for (const l of routed.write) m.wrote.add(l.partition);
+      return write(m, routed.write);
     },
 
     handled(partition, next) {
-      ownership.handled(partition, next, now());
-      if (options.ownerApplied && ownership.owns(partition, now())) options.ownerApplied(partition, next);
-      if (wrote.delete(partition)) void commitDue();
+      ownership.handled(partition, next, m.now());
+      if (options.ownerApplied && ownership.owns(partition, m.now())) options.ownerApplied(partition, next);
+      if (m.wrote.delete(partition)) void commitDue(m);
     },
 
     async stop() {
-      stopping = true;
+      m.stopping = true;
       for (const t of timers) clearInterval(t);
-      await writing;
-      await commitDue();
-      await consumer?.disconnect();
+      await m.writing;
+      await commitDue(m);
+      await m.consumer?.disconnect();
     },
   };
 }

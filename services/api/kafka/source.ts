@@ -163,147 +163,174 @@ async function readStart(options: SourceOptions): Promise<ReplayStart> {
   };
 }
 
-export function createKafkaSource(options: SourceOptions): KafkaSource {
-  const { topic, logger, metrics } = options;
-  const now = options.now ?? Date.now;
-  const contactTimeoutMs = options.contactTimeoutMs ?? 6_000;
-  const tracker = new PartitionTracker();
-  let consumer: ReaderConsumer | undefined;
-  let lastContact = Number.NEGATIVE_INFINITY;
-  let stopping = false;
-  let startedAt = 0;
-  let partitionCount = 0;
-  const timers: NodeJS.Timeout[] = [];
-  const inFlight = new Set<Promise<void>>();
-  const connectedNow = (): boolean => now() - lastContact < contactTimeoutMs;
+/** A source's state while it runs: what the functions below share. */
+interface Reader {
+  readonly options: SourceOptions;
+  readonly tracker: PartitionTracker;
+  readonly now: () => number;
+  readonly inFlight: Set<Promise<void>>;
+  consumer: ReaderConsumer | undefined;
+  lastContact: number;
+  stopping: boolean;
+  startedAt: number;
+  partitionCount: number;
+}
 
-  function checkCaughtUp(): void {
-    if (tracker.caughtUp) return;
-    const { done, total } = tracker.progress();
-    metrics.replayProgress.set(total === 0 ? 1 : done / total);
-    if (!tracker.catchUp()) return;
-    const seconds = (now() - startedAt) / 1000;
-    metrics.replaySeconds.set(seconds);
-    logger.info("replay caught up", { events: total, seconds });
-    options.onCaughtUp();
-  }
+const connectedNow = (r: Reader): boolean => r.now() - r.lastContact < (r.options.contactTimeoutMs ?? 6_000);
 
-  const events: ReaderEvents = {
+function checkCaughtUp(r: Reader): void {
+  const { tracker, options } = r;
+  if (tracker.caughtUp) return;
+  const { done, total } = tracker.progress();
+  options.metrics.replayProgress.set(total === 0 ? 1 : done / total);
+  if (!tracker.catchUp()) return;
+  const seconds = (r.now() - r.startedAt) / 1000;
+  options.metrics.replaySeconds.set(seconds);
+  options.logger.info("replay caught up", { events: total, seconds });
+  options.onCaughtUp();
+}
+
+function readerEvents(r: Reader): ReaderEvents {
+  const { options } = r;
+  return {
     joined(partitions, durationMs) {
-      lastContact = now();
-      logger.info("joined consumer group", {
+      r.lastContact = r.now();
+      options.logger.info("joined consumer group", {
         groupId: options.readerGroupId,
         shard: describeShard(options.shard),
         partitions,
         joinMs: durationMs,
       });
+      // Positions are ours: every join resumes after what was handed over, never before.
       for (const partition of partitions) {
-        const offset = tracker.seekOffset(partition);
-        if (offset !== undefined) consumer?.seek(partition, offset);
+        const offset = r.tracker.seekOffset(partition);
+        if (offset !== undefined) r.consumer?.seek(partition, offset);
       }
     },
     contact() {
-      lastContact = now();
+      r.lastContact = r.now();
     },
     crashed(error, restart) {
-      if (!restart && !stopping) options.onFatal(error);
+      if (!restart && !r.stopping) options.onFatal(error);
     },
   };
+}
 
-  /** Hands the batch over, and holds the fetch loop while MAX_IN_FLIGHT batches are ahead of the handler. */
-  async function dispatch(batch: FetchedBatch, control: BatchControl): Promise<void> {
-    if (control.isStale() || batch.messages.length === 0) return;
-    const partition = batch.partition;
-    if (tracker.seekOffset(partition) === undefined) {
-      if (!ownsPartition(options.shard, partition)) return;
-      // A partition added after start (the tracker follows it from its first batch): the
-      // partition count changed under a running instance.
-      partitionCountChanged(options, partitionCount, partition + 1);
-    }
-    const next = Number(batch.lastOffset()) + 1;
-    tracker.dispatch(partition, Number(batch.firstOffset()), next);
-    const highWatermark = Number(batch.highWatermark);
-    // The callback below must not capture `batch`: its messages would live until it runs.
-    const done = options.handle({ topic: batch.topic, partition, messages: batch.messages }).then(() => {
-      tracker.handled(partition, next);
-      options.onHandled(partition, next);
-      metrics.consumerLag.set({ topic, partition }, tracker.lag(partition, highWatermark) ?? 0);
-      lastContact = now();
-      checkCaughtUp();
+/** Hands the batch over, and holds the fetch loop while MAX_IN_FLIGHT batches are ahead of the handler. */
+async function dispatch(r: Reader, batch: FetchedBatch, control: BatchControl): Promise<void> {
+  const { options, tracker, inFlight } = r;
+  if (control.isStale() || batch.messages.length === 0) return;
+  const partition = batch.partition;
+  if (tracker.seekOffset(partition) === undefined) {
+    if (!ownsPartition(options.shard, partition)) return;
+    // A partition added after start (the tracker follows it from its first batch): the
+    // partition count changed under a running instance.
+    partitionCountChanged(options, r.partitionCount, partition + 1);
+  }
+  const next = Number(batch.lastOffset()) + 1;
+  tracker.dispatch(partition, Number(batch.firstOffset()), next);
+  const highWatermark = Number(batch.highWatermark);
+  // The callback below must not capture `batch`: its messages would live until it runs.
+  const done = options.handle({ topic: batch.topic, partition, messages: batch.messages }).then(() => {
+    tracker.handled(partition, next);
+    options.onHandled(partition, next);
+    options.metrics.consumerLag.set(
+      { topic: options.topic, partition },
+      tracker.lag(partition, highWatermark) ?? 0,
+    );
+    r.lastContact = r.now();
+    checkCaughtUp(r);
+  });
+  inFlight.add(done);
+  void done
+    .finally(() => inFlight.delete(done))
+    .catch((err: Error) => {
+      if (!r.stopping) options.onFatal(err);
     });
-    inFlight.add(done);
-    void done
-      .finally(() => inFlight.delete(done))
-      .catch((err: Error) => {
-        if (!stopping) options.onFatal(err);
-      });
-    while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-    await control.heartbeat();
-  }
+  while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+  await control.heartbeat();
+}
 
-  async function refreshLag(): Promise<void> {
-    if (!connectedNow()) return;
-    try {
-      for (const { partition, high } of await options.admin.fetchTopicOffsets(topic)) {
-        const lag = tracker.lag(partition, Number(high));
-        if (lag !== undefined) metrics.consumerLag.set({ topic, partition }, lag);
-      }
-    } catch (err) {
-      logger.debug("lag refresh failed", { error: err });
+async function refreshLag(r: Reader): Promise<void> {
+  const { options } = r;
+  if (!connectedNow(r)) return;
+  try {
+    for (const { partition, high } of await options.admin.fetchTopicOffsets(options.topic)) {
+      const lag = r.tracker.lag(partition, Number(high));
+      if (lag !== undefined) options.metrics.consumerLag.set({ topic: options.topic, partition }, lag);
     }
+  } catch (err) {
+    options.logger.debug("lag refresh failed", { error: err });
   }
+}
 
-  function logProgress(): void {
-    if (tracker.caughtUp) return;
-    const { done, total } = tracker.progress();
-    logger.info("replay progress", { done, total, ratio: total === 0 ? 1 : done / total });
-  }
+function logProgress(r: Reader): void {
+  if (r.tracker.caughtUp) return;
+  const { done, total } = r.tracker.progress();
+  r.options.logger.info("replay progress", { done, total, ratio: total === 0 ? 1 : done / total });
+}
+
+export function createKafkaSource(options: SourceOptions): KafkaSource {
+  const { topic, logger } = options;
+  const r: Reader = {
+    options,
+    tracker: new PartitionTracker(),
+    now: options.now ?? Date.now,
+    inFlight: new Set(),
+    consumer: undefined,
+    lastContact: Number.NEGATIVE_INFINITY,
+    stopping: false,
+    startedAt: 0,
+    partitionCount: 0,
+  };
+  const timers: NodeJS.Timeout[] = [];
 
   return {
     async start() {
-      startedAt = now();
-      const c = options.consumers({ groupId: options.readerGroupId, topic }, events);
-      consumer = c;
+      r.startedAt = r.now();
+      const c = options.consumers({ groupId: options.readerGroupId, topic }, readerEvents(r));
+      r.consumer = c;
       // The consumer's connection and the admin's questions do not depend on each other: they overlap.
       const connecting = c.connect();
       connecting.catch(() => {}); // awaited below; a failure before then must not go unhandled
       const read = await readStart(options);
-      partitionCount = read.partitionCount;
-      tracker.load(read.offsets);
+      r.partitionCount = read.partitionCount;
+      r.tracker.load(read.offsets);
       logger.info("replay starting", {
         topic,
         shard: describeShard(options.shard),
-        partitions: tracker.size,
-        events: tracker.progress().total,
+        partitions: r.tracker.size,
+        events: r.tracker.progress().total,
       });
       await connecting;
       return read;
     },
 
     async follow() {
-      if (!consumer) throw new Error("follow() before start()");
-      timers.push(setInterval(() => void refreshLag(), 5000).unref());
-      timers.push(setInterval(logProgress, 5000).unref());
-      checkCaughtUp();
+      const c = r.consumer;
+      if (!c) throw new Error("follow() before start()");
+      timers.push(setInterval(() => void refreshLag(r), 5000).unref());
+      timers.push(setInterval(() => logProgress(r), 5000).unref());
+      checkCaughtUp(r);
       // The handler runs beside the fetches: a few batches may be in flight while the next is
       // fetched, so the broker's latency and the handler's work overlap.
-      await consumer.run(dispatch);
+      await c.run((batch, control) => dispatch(r, batch, control));
     },
 
     async stop() {
-      stopping = true;
+      r.stopping = true;
       for (const t of timers) clearInterval(t);
       // Finish the batches in hand (the dead-letter group commits what they covered).
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...r.inFlight]);
       // disconnect() waits for the batch in hand, then leaves the group, which is then empty
       // and of no further use.
-      await consumer?.disconnect();
+      await r.consumer?.disconnect();
       await options.admin.deleteGroups([options.readerGroupId]).catch((err: unknown) => {
         logger.debug("reader group not deleted", { error: err });
       });
     },
 
-    caughtUp: () => tracker.caughtUp,
-    connected: connectedNow,
+    caughtUp: () => r.tracker.caughtUp,
+    connected: () => connectedNow(r),
   };
 }
