@@ -32,7 +32,7 @@ export interface BatchHandlerParts {
 }
 
 /** A name in several namespaces or clusters: what its series do in this identity mode, and which setting keeps them apart. */
-export function collisionHint(mode: IdentityLabels, { apartBy }: NameCollision): string {
+function collisionHint(mode: IdentityLabels, { apartBy }: NameCollision): string {
   if (mode === "cluster") return "test_namespace and test_cluster keep them apart";
   if (mode === "namespace") {
     return apartBy === "namespace"

@@ -12,7 +12,7 @@ import type { GroupConsumerFactory } from "./dead-letter-group.ts";
 import type { ReaderFactory } from "./source.ts";
 
 /** The dead-letter group's assigner; its name is on the wire, so it keeps the one of earlier versions. */
-export const DEAD_LETTER_ASSIGNER = "KymarosShardLedger";
+const DEAD_LETTER_ASSIGNER = "KymarosShardLedger";
 const READER_ASSIGNER = "KymarosShardReader";
 
 export function kafkaReaders(kafka: Kafka, shard: Shard, sessionMs = 10_000): ReaderFactory {

@@ -22,7 +22,7 @@ export async function withRetry<T>(call: () => Promise<T>, options: RetryOptions
 }
 
 /** Kafka's own judgement: kafkajs marks transient protocol errors retriable. */
-export function isRetriable(error: unknown): boolean {
+function isRetriable(error: unknown): boolean {
   return (error as { retriable?: boolean } | null)?.retriable === true;
 }
 

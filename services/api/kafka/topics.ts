@@ -18,16 +18,16 @@ export interface TopicNames {
   dlqTopic: string;
 }
 
-export const EVENTS_TOPIC_PARTITIONS = 6;
+const EVENTS_TOPIC_PARTITIONS = 6;
 
-export interface RetentionCheck {
+interface RetentionCheck {
   finite: boolean;
   retentionMs: string | undefined;
   retentionBytes: string | undefined;
   cleanupPolicy: string | undefined;
 }
 
-export async function ensureTopics(
+async function ensureTopics(
   admin: TopicAdmin,
   topic: string,
   dlqTopic: string,
@@ -58,7 +58,7 @@ export async function ensureTopics(
   for (const t of wanted) logger.info("created topic", { topic: t.topic, partitions: t.numPartitions });
 }
 
-export async function checkRetention(admin: TopicAdmin, topic: string): Promise<RetentionCheck> {
+async function checkRetention(admin: TopicAdmin, topic: string): Promise<RetentionCheck> {
   const described = await admin.describeConfigs({
     includeSynonyms: false,
     resources: [
