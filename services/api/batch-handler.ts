@@ -5,9 +5,11 @@
  *
  * No message object of the Kafka client outlives the synchronous hand-off: the worker copies
  * the bytes it needs and hands back those of the messages it refused, and only the offsets (as
- * a range, usually) and the timestamps are kept meanwhile. Holding the client's message
- * objects across the wait promoted them all to the old generation, which doubled the main
- * thread's CPU in garbage collection.
+ * a range, usually) and the timestamps are kept meanwhile, so that the client's objects die
+ * young instead of being promoted to the old generation.
+ *
+ * Every refusal goes to the dead-letter group, which alone decides what an earlier run already
+ * dead-lettered (skipped) and what another replica writes (deferred).
  */
 
 import type { Logger } from "../log/logger.ts";
@@ -15,12 +17,12 @@ import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
 import type { IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/serve/self.ts";
-import type { BatchOutcome, IngestBatch } from "./worker/protocol.ts";
+import type { BatchOutcome, IngestBatch, NameCollision } from "./worker/protocol.ts";
 
 export interface BatchHandlerParts {
   /** The ingest worker's side of a batch (worker/client.ts). */
   ingestBatch: IngestBatch;
-  /** With replicas, writes only the letters of the partitions this instance owns (the ledger). */
+  /** The dead-letter group: writes the letters of the partitions this instance owns, resolves with how many. */
   deadLetters: Pick<DeadLetterSink, "send">;
   metrics: SelfMetrics;
   logger: Logger;
@@ -29,32 +31,31 @@ export interface BatchHandlerParts {
   now?: () => number;
 }
 
-/** A name in several namespaces or clusters: what its series do in each identity mode. */
-const COLLISION_HINT: Record<IdentityLabels, string> = {
-  test: "its series merge them; KYMAROS_TEST_IDENTITY=namespace keeps them apart",
-  namespace:
-    "test_namespace keeps namespaces apart; runs of one namespace from several clusters still merge (KYMAROS_TEST_IDENTITY=cluster)",
-  cluster: "test_namespace and test_cluster keep them apart",
-};
+/** A name in several namespaces or clusters: what its series do in this identity mode, and which setting keeps them apart. */
+function collisionHint(mode: IdentityLabels, { apartBy }: NameCollision): string {
+  if (mode === "cluster") return "test_namespace and test_cluster keep them apart";
+  if (mode === "namespace") {
+    return apartBy === "namespace"
+      ? "test_namespace keeps them apart"
+      : "runs of one namespace from several clusters merge; KYMAROS_TEST_IDENTITY=cluster keeps them apart";
+  }
+  return `its series merge them; KYMAROS_TEST_IDENTITY=${apartBy} keeps them apart`;
+}
 
 /** Where each message of a batch came from, without a number parsed per message. */
 interface Origin {
   topic: string;
   partition: number;
-  handledBefore: number;
   firstOffset: number;
   /** Per message, unless the offsets run without gaps from firstOffset (the usual case). */
   offsets: Float64Array | null;
-  /**
-   * As numbers: the client's strings, kept while the worker ingests the batch, survived
-   * young-generation collections and made each of the main thread's scavenges copy them.
-   */
+  /** As numbers, not the client's strings: kept while the worker ingests the batch, they must be cheap to scavenge. */
   timestamps: Float64Array;
 }
 
 /**
- * Number(s) for the client's timestamp strings, at half its cost: plain decimal digits are read
- * by hand (at most 15 of them, so the result is exact); anything else goes to Number().
+ * Number(s) for the client's timestamp strings, cheaper: plain decimal digits are read by hand
+ * (at most 15 of them, so the result is exact); anything else goes to Number().
  */
 export function decimal(s: string): number {
   if (s.length === 0 || s.length > 15) return Number(s);
@@ -83,7 +84,6 @@ function originOf(batch: SourceBatch): Origin {
   return {
     topic: batch.topic,
     partition: batch.partition,
-    handledBefore: batch.handledBefore,
     firstOffset,
     offsets,
     timestamps,
@@ -96,20 +96,14 @@ const asBuffer = (bytes: Uint8Array | null) =>
 export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
   const { ingestBatch, deadLetters, metrics, logger } = parts;
   const now = parts.now ?? Date.now;
-  const hint = COLLISION_HINT[parts.testIdentity ?? "test"];
+  const mode = parts.testIdentity ?? "test";
 
   async function finish(pending: Promise<BatchOutcome>, origin: Origin): Promise<void> {
     const result = await pending;
     const letters: DeadLetter[] = [];
-    let alreadyDeadLettered = 0;
     for (const reject of result.refused) {
       if (reject.index >= origin.timestamps.length) continue;
       const offset = origin.offsets?.[reject.index] ?? origin.firstOffset + reject.index;
-      // An earlier run of the service dead-lettered everything below its committed offset.
-      if (offset < origin.handledBefore) {
-        alreadyDeadLettered += 1;
-        continue;
-      }
       letters.push({
         key: asBuffer(reject.key),
         value: asBuffer(reject.value),
@@ -127,16 +121,15 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
     for (const r of result.refused) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
     recordBatch(metrics, result.applied, result.duplicate, reasons);
     if (published > 0) metrics.deadLetters.inc({ result: "published" }, published);
-    if (alreadyDeadLettered > 0) metrics.deadLetters.inc({ result: "skipped" }, alreadyDeadLettered);
     if (result.applied > 0) metrics.lastAppliedTime.set(now() / 1000);
     metrics.tests.set(result.tests);
     metrics.retiredTests.set(result.retiredTests);
     metrics.nameCollisions.set(result.collidingNames);
     if (result.retired > 0) metrics.retirements.inc(result.retired);
-    for (const test of result.newCollisions) {
+    for (const collision of result.newCollisions) {
       logger.warn("one test name is used by more than one namespace or cluster", {
-        test,
-        hint,
+        test: collision.test,
+        hint: collisionHint(mode, collision),
       });
     }
     if (result.refused.length > 0) {
@@ -145,8 +138,7 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
         topic: origin.topic,
         partition: origin.partition,
         reasons,
-        deadLettered: letters.length,
-        alreadyDeadLettered,
+        deadLettered: published,
         ...(first ? { firstOffset: first.offset, firstDetail: first.detail } : {}),
       });
     }

@@ -3,161 +3,150 @@
  * kymaros-api: wires the one-way flow Kafka source -> codec -> validation -> core state ->
  * metrics view -> HTTP, and owns the process lifecycle. The middle of it (codec to rendered
  * exposition) runs on a worker thread; Kafka and HTTP stay on this one.
+ *
+ * The Kafka side starts in three steps, each awaited before the next: the topics are set up,
+ * the reader reads where the replay begins (and what the dead-letter group committed), then the
+ * dead-letter group is seeded with that and the reader follows the topic.
  */
 import { randomBytes } from "node:crypto";
 import type { Admin } from "kafkajs";
-import { ConfigError } from "../config/errors.ts";
+import type { Readiness } from "../http/probes.ts";
 import { type HttpServer, startHttpServer } from "../http/server.ts";
-import { createLogger } from "../log/logger.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { EXIT } from "../process/exit-codes.ts";
+import { exitOnConfigError, onSignals, reportStartFailure, watchReadiness } from "../process/lifecycle.ts";
 import { createBatchHandler } from "./batch-handler.ts";
 import { type Config, readConfig } from "./config.ts";
-import { createApp, type Probes } from "./http/app.ts";
+import { createApp } from "./http/app.ts";
 import { createKafka } from "./kafka/client.ts";
+import { kafkaGroupMembers, kafkaReaders } from "./kafka/consumers.ts";
+import { createDeadLetterGroup, type DeadLetterGroup, GROUP_SESSION_MS } from "./kafka/dead-letter-group.ts";
+import { DeadLetterOwnership } from "./kafka/dead-letter-ownership.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
-import { createLedgerGroup, LEDGER_SESSION_MS, type LedgerGroup } from "./kafka/ledger-group.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
-import { createSelfMetrics } from "./metrics/serve/self.ts";
+import { prepareTopics } from "./kafka/topics.ts";
+import { createSelfMetrics, type SelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
-import { DeadLetterLedger } from "./shard/ledger.ts";
 import { describeShard } from "./shard/shard.ts";
-import { startIngestWorker } from "./worker/client.ts";
+import { type IngestWorker, startIngestWorker } from "./worker/client.ts";
 
-/** Kubernetes waits terminationGracePeriodSeconds (15 s in k8s/); we promise 10. */
-const SHUTDOWN_DEADLINE_MS = 9_000;
+const BINARY = "kymaros-api";
 
-function loadConfig(): Config {
-  try {
-    return readConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`kymaros-api: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+/** What a shutdown closes, in this order; each part is set once it was started. */
+interface Parts {
+  source?: KafkaSource;
+  deadLetterGroup?: DeadLetterGroup;
+  admin?: Admin;
+  sink?: DeadLetterSink;
+  http?: HttpServer;
+}
+
+async function closeAll(parts: Parts, worker: IngestWorker, logger: Logger): Promise<void> {
+  await parts.source?.stop();
+  logger.debug("source stopped");
+  await parts.deadLetterGroup?.stop();
+  await parts.admin?.disconnect();
+  await parts.sink?.close();
+  logger.debug("dead-letter producer closed");
+  await parts.http?.close();
+  await worker.close();
+}
+
+/** The Kafka side, from the topics to the replay; `parts` learns each piece as it starts. */
+async function startKafka(
+  config: Config,
+  parts: Parts,
+  worker: IngestWorker,
+  io: { logger: Logger; metrics: SelfMetrics; fatal: (what: string) => (error: Error) => void },
+): Promise<void> {
+  const { logger, metrics, fatal } = io;
+  const kafka = createKafka(config.kafka, logger);
+  const admin = kafka.admin();
+  parts.admin = admin;
+  await admin.connect();
+  await prepareTopics(admin, config, logger, metrics);
+
+  const sink = await createDeadLetterSink(kafka, config.dlqTopic, logger);
+  parts.sink = sink;
+  const deadLetterGroup = createDeadLetterGroup({
+    consumers: kafkaGroupMembers(kafka, config.shard, GROUP_SESSION_MS),
+    admin,
+    topic: config.topic,
+    groupId: config.groupId,
+    // Ownership lapses a little before the group would hand the partition to another member.
+    ownership: new DeadLetterOwnership({ leaseMs: GROUP_SESSION_MS - 2_000, maxPendingPerPartition: 10_000 }),
+    sink,
+    logger,
+    metrics,
+    onFatal: fatal("Kafka dead-letter group stopped for good"),
+  });
+  parts.deadLetterGroup = deadLetterGroup;
+  const source = createKafkaSource({
+    consumers: kafkaReaders(kafka, config.shard),
+    admin,
+    topic: config.topic,
+    groupId: config.groupId,
+    readerGroupId: `${config.groupId}.reader.${randomBytes(6).toString("hex")}`,
+    shard: config.shard,
+    handle: createBatchHandler({
+      ingestBatch: (messages) => worker.ingestBatch(messages),
+      deadLetters: deadLetterGroup,
+      metrics,
+      logger,
+      testIdentity: config.testIdentity,
+    }),
+    onHandled: (partition, next) => deadLetterGroup.handled(partition, next),
+    onCaughtUp: () => worker.publish("text"),
+    onFatal: fatal("Kafka consumer stopped for good"),
+    logger,
+    metrics,
+  });
+  parts.source = source;
+  // Seeded before the first batch is handed over: letters below these commits are skipped.
+  deadLetterGroup.start(await source.start());
+  await source.follow();
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = exitOnConfigError(BINARY, () => readConfig(process.env));
   const logger = createLogger(config.logLevel);
   const metrics = createSelfMetrics();
-  const kafka = createKafka(config.kafka, logger);
-
-  let shuttingDown = false;
-  let http: HttpServer | undefined;
-  let deadLetters: DeadLetterSink | undefined;
-  let source: KafkaSource | undefined;
-  let ledgerGroup: LedgerGroup | undefined;
-  let ledgerAdmin: Admin | undefined;
+  const parts: Parts = {};
   const fatal = (what: string) => (error: Error) => {
     logger.error(what, { error });
-    void shutdown(what, 1);
+    void lifecycle.stop(what, EXIT.failed);
   };
   const worker = startIngestWorker(fatal("ingest worker failed"), config.testIdentity);
+  const lifecycle = onSignals(
+    () => {
+      metrics.ready.set(0);
+      return closeAll(parts, worker, logger);
+    },
+    { logger },
+  );
 
-  const shutdown = async (reason: string, code: number): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    metrics.ready.set(0);
-    logger.info("shutting down", { reason });
-    setTimeout(() => {
-      logger.error("shutdown took too long; exiting", { deadlineMs: SHUTDOWN_DEADLINE_MS });
-      process.exit(code || 1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    try {
-      await source?.stop();
-      logger.debug("source stopped");
-      await ledgerGroup?.stop();
-      await ledgerAdmin?.disconnect();
-      await deadLetters?.close();
-      logger.debug("dead-letter producer closed");
-      await http?.close();
-      await worker.close();
-    } catch (err) {
-      logger.error("error during shutdown", { error: err });
-      code ||= 1;
-    }
-    logger.info("stopped", { code });
-    process.exit(code);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM", 0));
-  process.once("SIGINT", () => void shutdown("SIGINT", 0));
-
-  const probes: Probes = {
+  const readiness: Readiness = {
     notReadyReason() {
-      if (shuttingDown) return "shutting down";
-      if (!source?.caughtUp() || !worker.snapshots.enabled) return "replaying the log";
-      if (!source.connected()) return "not connected to Kafka";
+      if (lifecycle.stopping) return "shutting down";
+      if (!parts.source?.caughtUp() || !worker.snapshots.enabled) return "replaying the log";
+      if (!parts.source.connected()) return "not connected to Kafka";
       return null;
     },
   };
-  setInterval(() => metrics.ready.set(probes.notReadyReason() === null ? 1 : 0), 1000).unref();
+  watchReadiness(readiness, metrics.ready);
 
   // HTTP first: /healthz answers while the log replays.
   const view = createMetricsView(worker.snapshots, metrics);
-  http = await startHttpServer(createApp(view, probes, logger), config.host, config.port);
+  parts.http = await startHttpServer(createApp(view, readiness, logger), config.host, config.port);
   logger.info("listening", {
     host: config.host,
-    port: http.port,
+    port: parts.http.port,
     topic: config.topic,
     brokers: config.kafka.brokers,
     shard: describeShard(config.shard),
   });
   metrics.shards.set({ shard: String(config.shard.index) }, config.shard.total);
-
-  deadLetters = await createDeadLetterSink(kafka, config.dlqTopic, logger);
-  ledgerAdmin = kafka.admin();
-  await ledgerAdmin.connect();
-  const ledger = createLedgerGroup({
-    kafka,
-    admin: ledgerAdmin,
-    topic: config.topic,
-    groupId: config.groupId,
-    shard: config.shard,
-    // Ownership lapses a little before the group would hand the partition to another member.
-    ledger: new DeadLetterLedger({ leaseMs: LEDGER_SESSION_MS - 2_000, maxPendingPerPartition: 10_000 }),
-    sink: deadLetters,
-    logger,
-    metrics,
-    partitionCount: () => source?.recordedPartitionCount() ?? 0,
-    onFatal: fatal("Kafka ledger group stopped for good"),
-  });
-  ledgerGroup = ledger;
-  source = createKafkaSource({
-    kafka,
-    topic: config.topic,
-    dlqTopic: config.dlqTopic,
-    groupId: config.groupId,
-    readerGroupId: `${config.groupId}.reader.${randomBytes(6).toString("hex")}`,
-    shard: config.shard,
-    onHandled: (partition, next) => ledger.handled(partition, next),
-    logger,
-    metrics,
-    handle: createBatchHandler({
-      ingestBatch: (messages) => worker.ingestBatch(messages),
-      deadLetters: ledger,
-      metrics,
-      logger,
-      testIdentity: config.testIdentity,
-    }),
-    onCaughtUp: () => {
-      metrics.replayProgress.set(1);
-      worker.show("text");
-    },
-    onReplayStarting: () => ledger.start(),
-    onFatal: fatal("Kafka consumer stopped for good"),
-  });
-  await source.start();
+  await startKafka(config, parts, worker, { logger, metrics, fatal });
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    // Found only once Kafka answered (the shards against the topic's partitions).
-    process.stderr.write(`kymaros-api: configuration error: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "start failed", error: String(err) })}\n`,
-  );
-  process.exit(1);
-});
+main().catch((err: unknown) => reportStartFailure(BINARY, err));

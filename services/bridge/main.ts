@@ -4,10 +4,10 @@
  * and a TestRetired for every RestoreTest deleted, from list-watches of the Kubernetes API, and
  * serves /healthz, /readyz and /metrics. Owns the process lifecycle; bridge.ts has the parts.
  */
-import { ConfigError } from "../config/errors.ts";
 import { readKafkaSettings } from "../config/kafka.ts";
 import { startHttpServer } from "../http/server.ts";
 import { createLogger } from "../log/logger.ts";
+import { exitOnConfigError, onSignals, reportStartFailure, watchReadiness } from "../process/lifecycle.ts";
 import { createProducer } from "../producer/sdk.ts";
 import { createBackoff } from "./backoff.ts";
 import { startBridge } from "./bridge.ts";
@@ -18,21 +18,11 @@ import { createBridgeMetrics } from "./metrics.ts";
 import { createOutbox, type Outbox } from "./publish/outbox.ts";
 import { createKafkaProbe } from "./publish/probe.ts";
 
-/** Kubernetes waits terminationGracePeriodSeconds (15 s in k8s/) before SIGKILL. */
-const SHUTDOWN_DEADLINE_MS = 10_000;
+const BINARY = "kymaros-bridge";
+/** What the outbox may take of the shutdown deadline to publish what it holds. */
 const FLUSH_MS = 5_000;
 
-function configured<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`kymaros-bridge: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
+const configured = <T>(read: () => T): T => exitOnConfigError(BINARY, read);
 
 async function main(): Promise<void> {
   const config: BridgeConfig = configured(() => readBridgeConfig(process.env));
@@ -65,7 +55,7 @@ async function main(): Promise<void> {
     onError: (kind) => metrics.errors.labels(kind).inc(),
   });
   const readiness = { notReadyReason: () => (bridge ? bridge.notReadyReason() : "starting") };
-  setInterval(() => metrics.ready.set(readiness.notReadyReason() === null ? 1 : 0), 1000).unref();
+  watchReadiness(readiness, metrics.ready);
   const http = await startHttpServer(createBridgeApp(metrics.registry, readiness), config.host, config.port);
   const transport = createKubeTransport(kubeconfig);
   logger.info("listening", {
@@ -77,17 +67,8 @@ async function main(): Promise<void> {
   });
   bridge = startBridge({ config, transport, outbox, metrics, logger });
 
-  let shuttingDown = false;
-  const shutdown = async (reason: string): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info("shutting down", { reason });
-    setTimeout(() => {
-      logger.error("shutdown took too long; exiting", { deadlineMs: SHUTDOWN_DEADLINE_MS });
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    let code = 0;
-    try {
+  onSignals(
+    async () => {
       await bridge?.stop();
       const left = await outbox.stop(FLUSH_MS);
       // Runs left stay in the API server: the next start lists and publishes them. A retirement
@@ -97,20 +78,9 @@ async function main(): Promise<void> {
       await producer.close();
       await probe.close();
       await http.close();
-    } catch (err) {
-      logger.error("error during shutdown", { error: err });
-      code = 1;
-    }
-    logger.info("stopped", { code });
-    process.exit(code);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
+    },
+    { logger },
+  );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "start failed", error: String(err) })}\n`,
-  );
-  process.exit(1);
-});
+main().catch((err: unknown) => reportStartFailure(BINARY, err));

@@ -105,13 +105,22 @@ export async function waitFor<T>(
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}${tail}`);
 }
 
+/** Until /readyz answers 200; fails at once, with the process's output, when it exits first. */
 export async function waitReady(service: RunningService, timeoutMs = 30_000): Promise<void> {
-  await waitFor(
-    "/readyz to answer 200",
-    async () => ((await fetch(`${service.url}/readyz`)).status === 200 ? true : undefined),
-    timeoutMs,
-    service,
-  );
+  const deadline = Date.now() + timeoutMs;
+  const tail = () => service.output().slice(-4000);
+  while (Date.now() < deadline) {
+    if (service.process.exitCode !== null || service.process.signalCode !== null) {
+      throw new Error(`the process exited before it was ready:\n${tail()}`);
+    }
+    try {
+      if ((await fetch(`${service.url}/readyz`)).status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`/readyz not 200 within ${timeoutMs} ms:\nservice output:\n${tail()}`);
 }
 
 export async function scrape(service: RunningService): Promise<string> {

@@ -6,7 +6,7 @@ import { createSnapshotStore, type SnapshotStore } from "../../services/api/metr
 /** The renderer and the store wired on one thread, as the service wires them across two. */
 export function localSnapshots(state: State): { store: SnapshotStore; renderer: Snapshots } {
   let renderer: Snapshots | undefined;
-  const store = createSnapshotStore((format) => renderer?.show(format));
+  const store = createSnapshotStore((format) => renderer?.request(format));
   renderer = createSnapshots(createDomainView(state), () => state.revision, { onSnapshot: store.put });
   return { store, renderer };
 }

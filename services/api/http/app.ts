@@ -3,16 +3,10 @@
  * GET and HEAD only; other methods on these paths get 405, other paths 404.
  */
 import { Hono } from "hono";
+import { addFallback, addProbes, type Readiness } from "../../http/probes.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import { acceptsGzip, type MetricsView, negotiateFormat } from "../metrics/serve/view.ts";
-
-export interface Probes {
-  /** Why the service is not ready, or null when it is. */
-  notReadyReason(): string | null;
-}
-
-const ROUTES = ["/metrics", "/healthz", "/readyz"];
 
 /** The bytes of a part; a plain snapshot's live in memory shared with the worker (written, never held). */
 const bytes = (b: Buffer): Uint8Array<ArrayBuffer> =>
@@ -29,7 +23,7 @@ function bodyOf(parts: readonly Buffer[]): Uint8Array<ArrayBuffer> | ReadableStr
   });
 }
 
-export function createApp(view: MetricsView, probes: Probes, logger: Logger): Hono {
+export function createApp(view: MetricsView, readiness: Readiness, logger: Logger): Hono {
   const app = new Hono();
 
   app.get("/metrics", async (c) => {
@@ -47,18 +41,8 @@ export function createApp(view: MetricsView, probes: Probes, logger: Logger): Ho
     if (gzip) headers["content-encoding"] = "gzip";
     return c.body(bodyOf(parts), 200, headers);
   });
-  app.get("/healthz", (c) => c.text("ok\n"));
-  app.get("/readyz", (c) => {
-    const reason = probes.notReadyReason();
-    return reason === null ? c.text("ready\n") : c.text(`not ready: ${reason}\n`, 503);
-  });
-
-  app.all("*", (c) => {
-    if (ROUTES.includes(c.req.path)) {
-      return c.text("method not allowed\n", 405, { allow: "GET, HEAD" });
-    }
-    return c.text("not found\n", 404);
-  });
+  addProbes(app, readiness);
+  addFallback(app, ["/metrics"]);
   app.onError((err, c) => {
     logger.error("request failed", { path: c.req.path, error: err });
     return c.text("internal error\n", 500);

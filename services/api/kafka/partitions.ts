@@ -5,8 +5,8 @@
  *
  * Positions are ours, not the group's: a partition is sought, on every group join, to the next
  * offset not yet handed over, so a restart of the consumer or a rebalance never skips or
- * re-reads a range. The ledger group's offset found at start means "everything before it was
- * handled, dead letters included" (the ledger, shard/ledger.ts, commits it).
+ * re-reads a range. What an earlier run dead-lettered is not known here: the dead-letter group
+ * (dead-letter-group.ts) alone decides that.
  */
 
 /** A partition's offsets at start: its first (low) and its end (high, the next to be written). */
@@ -23,8 +23,6 @@ interface Partition {
   dispatched: number;
   low: number;
   endAtStart: number;
-  /** The ledger group's committed offset found at start; -1 when there was none. */
-  committedAtStart: number;
 }
 
 export interface Progress {
@@ -37,16 +35,10 @@ export class PartitionTracker {
   readonly #partitions = new Map<number, Partition>();
   #caughtUp = false;
 
-  /** The partitions as they stood at start, and the group's committed offsets then. */
-  load(offsets: readonly PartitionOffsets[], committed: ReadonlyMap<number, number>): void {
+  /** The partitions as they stood at start. */
+  load(offsets: readonly PartitionOffsets[]): void {
     for (const { partition, low, high } of offsets) {
-      this.#partitions.set(partition, {
-        position: low,
-        dispatched: low,
-        low,
-        endAtStart: high,
-        committedAtStart: committed.get(partition) ?? -1,
-      });
+      this.#partitions.set(partition, { position: low, dispatched: low, low, endAtStart: high });
     }
   }
 
@@ -59,25 +51,14 @@ export class PartitionTracker {
     return this.#partitions.get(partition)?.dispatched;
   }
 
-  /**
-   * A batch [first .. next) of the partition is handed over. Answers the offset below which an
-   * earlier run handled everything (dead letters included). A partition added after start is
-   * followed from its first batch.
-   */
-  dispatch(partition: number, first: number, next: number): number {
+  /** A batch [first .. next) of the partition is handed over. A partition added after start is followed from its first batch. */
+  dispatch(partition: number, first: number, next: number): void {
     let p = this.#partitions.get(partition);
     if (p === undefined) {
-      p = {
-        position: first,
-        dispatched: first,
-        low: first,
-        endAtStart: first,
-        committedAtStart: -1,
-      };
+      p = { position: first, dispatched: first, low: first, endAtStart: first };
       this.#partitions.set(partition, p);
     }
     p.dispatched = next;
-    return p.committedAtStart;
   }
 
   /** Everything of the partition below `next` is handled (batches of a partition complete in order). */

@@ -1,4 +1,5 @@
 /** Retries with exponential backoff, for the Kafka calls a broker hiccup must not turn fatal. */
+import type { Logger } from "../../log/logger.ts";
 
 export interface RetryOptions {
   firstDelayMs: number;
@@ -8,19 +9,35 @@ export interface RetryOptions {
   onRetry: (error: unknown, delayMs: number) => void;
 }
 
-export async function withRetry<T>(call: () => Promise<T>, o: RetryOptions): Promise<T> {
-  for (let delay = o.firstDelayMs; ; delay = Math.min(delay * 2, o.maxDelayMs)) {
+export async function withRetry<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let delay = options.firstDelayMs; ; delay = Math.min(delay * 2, options.maxDelayMs)) {
     try {
       return await call();
     } catch (err) {
-      if (!o.shouldRetry(err, delay)) throw err;
-      o.onRetry(err, delay);
+      if (!options.shouldRetry(err, delay)) throw err;
+      options.onRetry(err, delay);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
 }
 
 /** Kafka's own judgement: kafkajs marks transient protocol errors retriable. */
-export function isRetriable(error: unknown): boolean {
+function isRetriable(error: unknown): boolean {
   return (error as { retriable?: boolean } | null)?.retriable === true;
+}
+
+/** Retries a call while it fails with an error Kafka marks retriable, up to a deadline. */
+export function retrying<T>(
+  logger: Pick<Logger, "info">,
+  what: string,
+  call: () => Promise<T>,
+  deadlineMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  return withRetry(call, {
+    firstDelayMs: 200,
+    maxDelayMs: 5000,
+    shouldRetry: (err, delay) => isRetriable(err) && Date.now() + delay <= deadline,
+    onRetry: (err, delay) => logger.info(`retrying: ${what}`, { error: err, inMs: delay }),
+  });
 }

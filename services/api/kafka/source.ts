@@ -3,28 +3,24 @@
  * when it has caught up with the end offsets seen at start, then follows the topic live.
  *
  * The bookkeeping per partition (positions, the seek on join, progress, caught up) is the pure
- * PartitionTracker (partitions.ts); this file wires it to kafkajs: topic setup, the consumer,
- * back-pressure and the timers.
+ * PartitionTracker (partitions.ts); this file wires it to a consumer (ReaderConsumer, a seam
+ * kafkajs fills in consumers.ts): the offsets at start, back-pressure and the timers.
  *
  * It reads through a consumer group of its own (a fresh id per process, never committed to),
  * whose assigner gives its one member every partition of this instance's shard: replicas never
  * split partitions between them, and a start never waits for a dead member's session, since no
- * one else is in that group. The offsets committed in the shared group (the ledger, see
- * ledger-group.ts, which commits what this source reports handled) mean "everything before was
- * handled, dead letters included"; they are read at start so a replay tells which bad messages
- * an earlier run already dead-lettered.
+ * one else is in that group. The offsets committed in the shared dead-letter group
+ * (dead-letter-group.ts) are read at start and handed back by start(), so that the dead-letter
+ * group is seeded with them before the first batch is handed over.
  */
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { Admin } from "kafkajs";
 import { ConfigError } from "../../config/errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
-import { shardAssigner } from "../shard/assigners.ts";
-import { readerPlan } from "../shard/assignment.ts";
 import { recordedCount } from "../shard/partition-count.ts";
-import { describeShard, ownsPartition, type Shard, shardProblem } from "../shard/shard.ts";
-import { PartitionTracker } from "./partitions.ts";
-import { isRetriable, withRetry } from "./retry.ts";
-import { checkRetention, ensureTopics } from "./topics.ts";
+import { describeShard, ownsPartition, type Shard, shardPartitions, shardProblem } from "../shard/shard.ts";
+import { type PartitionOffsets, PartitionTracker } from "./partitions.ts";
+import { retrying } from "./retry.ts";
 
 export interface SourceMessage {
   key: Buffer | null;
@@ -37,99 +33,95 @@ export interface SourceBatch {
   topic: string;
   partition: number;
   messages: SourceMessage[];
-  /** Offsets below this were fully handled, dead letters included, by an earlier run. */
-  handledBefore: number;
 }
 
 /** Resolves once the batch is handled, dead letters included; batches of a partition resolve in order. */
 export type BatchHandler = (batch: SourceBatch) => Promise<void>;
 
+/** A batch as the consumer fetched it. */
+export interface FetchedBatch extends SourceBatch {
+  firstOffset(): string | null;
+  lastOffset(): string;
+  highWatermark: string;
+}
+
+export interface BatchControl {
+  /** A rebalance made the batch obsolete: it must not be handled. */
+  isStale(): boolean;
+  heartbeat(): Promise<void>;
+}
+
+/** What the consumer tells the source. */
+export interface ReaderEvents {
+  /** The group (re)joined and gave this member these partitions of the topic. */
+  joined(partitions: readonly number[], durationMs: number): void;
+  /** A fetch or a heartbeat: the broker answered. */
+  contact(): void;
+  /** The consumer crashed; `restart` when the client restarts it by itself. */
+  crashed(error: Error, restart: boolean): void;
+}
+
+/** The part of a consumer the source uses (consumers.ts builds it on kafkajs). */
+export interface ReaderConsumer {
+  connect(): Promise<void>;
+  /** Subscribes to the topic from its beginning and hands each fetched batch to `eachBatch`. */
+  run(eachBatch: (batch: FetchedBatch, control: BatchControl) => Promise<void>): Promise<void>;
+  seek(partition: number, offset: number): void;
+  disconnect(): Promise<void>;
+}
+
+export type ReaderFactory = (
+  settings: { groupId: string; topic: string },
+  events: ReaderEvents,
+) => ReaderConsumer;
+
+/** What the source asks of the admin client (the caller connects and disconnects it). */
+export type SourceAdmin = Pick<Admin, "fetchTopicOffsets" | "fetchOffsets" | "deleteGroups">;
+
+/** What start() read: where the replay begins, and what the dead-letter group had committed. */
+export interface ReplayStart {
+  /** This shard's partitions as they stood at start. */
+  offsets: PartitionOffsets[];
+  /** The dead-letter group's committed offset per partition: below it, an earlier run dead-lettered. */
+  committedAtStart: Map<number, number>;
+  /** The partition count the dead-letter group's commits recorded (the topic's when none did). */
+  partitionCount: number;
+}
+
 const MAX_IN_FLIGHT = 4;
 
 export interface SourceOptions {
-  kafka: Kafka;
+  consumers: ReaderFactory;
+  admin: SourceAdmin;
   topic: string;
-  dlqTopic: string;
-  /** The ledger group, whose committed offsets say what was dead-lettered. */
+  /** The dead-letter group, whose committed offsets are read at start. */
   groupId: string;
   /** This process's own reader group (never committed to; deleted at a clean stop). */
   readerGroupId: string;
   shard: Shard;
-  /** Everything before `next` in the partition was handled (for the ledger to commit). */
+  handle: BatchHandler;
+  /** Everything before `next` in the partition was handled (for the dead-letter group to commit). */
   onHandled: (partition: number, next: number) => void;
+  onCaughtUp: () => void;
+  onFatal: (error: Error) => void;
   logger: Logger;
   metrics: SelfMetrics;
-  handle: BatchHandler;
-  onCaughtUp: () => void;
-  /** The topic exists, this shard fits it and the offsets are known: the replay begins. */
-  onReplayStarting?: () => void;
-  onFatal: (error: Error) => void;
   /** Without a fetch or heartbeat for this long, the source counts as disconnected. */
   contactTimeoutMs?: number;
+  now?: () => number;
 }
 
 export interface KafkaSource {
-  start(): Promise<void>;
+  /** Connects and reads the offsets; refuses a shard the topic cannot hold. Nothing is fetched yet. */
+  start(): Promise<ReplayStart>;
+  /** Replays, then follows the topic; resolves once the consumer runs. */
+  follow(): Promise<void>;
   stop(): Promise<void>;
   caughtUp(): boolean;
   connected(): boolean;
-  /** The partition count the ledger's commits record (the first known; see partition-count.ts). */
-  recordedPartitionCount(): number;
 }
 
-/** Retries a call while it fails with an error Kafka marks retriable, up to a deadline. */
-function retrying<T>(logger: Logger, what: string, call: () => Promise<T>, deadlineMs = 60_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  return withRetry(call, {
-    firstDelayMs: 200,
-    maxDelayMs: 5000,
-    shouldRetry: (err, delay) => isRetriable(err) && Date.now() + delay <= deadline,
-    onRetry: (err, delay) => logger.info(`retrying: ${what}`, { error: err, inMs: delay }),
-  });
-}
-
-/** The events topic's retention: checked, exported, and warned about when it would lose runs. */
-async function prepareRetention(admin: Admin, options: SourceOptions): Promise<void> {
-  const { topic, logger, metrics } = options;
-  const retention = await retrying(logger, "describe the topic's configuration", () =>
-    checkRetention(admin, topic),
-  );
-  metrics.retentionFinite.set({ topic }, retention.finite ? 1 : 0);
-  if (retention.finite) {
-    logger.warn("events topic retention is finite: runs older than it will vanish from the metrics", {
-      topic,
-      ...retention,
-    });
-  }
-}
-
-/**
- * The offsets of this shard's partitions and the ledger's committed offsets, into the tracker.
- * Refuses a shard the topic cannot hold; answers the partition count the ledger's commits
- * recorded (or the topic's, when none did).
- */
-async function loadOffsets(admin: Admin, options: SourceOptions, tracker: PartitionTracker): Promise<number> {
-  const { topic, logger } = options;
-  // Right after a topic is created its leaders may not be known everywhere yet, and a fresh
-  // broker loads its group coordinator for a while: both answer with retriable errors.
-  const ends = await retrying(logger, "fetch the topic's offsets", () => admin.fetchTopicOffsets(topic));
-  const committed = await retrying(logger, "fetch the group's committed offsets", () =>
-    admin.fetchOffsets({ groupId: options.groupId, topics: [topic] }),
-  );
-  const problem = shardProblem(options.shard, ends.length);
-  if (problem !== null) throw new ConfigError("KYMAROS_TOTAL_SHARDS", `${problem} (topic ${topic})`);
-  tracker.load(
-    ends
-      .filter(({ partition }) => ownsPartition(options.shard, partition))
-      .map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) })),
-    new Map((committed[0]?.partitions ?? []).map((c) => [c.partition, Number(c.offset)] as const)),
-  );
-  const recorded = recordedCount((committed[0]?.partitions ?? []).map((c) => c.metadata));
-  if (recorded !== null && recorded !== ends.length) partitionCountChanged(options, recorded, ends.length);
-  return recorded ?? ends.length;
-}
-
-/** Reported, never silent: a test's runs may now lie in two partitions (and shards). */
+/** The partition count changed: reported, never silent, since a test's runs may now lie in two partitions (and shards). */
 function partitionCountChanged(options: SourceOptions, from: number, to: number): void {
   const { topic, logger, metrics } = options;
   metrics.partitionCountChanged.set({ topic }, 1);
@@ -139,180 +131,206 @@ function partitionCountChanged(options: SourceOptions, from: number, to: number)
   );
 }
 
-export function createKafkaSource(options: SourceOptions): KafkaSource {
-  const { kafka, topic, logger, metrics } = options;
-  const contactTimeoutMs = options.contactTimeoutMs ?? 6_000;
-  const tracker = new PartitionTracker();
-  let admin: Admin | undefined;
-  let consumer: Consumer | undefined;
-  let lastContact = 0;
-  let stopping = false;
-  let startedAt = 0;
-  let partitionCount = 0;
-  const timers: NodeJS.Timeout[] = [];
-  const inFlight = new Set<Promise<void>>();
+/** The offsets of this shard's partitions and the dead-letter group's commits. */
+async function readStart(options: SourceOptions): Promise<ReplayStart> {
+  const { admin, topic, logger } = options;
+  // Right after a topic is created its leaders may not be known everywhere yet, and a fresh
+  // broker loads its group coordinator for a while: both answer with retriable errors.
+  const ends = await retrying(logger, "fetch the topic's offsets", () => admin.fetchTopicOffsets(topic));
+  const committed = await retrying(logger, "fetch the group's committed offsets", () =>
+    admin.fetchOffsets({ groupId: options.groupId, topics: [topic] }),
+  );
+  const problem = shardProblem(options.shard, ends.length);
+  if (problem !== null) throw new ConfigError("KYMAROS_TOTAL_SHARDS", `${problem} (topic ${topic})`);
+  const mine = new Set(
+    shardPartitions(
+      options.shard,
+      ends.map((e) => e.partition),
+    ),
+  );
+  const commits = committed[0]?.partitions ?? [];
+  const recorded = recordedCount(commits.map((c) => c.metadata));
+  if (recorded !== null && recorded !== ends.length) partitionCountChanged(options, recorded, ends.length);
+  return {
+    offsets: ends
+      .filter(({ partition }) => mine.has(partition))
+      .map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) }))
+      .sort((a, b) => a.partition - b.partition),
+    committedAtStart: new Map(
+      commits.filter((c) => mine.has(c.partition)).map((c) => [c.partition, Number(c.offset)] as const),
+    ),
+    partitionCount: recorded ?? ends.length,
+  };
+}
 
-  function checkCaughtUp(): void {
-    if (tracker.caughtUp) return;
-    const { done, total } = tracker.progress();
-    metrics.replayProgress.set(total === 0 ? 1 : done / total);
-    if (!tracker.catchUp()) return;
-    const seconds = (Date.now() - startedAt) / 1000;
-    metrics.replaySeconds.set(seconds);
-    logger.info("replay caught up", { events: total, seconds });
-    options.onCaughtUp();
-  }
+/** A source's state while it runs: what the functions below share. */
+interface Reader {
+  readonly options: SourceOptions;
+  readonly tracker: PartitionTracker;
+  readonly now: () => number;
+  readonly inFlight: Set<Promise<void>>;
+  consumer: ReaderConsumer | undefined;
+  lastContact: number;
+  stopping: boolean;
+  startedAt: number;
+  partitionCount: number;
+}
 
-  async function refreshLag(): Promise<void> {
-    if (!admin || !connectedNow()) return;
-    try {
-      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
-        const lag = tracker.lag(partition, Number(high));
-        if (lag !== undefined) metrics.consumerLag.set({ topic, partition }, lag);
-      }
-    } catch (err) {
-      logger.debug("lag refresh failed", { error: err });
-    }
-  }
+const connectedNow = (r: Reader): boolean => r.now() - r.lastContact < (r.options.contactTimeoutMs ?? 6_000);
 
-  function connectedNow(): boolean {
-    return Date.now() - lastContact < contactTimeoutMs;
-  }
+function checkCaughtUp(r: Reader): void {
+  const { tracker, options } = r;
+  if (tracker.caughtUp) return;
+  const { done, total } = tracker.progress();
+  options.metrics.replayProgress.set(total === 0 ? 1 : done / total);
+  if (!tracker.catchUp()) return;
+  const seconds = (r.now() - r.startedAt) / 1000;
+  options.metrics.replaySeconds.set(seconds);
+  options.logger.info("replay caught up", { events: total, seconds });
+  options.onCaughtUp();
+}
 
-  function createConsumer(): Consumer {
-    const c = kafka.consumer({
-      groupId: options.readerGroupId,
-      allowAutoTopicCreation: false,
-      partitionAssigners: [shardAssigner("KymarosShardReader", options.shard, { fetch: readerPlan })],
-      // Small fetches: a batch's objects die young instead of being promoted to the old
-      // generation, which keeps the heap (and RSS) small at no cost in throughput.
-      maxBytesPerPartition: 512 * 1024,
-      maxBytes: 3072 * 1024,
-      maxWaitTimeInMs: 500,
-      // Alone in its group: the session only matters to the broker's cleanup of the group.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-    });
-    c.on(c.events.GROUP_JOIN, ({ payload }) => {
-      lastContact = Date.now();
-      logger.info("joined consumer group", {
+function readerEvents(r: Reader): ReaderEvents {
+  const { options } = r;
+  return {
+    joined(partitions, durationMs) {
+      r.lastContact = r.now();
+      options.logger.info("joined consumer group", {
         groupId: options.readerGroupId,
         shard: describeShard(options.shard),
-        partitions: payload.memberAssignment[topic] ?? [],
-        joinMs: payload.duration,
+        partitions,
+        joinMs: durationMs,
       });
-      for (const partition of payload.memberAssignment[topic] ?? []) {
-        const offset = tracker.seekOffset(partition);
-        if (offset !== undefined) c.seek({ topic, partition, offset: String(offset) });
+      // Positions are ours: every join resumes after what was handed over, never before.
+      for (const partition of partitions) {
+        const offset = r.tracker.seekOffset(partition);
+        if (offset !== undefined) r.consumer?.seek(partition, offset);
       }
-    });
-    c.on(c.events.FETCH, () => {
-      lastContact = Date.now();
-    });
-    c.on(c.events.HEARTBEAT, () => {
-      lastContact = Date.now();
-    });
-    c.on(c.events.CRASH, ({ payload }) => {
-      if (!payload.restart && !stopping) options.onFatal(payload.error);
-    });
-    return c;
+    },
+    contact() {
+      r.lastContact = r.now();
+    },
+    crashed(error, restart) {
+      if (!restart && !r.stopping) options.onFatal(error);
+    },
+  };
+}
+
+/** Hands the batch over, and holds the fetch loop while MAX_IN_FLIGHT batches are ahead of the handler. */
+async function dispatch(r: Reader, batch: FetchedBatch, control: BatchControl): Promise<void> {
+  const { options, tracker, inFlight } = r;
+  if (control.isStale() || batch.messages.length === 0) return;
+  const partition = batch.partition;
+  if (tracker.seekOffset(partition) === undefined) {
+    if (!ownsPartition(options.shard, partition)) return;
+    // A partition added after start (the tracker follows it from its first batch): the
+    // partition count changed under a running instance.
+    partitionCountChanged(options, r.partitionCount, partition + 1);
   }
+  const next = Number(batch.lastOffset()) + 1;
+  tracker.dispatch(partition, Number(batch.firstOffset()), next);
+  const highWatermark = Number(batch.highWatermark);
+  // The callback below must not capture `batch`: its messages would live until it runs.
+  const done = options.handle({ topic: batch.topic, partition, messages: batch.messages }).then(() => {
+    tracker.handled(partition, next);
+    options.onHandled(partition, next);
+    options.metrics.consumerLag.set(
+      { topic: options.topic, partition },
+      tracker.lag(partition, highWatermark) ?? 0,
+    );
+    r.lastContact = r.now();
+    checkCaughtUp(r);
+  });
+  inFlight.add(done);
+  void done
+    .finally(() => inFlight.delete(done))
+    .catch((err: Error) => {
+      if (!r.stopping) options.onFatal(err);
+    });
+  while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+  await control.heartbeat();
+}
+
+async function refreshLag(r: Reader): Promise<void> {
+  const { options } = r;
+  if (!connectedNow(r)) return;
+  try {
+    for (const { partition, high } of await options.admin.fetchTopicOffsets(options.topic)) {
+      const lag = r.tracker.lag(partition, Number(high));
+      if (lag !== undefined) options.metrics.consumerLag.set({ topic: options.topic, partition }, lag);
+    }
+  } catch (err) {
+    options.logger.debug("lag refresh failed", { error: err });
+  }
+}
+
+function logProgress(r: Reader): void {
+  if (r.tracker.caughtUp) return;
+  const { done, total } = r.tracker.progress();
+  r.options.logger.info("replay progress", { done, total, ratio: total === 0 ? 1 : done / total });
+}
+
+export function createKafkaSource(options: SourceOptions): KafkaSource {
+  const { topic, logger } = options;
+  const r: Reader = {
+    options,
+    tracker: new PartitionTracker(),
+    now: options.now ?? Date.now,
+    inFlight: new Set(),
+    consumer: undefined,
+    lastContact: Number.NEGATIVE_INFINITY,
+    stopping: false,
+    startedAt: 0,
+    partitionCount: 0,
+  };
+  const timers: NodeJS.Timeout[] = [];
 
   return {
     async start() {
-      startedAt = Date.now();
-      const c = createConsumer();
-      consumer = c;
-      // The consumer's connection and the admin's questions do not depend on each other: they
-      // overlap, which takes a few round trips off every start.
+      r.startedAt = r.now();
+      const c = options.consumers({ groupId: options.readerGroupId, topic }, readerEvents(r));
+      r.consumer = c;
+      // The consumer's connection and the admin's questions do not depend on each other: they overlap.
       const connecting = c.connect();
       connecting.catch(() => {}); // awaited below; a failure before then must not go unhandled
-      const a = kafka.admin();
-      admin = a;
-      await a.connect();
-      await ensureTopics(a, topic, options.dlqTopic, logger);
-      [, partitionCount] = await Promise.all([
-        prepareRetention(a, options),
-        loadOffsets(a, options, tracker),
-      ]);
-      options.onReplayStarting?.();
-      const { total } = tracker.progress();
+      const read = await readStart(options);
+      r.partitionCount = read.partitionCount;
+      r.tracker.load(read.offsets);
       logger.info("replay starting", {
         topic,
         shard: describeShard(options.shard),
-        partitions: tracker.size,
-        events: total,
+        partitions: r.tracker.size,
+        events: r.tracker.progress().total,
       });
-
       await connecting;
-      await c.subscribe({ topic, fromBeginning: true });
+      return read;
+    },
 
-      timers.push(setInterval(() => void refreshLag(), 5000).unref());
-      timers.push(
-        setInterval(() => {
-          if (tracker.caughtUp) return;
-          const { done, total: all } = tracker.progress();
-          logger.info("replay progress", { done, total: all, ratio: all === 0 ? 1 : done / all });
-        }, 5000).unref(),
-      );
-      checkCaughtUp();
-
-      await c.run({
-        autoCommit: false,
-        eachBatchAutoResolve: true,
-        // The handler runs beside the fetches: a few batches may be in flight while kafkajs
-        // fetches the next, so the broker's latency and the handler's work overlap.
-        eachBatch: async ({ batch, isStale, heartbeat }) => {
-          if (isStale() || batch.messages.length === 0) return;
-          const partition = batch.partition;
-          if (tracker.seekOffset(partition) === undefined) {
-            if (!ownsPartition(options.shard, partition)) return;
-            // A partition added after start (the tracker follows it from its first batch): the
-            // partition count changed under a running instance.
-            partitionCountChanged(options, partitionCount, partition + 1);
-          }
-          const next = Number(batch.lastOffset()) + 1;
-          const handledBefore = tracker.dispatch(partition, Number(batch.firstOffset()), next);
-          const highWatermark = Number(batch.highWatermark);
-          // The callback below must not capture `batch`: its messages would live until it runs.
-          const done = options
-            .handle({ topic: batch.topic, partition, messages: batch.messages, handledBefore })
-            .then(() => {
-              tracker.handled(partition, next);
-              options.onHandled(partition, next);
-              metrics.consumerLag.set({ topic, partition }, tracker.lag(partition, highWatermark) ?? 0);
-              lastContact = Date.now();
-              checkCaughtUp();
-            });
-          inFlight.add(done);
-          void done
-            .finally(() => inFlight.delete(done))
-            .catch((err: Error) => {
-              if (!stopping) options.onFatal(err);
-            });
-          // Back-pressure: no more than MAX_IN_FLIGHT batches ahead of the handler.
-          while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-          await heartbeat();
-        },
-      });
+    async follow() {
+      const c = r.consumer;
+      if (!c) throw new Error("follow() before start()");
+      timers.push(setInterval(() => void refreshLag(r), 5000).unref());
+      timers.push(setInterval(() => logProgress(r), 5000).unref());
+      checkCaughtUp(r);
+      // The handler runs beside the fetches: a few batches may be in flight while the next is
+      // fetched, so the broker's latency and the handler's work overlap.
+      await c.run((batch, control) => dispatch(r, batch, control));
     },
 
     async stop() {
-      stopping = true;
+      r.stopping = true;
       for (const t of timers) clearInterval(t);
-      // Finish the batches in hand (the ledger commits what they covered).
-      await Promise.allSettled([...inFlight]);
+      // Finish the batches in hand (the dead-letter group commits what they covered).
+      await Promise.allSettled([...r.inFlight]);
       // disconnect() waits for the batch in hand, then leaves the group, which is then empty
       // and of no further use.
-      await consumer?.disconnect();
-      await admin?.deleteGroups([options.readerGroupId]).catch((err: unknown) => {
+      await r.consumer?.disconnect();
+      await options.admin.deleteGroups([options.readerGroupId]).catch((err: unknown) => {
         logger.debug("reader group not deleted", { error: err });
       });
-      await admin?.disconnect();
     },
 
-    caughtUp: () => tracker.caughtUp,
-    connected: connectedNow,
-    recordedPartitionCount: () => partitionCount,
+    caughtUp: () => r.tracker.caughtUp,
+    connected: () => connectedNow(r),
   };
 }

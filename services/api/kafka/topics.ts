@@ -1,22 +1,34 @@
-/** Creates the events and dead-letter topics when missing, and checks the events topic's retention. */
+/**
+ * Topic setup, the first thing a start does with Kafka: creates the events and dead-letter
+ * topics when missing, and checks (and exports) the events topic's retention.
+ */
 import type { Admin, ConfigResourceTypes } from "kafkajs";
+import type { Logger } from "../../log/logger.ts";
+import type { SelfMetrics } from "../metrics/serve/self.ts";
+import { retrying } from "./retry.ts";
 
 // kafkajs is CommonJS and Node's ESM loader cannot see this export: the protocol value of TOPIC.
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
-import type { Logger } from "../../log/logger.ts";
+/** What topic setup asks of the admin client. */
+export type TopicAdmin = Pick<Admin, "listTopics" | "createTopics" | "describeConfigs">;
 
-export const EVENTS_TOPIC_PARTITIONS = 6;
+export interface TopicNames {
+  topic: string;
+  dlqTopic: string;
+}
 
-export interface RetentionCheck {
+const EVENTS_TOPIC_PARTITIONS = 6;
+
+interface RetentionCheck {
   finite: boolean;
   retentionMs: string | undefined;
   retentionBytes: string | undefined;
   cleanupPolicy: string | undefined;
 }
 
-export async function ensureTopics(
-  admin: Admin,
+async function ensureTopics(
+  admin: TopicAdmin,
   topic: string,
   dlqTopic: string,
   logger: Logger,
@@ -46,7 +58,7 @@ export async function ensureTopics(
   for (const t of wanted) logger.info("created topic", { topic: t.topic, partitions: t.numPartitions });
 }
 
-export async function checkRetention(admin: Admin, topic: string): Promise<RetentionCheck> {
+async function checkRetention(admin: TopicAdmin, topic: string): Promise<RetentionCheck> {
   const described = await admin.describeConfigs({
     includeSynonyms: false,
     resources: [
@@ -67,4 +79,27 @@ export async function checkRetention(admin: Admin, topic: string): Promise<Reten
     (retentionBytes !== undefined && retentionBytes !== "-1") ||
     (cleanupPolicy?.includes("compact") ?? false);
   return { finite, retentionMs, retentionBytes, cleanupPolicy };
+}
+
+/**
+ * Both topics exist and the events topic's retention is known (exported, and warned about when
+ * it would lose runs). Awaited before anything reads the topic.
+ */
+export async function prepareTopics(
+  admin: TopicAdmin,
+  { topic, dlqTopic }: TopicNames,
+  logger: Logger,
+  metrics: Pick<SelfMetrics, "retentionFinite">,
+): Promise<void> {
+  await ensureTopics(admin, topic, dlqTopic, logger);
+  const retention = await retrying(logger, "describe the topic's configuration", () =>
+    checkRetention(admin, topic),
+  );
+  metrics.retentionFinite.set({ topic }, retention.finite ? 1 : 0);
+  if (retention.finite) {
+    logger.warn("events topic retention is finite: runs older than it will vanish from the metrics", {
+      topic,
+      ...retention,
+    });
+  }
 }

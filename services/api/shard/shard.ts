@@ -12,8 +12,6 @@ export interface Shard {
   total: number;
 }
 
-export const WHOLE: Shard = { index: 0, total: 1 };
-
 export function ownsPartition(shard: Shard, partition: number): boolean {
   return partition % shard.total === shard.index;
 }

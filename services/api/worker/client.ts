@@ -6,12 +6,19 @@ import { Worker } from "node:worker_threads";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
 import { createSnapshotStore, type SnapshotSource } from "../metrics/serve/snapshot-store.ts";
-import { type BatchOutcome, type FromWorker, type IngestBatch, pack, type ToWorker } from "./protocol.ts";
+import {
+  type BatchOutcome,
+  type FromWorker,
+  type IngestBatch,
+  pack,
+  type ToWorker,
+  type WorkerSettings,
+} from "./protocol.ts";
 
 export interface IngestWorker {
   ingestBatch: IngestBatch;
-  /** Make the domain metrics visible (after the replay caught up). */
-  show(format: ExpositionFormat): void;
+  /** The replay caught up: make the domain metrics visible, in this format to begin with. */
+  publish(format: ExpositionFormat): void;
   readonly snapshots: SnapshotSource;
   close(): Promise<void>;
 }
@@ -21,15 +28,15 @@ const entry = new URL(fromSources ? "./thread.ts" : "./thread.js", import.meta.u
 
 /**
  * The worker allocates little per event (a few boxed numbers: the facts object is reused and
- * runIds stay bytes), so V8's default young generation, sized for allocation-heavy code, mostly
- * held empty pages: capped, the process ends a replay smaller at no cost in replay time (the
- * bench's memory and replay figures show both).
+ * runIds stay bytes), so V8's default young generation, sized for allocation-heavy code, would
+ * mostly hold empty pages: a small cap keeps the process small (the bench's memory and replay
+ * figures show the effect).
  */
 const resourceLimits = { maxYoungGenerationSizeMb: 12 };
 
 /** Built, the worker is plain JavaScript; from the sources (tsx), it needs tsx's loader too. */
 function spawnWorker(labels: IdentityLabels): Worker {
-  const workerData = { labels };
+  const workerData: WorkerSettings = { labels };
   if (!fromSources) return new Worker(entry, { resourceLimits, workerData });
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(boot, { eval: true, resourceLimits, workerData });
@@ -45,7 +52,7 @@ export function startIngestWorker(
   let closing = false;
 
   const send = (message: ToWorker, transfer: ArrayBuffer[] = []) => worker.postMessage(message, transfer);
-  const snapshots = createSnapshotStore((format) => send({ type: "show", format }));
+  const snapshots = createSnapshotStore((format) => send({ type: "render", format }));
 
   worker.on("message", (message: FromWorker) => {
     if (message.type === "done") {
@@ -71,7 +78,7 @@ export function startIngestWorker(
         send({ type: "batch", id, data, index }, [data, index.buffer as ArrayBuffer]);
       });
     },
-    show: (format) => snapshots.show(format),
+    publish: (format) => snapshots.publish(format),
     snapshots,
     async close() {
       closing = true;

@@ -10,12 +10,25 @@ import {
   KEY_LENGTH,
   KEY_START,
   MESSAGE_FIELDS,
+  type NameCollision,
   type PackedBatch,
   type RefusedMessage,
   refusedMessage,
   VALUE_LENGTH,
   VALUE_START,
 } from "./protocol.ts";
+
+/** Which identity setting keeps apart the identities of a colliding name that have runs. */
+function collision(state: State, test: string): NameCollision {
+  const namespaces = new Set<string>();
+  let withRuns = 0;
+  for (const t of state.tests.get(test) ?? []) {
+    if (!t.hasRuns) continue;
+    withRuns += 1;
+    namespaces.add(t.namespace);
+  }
+  return { test, apartBy: namespaces.size === withRuns ? "namespace" : "cluster" };
+}
 
 export function ingestBatch(read: FactsReader, state: State, batch: PackedBatch): BatchOutcome {
   const data = Buffer.from(batch.data);
@@ -49,6 +62,6 @@ export function ingestBatch(read: FactsReader, state: State, batch: PackedBatch)
     tests: state.identities.length,
     retiredTests: state.retiredTests,
     collidingNames: state.collidingNames,
-    newCollisions: state.newCollisions.splice(0),
+    newCollisions: state.newCollisions.splice(0).map((test) => collision(state, test)),
   };
 }

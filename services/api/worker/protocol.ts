@@ -6,6 +6,12 @@
  */
 import type { RejectReason } from "../ingest/index.ts";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
+import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
+
+/** What the worker is started with (its workerData). */
+export interface WorkerSettings {
+  labels: IdentityLabels;
+}
 
 /** A message as the Kafka client hands it over: only the bytes the worker reads. */
 export interface RawMessage {
@@ -52,7 +58,16 @@ export interface BatchOutcome {
   retiredTests: number;
   collidingNames: number;
   /** Names that this batch made colliding, each reported once. */
-  newCollisions: string[];
+  newCollisions: NameCollision[];
+}
+
+/**
+ * A test name carried by runs of several identities, and the identity setting that keeps them
+ * apart: "namespace" when their namespaces all differ, "cluster" when two share a namespace.
+ */
+export interface NameCollision {
+  test: string;
+  apartBy: "namespace" | "cluster";
 }
 
 /**
@@ -64,7 +79,7 @@ export type IngestBatch = (messages: readonly RawMessage[]) => Promise<BatchOutc
 export type ToWorker =
   | ({ type: "batch"; id: number } & PackedBatch)
   /** Render this format from now on (the first call makes the domain metrics visible). */
-  | { type: "show"; format: ExpositionFormat };
+  | { type: "render"; format: ExpositionFormat };
 
 export type FromWorker =
   | ({ type: "done"; id: number } & BatchOutcome)
@@ -78,8 +93,7 @@ export type FromWorker =
 
 /**
  * The batch in the packed layout, in a buffer of its own that can be transferred: keys and
- * values copied one by one, end to end (copying instead the span of the fetch buffer they are
- * views into measured no faster).
+ * values copied one by one, end to end, so that nothing of the fetch buffer travels along.
  */
 export function pack(messages: readonly RawMessage[]): PackedBatch {
   let size = 0;

@@ -7,10 +7,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { createCodec, createFactsReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
 import { createDomainView } from "../metrics/render/domain.ts";
-import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
 import { createSnapshots } from "../metrics/render/snapshots.ts";
 import { ingestBatch } from "./ingest-batch.ts";
-import { type FromWorker, ownBuffer, type ToWorker } from "./protocol.ts";
+import { type FromWorker, ownBuffer, type ToWorker, type WorkerSettings } from "./protocol.ts";
 
 const port = parentPort;
 if (!port) throw new Error("worker/thread.ts runs as a worker thread");
@@ -18,7 +17,7 @@ if (!port) throw new Error("worker/thread.ts runs as a worker thread");
 const read = createFactsReader(createCodec());
 const state = createState();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const labels = ((workerData as { labels?: IdentityLabels } | null)?.labels ?? "test") as IdentityLabels;
+const labels = (workerData as WorkerSettings | null)?.labels ?? "test";
 const snapshots = createSnapshots(createDomainView(state, labels), () => state.revision, {
   onSnapshot: (format, kind, snapshot) => {
     if (kind === "gzip") {
@@ -45,6 +44,6 @@ port.on("message", (message: ToWorker) => {
     post({ type: "done", id: message.id, ...outcome });
     if (state.revision !== before) snapshots.changed();
   } else {
-    snapshots.show(message.format);
+    snapshots.request(message.format);
   }
 });

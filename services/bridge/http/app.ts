@@ -4,13 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
-
-export interface Readiness {
-  /** Why the bridge is not ready, or null when it is. */
-  notReadyReason(): string | null;
-}
-
-const ROUTES = ["/metrics", "/healthz", "/readyz"];
+import { addFallback, addProbes, type Readiness } from "../../http/probes.ts";
 
 export function createBridgeApp(registry: Registry, readiness: Readiness): Hono {
   const app = new Hono();
@@ -20,15 +14,7 @@ export function createBridgeApp(registry: Registry, readiness: Readiness): Hono 
       "cache-control": "no-store",
     }),
   );
-  app.get("/healthz", (c) => c.text("ok\n"));
-  app.get("/readyz", (c) => {
-    const reason = readiness.notReadyReason();
-    return reason === null ? c.text("ready\n") : c.text(`not ready: ${reason}\n`, 503);
-  });
-  app.all("*", (c) =>
-    ROUTES.includes(c.req.path)
-      ? c.text("method not allowed\n", 405, { allow: "GET, HEAD" })
-      : c.text("not found\n", 404),
-  );
+  addProbes(app, readiness);
+  addFallback(app, ["/metrics"]);
   return app;
 }

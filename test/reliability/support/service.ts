@@ -1,24 +1,16 @@
 /** The real service as a child process, on the suite's brokers; scrapes and log waits. */
-import { type RunningService, scrape, selfMetric, startService, waitFor } from "../../support/service.ts";
+import {
+  type RunningService,
+  scrape,
+  selfMetric,
+  startService,
+  waitFor,
+  waitReady,
+} from "../../support/service.ts";
 import { domainPart } from "./exposition.ts";
 
 export type { RunningService };
-export { scrape, selfMetric, waitFor };
-
-/** Until /readyz answers 200; fails at once when the service exits. */
-export async function waitReady(s: RunningService, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!alive(s)) throw new Error(`the service exited before it was ready:\n${s.output().slice(-3000)}`);
-    try {
-      if ((await fetch(`${s.url}/readyz`)).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`/readyz not 200 within ${timeoutMs} ms:\n${s.output().slice(-3000)}`);
-}
+export { scrape, selfMetric, waitFor, waitReady };
 
 const running = new Set<RunningService>();
 

@@ -18,8 +18,8 @@ export interface Snapshot {
 }
 
 export interface Snapshots {
-  /** Domain metrics become visible for this format: render now, and after changes from here on. */
-  show(format: ExpositionFormat): void;
+  /** Render this format too: now, and after changes from here on (the first makes the domain metrics visible). */
+  request(format: ExpositionFormat): void;
   /** The state changed. */
   changed(): void;
 }
@@ -102,7 +102,7 @@ export function createSnapshots(
   }
 
   return {
-    show(format) {
+    request(format) {
       if (!formats.has(format)) render(format);
     },
     changed() {

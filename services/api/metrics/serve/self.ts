@@ -2,7 +2,7 @@
  * The service's own metrics (kymaros_api_*), on prom-client, plus its default process metrics.
  * Two registries hold the same metrics, one per exposition format, since prom-client fixes the
  * format per registry; the process metrics have registries of their own, because collecting
- * them (reading /proc among others) costs milliseconds and the view renders them less often.
+ * them (reading /proc among others) is slow next to the rest, and the view renders them less often.
  */
 import { Counter, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
 import { collectProcessMetrics } from "../../../http/process-metrics.ts";
@@ -72,7 +72,7 @@ export function createSelfMetrics(): SelfMetrics {
     events: counter(
       {
         name: "kymaros_api_events_total",
-        help: "RunCompleted messages consumed, by outcome: applied, duplicate (runId already counted) or invalid.",
+        help: "Messages consumed (RunCompleted and TestRetired), by outcome: applied (runs, and retirements that moved a retirement time), duplicate (runId already counted, or a retirement no later than the known one) or invalid.",
         labelNames: ["outcome"],
       },
       text,
@@ -90,7 +90,7 @@ export function createSelfMetrics(): SelfMetrics {
     deadLetters: counter(
       {
         name: "kymaros_api_dead_letters_total",
-        help: "Dead letters by result: published, or skipped because an earlier run of the service already published it.",
+        help: "Dead letters by result: published by this instance, skipped because an earlier run or another replica published them, or deferred to the replica that owns their partition.",
         labelNames: ["result"],
       },
       text,

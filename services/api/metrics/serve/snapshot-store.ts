@@ -14,21 +14,22 @@ export interface SnapshotSource {
 }
 
 export interface SnapshotStore extends SnapshotSource {
-  /** Make the domain metrics visible in this format (the first call for a format asks the renderer). */
-  show(format: ExpositionFormat): void;
+  /** The replay caught up: the domain metrics become visible, rendered in this format. */
+  publish(format: ExpositionFormat): void;
   /** A snapshot the renderer made. */
   put(format: ExpositionFormat, kind: "plain" | "gzip", snapshot: Snapshot): void;
 }
 
-/** `request` asks the renderer to render a format from now on; it is called once per format. */
-export function createSnapshotStore(request: (format: ExpositionFormat) => void): SnapshotStore {
+/** `render` asks the renderer to render a format from now on; it is called once per format. */
+export function createSnapshotStore(render: (format: ExpositionFormat) => void): SnapshotStore {
   const latest = new Map<ExpositionFormat, { plain: Snapshot | null; gzip: Snapshot | null }>();
   const waiting = new Map<ExpositionFormat, (() => void)[]>();
 
-  const show = (format: ExpositionFormat) => {
+  /** A scraper (or the caught-up switch) wants this format: the first time, the renderer is asked for it too. */
+  const request = (format: ExpositionFormat) => {
     if (!latest.has(format)) {
       latest.set(format, { plain: null, gzip: null });
-      request(format);
+      render(format);
     }
   };
 
@@ -36,7 +37,7 @@ export function createSnapshotStore(request: (format: ExpositionFormat) => void)
     get enabled() {
       return latest.get("text")?.plain != null;
     },
-    show,
+    publish: request,
     put(format, kind, snapshot) {
       const entry = latest.get(format) ?? { plain: null, gzip: null };
       entry[kind] = snapshot;
@@ -45,7 +46,7 @@ export function createSnapshotStore(request: (format: ExpositionFormat) => void)
       waiting.delete(format);
     },
     async latest(format) {
-      show(format);
+      request(format);
       let current = latest.get(format);
       while (!current?.plain) {
         await new Promise<void>((wake) => waiting.set(format, [...(waiting.get(format) ?? []), wake]));

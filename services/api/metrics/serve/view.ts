@@ -14,7 +14,7 @@ export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
   openmetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8",
 };
 
-/** A response body in parts, written one after the other: an 11 MB plain body is never copied into one. */
+/** A response body in parts, written one after the other: a large plain body is never copied into one. */
 export interface Exposition {
   contentType: string;
   parts: readonly Buffer[];
@@ -44,7 +44,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 /**
  * The service's own metrics are rendered again whenever a newer domain snapshot is served, so
  * their counters always cover what the domain view shows, and at least once per this long. The
- * process metrics, whose collection costs milliseconds, only once per this long.
+ * process metrics, slow to collect, only once per this long.
  */
 export const OWN_METRICS_MAX_AGE_MS = 1000;
 
@@ -97,9 +97,9 @@ export function createMetricsView(
   }
 
   /**
-   * The last gzip body per format, reused while its parts are the same buffers: concatenating a
-   * megabyte (page faults included) cost about as much as the whole rest of a scrape, and one
-   * buffer is one write. Plain bodies (ten times larger, rarely asked for) go out in parts.
+   * The last gzip body per format, reused while its parts are the same buffers: a scrape should
+   * not pay for concatenating the same megabytes again, and one buffer is one write. Plain
+   * bodies (much larger, rarely asked for) go out in parts.
    */
   const bodies = new Map<ExpositionFormat, { parts: Buffer[]; body: Buffer }>();
   function concatGzip(format: ExpositionFormat, parts: Buffer[]): Buffer {

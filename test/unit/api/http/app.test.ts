@@ -15,7 +15,7 @@ function app(notReady: string | null = null) {
   const state = createState();
   apply(state, factsOf(run()));
   const { store } = localSnapshots(state);
-  store.show("text");
+  store.publish("text");
   const view = createMetricsView(store, createSelfMetrics());
   return createApp(
     view,

@@ -12,7 +12,6 @@ interface Start {
   partition: number;
   low: number;
   high: number;
-  committed: number | null;
 }
 
 const startArb: fc.Arbitrary<Start[]> = fc
@@ -21,8 +20,8 @@ const startArb: fc.Arbitrary<Start[]> = fc
     fc.tuple(
       ...partitions.map((partition) =>
         fc
-          .tuple(fc.nat({ max: 50 }), fc.nat({ max: 30 }), fc.option(fc.nat({ max: 90 }), { nil: null }))
-          .map(([low, length, committed]) => ({ partition, low, high: low + length, committed })),
+          .tuple(fc.nat({ max: 50 }), fc.nat({ max: 30 }))
+          .map(([low, length]) => ({ partition, low, high: low + length })),
       ),
     ),
   );
@@ -41,16 +40,10 @@ test("the tracker's positions, seeks, progress and caught-up follow the batches 
   fc.assert(
     fc.property(startArb, stepsArb, (start, steps) => {
       const tracker = new PartitionTracker();
-      tracker.load(
-        start.map(({ partition, low, high }) => ({ partition, low, high })),
-        new Map(start.flatMap((s) => (s.committed === null ? [] : [[s.partition, s.committed] as const]))),
-      );
+      tracker.load(start.map(({ partition, low, high }) => ({ partition, low, high })));
       // The model: per partition, the batches handed over and not yet handled, in order.
       const model = new Map(
-        start.map((s) => [
-          s.partition,
-          { ...s, committed: s.committed ?? -1, position: s.low, dispatched: s.low, queue: [] as number[] },
-        ]),
+        start.map((s) => [s.partition, { ...s, position: s.low, dispatched: s.low, queue: [] as number[] }]),
       );
       let announced = 0;
 
@@ -82,13 +75,11 @@ test("the tracker's positions, seeks, progress and caught-up follow the batches 
           // A partition added after start, followed from its first batch.
           const partition = 100 + model.size;
           const first = step.size * 3;
-          const handledBefore = tracker.dispatch(partition, first, first + step.size);
-          assert.equal(handledBefore, -1);
+          tracker.dispatch(partition, first, first + step.size);
           model.set(partition, {
             partition,
             low: first,
             high: first,
-            committed: -1,
             position: first,
             dispatched: first + step.size,
             queue: [first + step.size],
@@ -101,7 +92,7 @@ test("the tracker's positions, seeks, progress and caught-up follow the batches 
             m.position = next;
           } else {
             const next = m.dispatched + step.size;
-            assert.equal(tracker.dispatch(m.partition, m.dispatched, next), m.committed, "handledBefore");
+            tracker.dispatch(m.partition, m.dispatched, next);
             m.dispatched = next;
             m.queue.push(next);
           }
@@ -115,7 +106,7 @@ test("the tracker's positions, seeks, progress and caught-up follow the batches 
 
 test("a log empty at start is caught up at once; an unknown partition has no seek and no lag", () => {
   const tracker = new PartitionTracker();
-  tracker.load([{ partition: 0, low: 5, high: 5 }], new Map());
+  tracker.load([{ partition: 0, low: 5, high: 5 }]);
   assert.equal(tracker.catchUp(), true);
   assert.equal(tracker.catchUp(), false);
   assert.equal(tracker.caughtUp, true);

@@ -1,6 +1,6 @@
 /**
  * Shards: which partitions a shard owns, the shard settings, and the two assignment plans
- * (reader: a member gets its whole shard; ledger: each partition to exactly one member of the
+ * (reader: a member gets its whole shard; owner: each partition to exactly one member of the
  * shard that owns it), against expectations computed here independently.
  */
 import assert from "node:assert/strict";
@@ -8,8 +8,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { AssignerProtocol } from "kafkajs";
 import { readConfig } from "../../../../services/api/config.ts";
-import { decodeShard, encodeShard } from "../../../../services/api/shard/assigners.ts";
-import { ledgerPlan, readerPlan, type ShardMember } from "../../../../services/api/shard/assignment.ts";
+import { decodeShard, encodeShard } from "../../../../services/api/kafka/assigners.ts";
+import { ownerPlan, readerPlan, type ShardMember } from "../../../../services/api/shard/assignment.ts";
 import { podOrdinal } from "../../../../services/api/shard/settings.ts";
 import {
   ownsPartition,
@@ -138,10 +138,10 @@ describe("shard: assignment plans", () => {
     );
   });
 
-  it("ledger: each partition to exactly one member that reads it, none when no member does", () => {
+  it("owner: each partition to exactly one member that reads it, none when no member does", () => {
     fc.assert(
       fc.property(membersArb, partitionsArb, (members, partitions) => {
-        const plan = ledgerPlan(members, partitions);
+        const plan = ownerPlan(members, partitions);
         const owner = new Map<number, string>();
         for (const [memberId, mine] of plan) {
           for (const p of mine) {
@@ -163,14 +163,14 @@ describe("shard: assignment plans", () => {
     );
   });
 
-  it("ledger: the replicas of one shard share its partitions evenly", () => {
+  it("owner: the replicas of one shard share its partitions evenly", () => {
     fc.assert(
       fc.property(shardArb, fc.integer({ min: 1, max: 5 }), partitionsArb, (shard, replicas, partitions) => {
         const members: ShardMember[] = Array.from({ length: replicas }, (_, i) => ({
           memberId: `m${i}`,
           shard,
         }));
-        const loads = [...ledgerPlan(members, partitions).values()].map((mine) => mine.length);
+        const loads = [...ownerPlan(members, partitions).values()].map((mine) => mine.length);
         const owned = partitions.filter((p) => p % shard.total === shard.index).length;
         assert.equal(
           loads.reduce((a, b) => a + b, 0),

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { createState } from "../../../../services/api/core/index.ts";
 import { ingestBatch } from "../../../../services/api/worker/ingest-batch.ts";
 import { pack } from "../../../../services/api/worker/protocol.ts";
-import { createCodec, createFactsReader } from "../../../../services/contract/index.ts";
+import { createCodec, createFactsReader, type RunCompleted } from "../../../../services/contract/index.ts";
 import { run } from "../../../support/runs.ts";
 
 const codec = createCodec();
@@ -112,4 +112,32 @@ test("a test name of ill-formed UTF-8 with its raw bytes as the key is refused a
     expected.map((i) => [i, "key_mismatch"]),
   );
   assert.equal(result.applied, messages.length - expected.length);
+});
+
+test("a new name collision says which identity setting keeps its identities apart", () => {
+  const read = createFactsReader(codec);
+  const collisionOf = (first: Partial<RunCompleted>, second: Partial<RunCompleted>) => {
+    const state = createState();
+    const runs = [run({ runId: "r-1", ...first }), run({ runId: "r-2", ...second })];
+    const outcome = ingestBatch(
+      read,
+      state,
+      pack(runs.map((r) => ({ key: Buffer.from(r.test, "utf8"), value: codec.encode(r) }))),
+    );
+    assert.equal(outcome.applied, 2);
+    return outcome.newCollisions;
+  };
+  assert.deepEqual(collisionOf({ namespace: "a" }, { namespace: "b" }), [
+    { test: "my-app-nightly", apartBy: "namespace" },
+  ]);
+  assert.deepEqual(
+    collisionOf({ namespace: "a", cluster: "prod-eu" }, { namespace: "b", cluster: "prod-us" }),
+    [{ test: "my-app-nightly", apartBy: "namespace" }],
+  );
+  // Same namespace, two clusters: only KYMAROS_TEST_IDENTITY=cluster keeps them apart.
+  assert.deepEqual(
+    collisionOf({ namespace: "a", cluster: "prod-eu" }, { namespace: "a", cluster: "prod-us" }),
+    [{ test: "my-app-nightly", apartBy: "cluster" }],
+  );
+  assert.deepEqual(collisionOf({ namespace: "a" }, { namespace: "a" }), [], "one identity: no collision");
 });

@@ -56,7 +56,7 @@ test("rebuilds keep their gap, and each change is rendered as soon as the gap al
         clock = Math.max(clock, until);
       };
 
-      snapshots.show("text");
+      snapshots.request("text");
       const changes: { at: number; seq: number }[] = [];
       for (const step of script as Step[]) {
         if (step.kind === "wait") waitUntil(clock + step.ms);

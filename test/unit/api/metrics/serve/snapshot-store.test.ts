@@ -12,7 +12,7 @@ test("the snapshot store asks once per format, waits for the first plain snapsho
 
   const served: { plain: { revision: number }; gzip: { revision: number } | null }[] = [];
   const waiting = store.latest("text").then((s) => served.push(s));
-  store.show("text");
+  store.publish("text");
   assert.deepEqual(asked, ["text"], "one request per format, however often it is wanted");
   await Promise.resolve();
   assert.equal(served.length, 0, "nothing to serve before the first snapshot");

@@ -38,7 +38,7 @@ function populated() {
 /** The whole /metrics view over a state, with the domain families visible. */
 function fullView(state = populated(), self = createSelfMetrics()) {
   const { store, renderer } = localSnapshots(state);
-  store.show("text");
+  store.publish("text");
   return { view: createMetricsView(store, self), store, renderer, state };
 }
 
@@ -78,8 +78,8 @@ test("the whole /metrics text passes promtool check metrics, process metrics inc
 test("an OpenMetrics scrape leaves the text format's counter names whole", async () => {
   const state = populated();
   const { store } = localSnapshots(state);
-  store.show("text");
-  store.show("openmetrics");
+  store.publish("text");
+  store.publish("openmetrics");
   const self = createSelfMetrics();
   let clock = 0; // the view caches its own metrics for a while: the test moves time on
   const view = createMetricsView(store, self, () => clock);
@@ -170,7 +170,7 @@ test("the domain view is hidden until the replay caught up", async () => {
   const before = bodyText(await view.render("text"));
   assert.doesNotMatch(before, /^(# TYPE )?kymaros_(tests|score)/m);
   assert.match(before, /^# TYPE kymaros_api_events_total counter$/m);
-  store.show("text");
+  store.publish("text");
   assert.match(bodyText(await view.render("text")), /^kymaros_score\{test="my-app-nightly"\} 96$/m);
 });
 

@@ -4,8 +4,8 @@
  * on, with every member's join metadata: a member's shard travels there as user data.
  */
 import { AssignerProtocol, type GroupMemberAssignment, type PartitionAssigner } from "kafkajs";
-import type { Plan, ShardMember } from "./assignment.ts";
-import type { Shard } from "./shard.ts";
+import type { Plan, ShardMember } from "../shard/assignment.ts";
+import type { Shard } from "../shard/shard.ts";
 
 const USER_DATA_VERSION = 1;
 
@@ -30,7 +30,7 @@ export function decodeShard(metadata: Buffer): Shard | null {
 }
 
 /**
- * What a member of the ledger group writes dead letters for, from its assignment's user data
+ * What a member of the dead-letter group writes dead letters for, from its assignment's user data
  * (what the leader's `own` plan gave it), or null when the assignment carries none.
  */
 export function decodeOwned(memberAssignment: Buffer, topic: string): number[] | null {
@@ -46,7 +46,7 @@ export function decodeOwned(memberAssignment: Buffer, topic: string): number[] |
 
 /**
  * `fetch` decides the partitions kafkajs fetches; `own`, when given, travels in each member's
- * assignment as user data. The ledger group fetches every partition of the member's shard, so
+ * assignment as user data. The dead-letter group fetches every partition of the member's shard, so
  * that every member, even one that owns nothing, keeps fetching and so keeps heartbeating
  * (kafkajs heartbeats only between fetched batches), and reads its ownership from `own`.
  */

@@ -1,14 +1,14 @@
 /**
- * The dead-letter ledger (shard/ledger.ts): who writes a refusal and when, checked against a
- * simulated group of two replicas reading the same log at their own pace while the ledger
- * group hands partitions between them. With handovers where the old owner commits first (a
+ * Dead-letter ownership (kafka/dead-letter-ownership.ts): who writes a refusal and when, checked
+ * against a simulated group of two replicas reading the same log at their own pace while the
+ * dead-letter group hands partitions between them. With handovers where the old owner commits first (a
  * rebalance after a clean stop or a join), every bad message is written exactly once.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { DeadLetterOwnership } from "../../../../services/api/kafka/dead-letter-ownership.ts";
 import type { DeadLetter } from "../../../../services/api/kafka/dead-letters.ts";
-import { DeadLetterLedger } from "../../../../services/api/shard/ledger.ts";
 
 const letter = (partition: number, offset: number): DeadLetter => ({
   key: null,
@@ -24,7 +24,7 @@ const letter = (partition: number, offset: number): DeadLetter => ({
 const options = { leaseMs: 1_000, maxPendingPerPartition: 1_000 };
 const PARTITIONS = [0, 1];
 
-describe("dead-letter ledger", () => {
+describe("dead-letter ownership", () => {
   it("routes each refusal once: written when owned, skipped below the committed offset, else deferred", () => {
     fc.assert(
       fc.property(
@@ -32,12 +32,12 @@ describe("dead-letter ledger", () => {
         fc.nat(50),
         fc.boolean(),
         (refusals, committed, expired) => {
-          const ledger = new DeadLetterLedger(options);
-          ledger.assign([0], 0);
-          ledger.learnCommitted(0, committed);
-          ledger.learnCommitted(1, committed);
+          const ownership = new DeadLetterOwnership(options);
+          ownership.assign([0], 0);
+          ownership.learnCommitted(0, committed);
+          ownership.learnCommitted(1, committed);
           const now = expired ? options.leaseMs : options.leaseMs - 1;
-          const routed = ledger.route(
+          const routed = ownership.route(
             refusals.map((r) => letter(r.partition, r.offset)),
             now,
           );
@@ -49,24 +49,27 @@ describe("dead-letter ledger", () => {
             mine.map((r) => String(r.offset)),
           );
           assert.equal(routed.deferred, refusals.length - below.length - mine.length);
-          assert.equal(ledger.pendingCount(), routed.deferred);
+          // What was deferred is kept: handed over once both partitions are owned.
+          ownership.assign(PARTITIONS, now);
+          const kept = PARTITIONS.flatMap((p) => ownership.takePending(p, now));
+          assert.equal(kept.length, routed.deferred);
         },
       ),
     );
   });
 
   it("commits only partitions it owns, forward only", () => {
-    const ledger = new DeadLetterLedger(options);
-    ledger.assign([1], 0);
-    ledger.learnCommitted(1, 10);
-    ledger.handled(0, 5, 1);
-    ledger.handled(1, 8, 1);
-    ledger.handled(1, 12, 1);
-    assert.deepEqual(ledger.takeDue(1), [{ partition: 1, offset: 12 }]);
-    assert.deepEqual(ledger.takeDue(1), []);
-    ledger.handled(1, 20, 1);
-    ledger.revokeAll();
-    assert.deepEqual(ledger.takeDue(1), []);
+    const ownership = new DeadLetterOwnership(options);
+    ownership.assign([1], 0);
+    ownership.learnCommitted(1, 10);
+    ownership.handled(0, 5, 1);
+    ownership.handled(1, 8, 1);
+    ownership.handled(1, 12, 1);
+    assert.deepEqual(ownership.takeDue(1), [{ partition: 1, offset: 12 }]);
+    assert.deepEqual(ownership.takeDue(1), []);
+    ownership.handled(1, 20, 1);
+    ownership.revokeAll();
+    assert.deepEqual(ownership.takeDue(1), []);
   });
 
   type Op =
@@ -98,7 +101,7 @@ describe("dead-letter ledger", () => {
           const offsets = PARTITIONS.map((p) =>
             log.map((m, i) => ({ ...m, i })).filter((m) => m.partition === p),
           );
-          const replicas = [new DeadLetterLedger(options), new DeadLetterLedger(options)];
+          const replicas = [new DeadLetterOwnership(options), new DeadLetterOwnership(options)];
           const position = [
             [0, 0],
             [0, 0],
@@ -116,17 +119,17 @@ describe("dead-letter ledger", () => {
             });
           };
           const commit = (x: number) => {
-            const r = replicas[x] as DeadLetterLedger;
+            const r = replicas[x] as DeadLetterOwnership;
             for (const { partition, offset } of r.takeDue(now)) {
               broker.set(partition, Math.max(broker.get(partition) ?? -1, offset));
               r.learnCommitted(partition, offset);
             }
           };
           const refresh = (x: number) => {
-            for (const [p, o] of broker) (replicas[x] as DeadLetterLedger).learnCommitted(p, o);
+            for (const [p, o] of broker) (replicas[x] as DeadLetterOwnership).learnCommitted(p, o);
           };
           const read = (x: number, count: number) => {
-            const r = replicas[x] as DeadLetterLedger;
+            const r = replicas[x] as DeadLetterOwnership;
             for (const p of PARTITIONS) {
               const mine = offsets[p] ?? [];
               const pos = position[x] as number[];
@@ -151,7 +154,7 @@ describe("dead-letter ledger", () => {
               commit(from); // a clean handover: the old owner commits, then the group reassigns
               owner[op.partition] = 1 - from;
               assignAll();
-              const to = replicas[1 - from] as DeadLetterLedger;
+              const to = replicas[1 - from] as DeadLetterOwnership;
               refresh(1 - from);
               written.push(...to.takePending(op.partition, now).map((l) => `${l.partition}/${l.offset}`));
               to.resume(op.partition, now);
