@@ -209,7 +209,7 @@ describe("kymaros-publish against the broker", () => {
       good(5),
     ];
     const out = await publishCli(["--file", "-"], topic, lines.join("\n"));
-    assert.notEqual(out.code, 0);
+    assert.equal(out.code, 2);
     assert.equal(out.stdout, "");
     assert.equal(out.stderr.split("\n").filter(Boolean).length, 1, out.stderr);
     assert.match(out.stderr, /^kymaros-publish: line 4, field score: score=120 is outside 0\.\.100/);
@@ -220,7 +220,7 @@ describe("kymaros-publish against the broker", () => {
       topic,
       `${good(1)}\n${good(2).replace("03:10:00Z", "03:10:00")}\n`,
     );
-    assert.notEqual(bad.code, 0);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^kymaros-publish: line 2, field completedAt: /);
     assert.deepEqual(await readTopicWithKcat(topic), []);
   });
