@@ -168,8 +168,51 @@ function resolve(options: ProducerOptions): Resolved {
   return { topic, connection };
 }
 
+/** Sends prepared records in order, in batches; a Kafka failure says how many were acknowledged. */
+async function sendAll<T extends Prepared, R>(
+  { topic, connection }: Resolved,
+  prepared: readonly T[],
+  result: (item: T, placement: Placement) => R,
+  noun: string,
+  opts: SendManyOptions,
+): Promise<R[]> {
+  const maxBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+  const maxRecords = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+  const results: R[] = [];
+  for (const { start, items } of batches(prepared, maxBytes, maxRecords)) {
+    try {
+      const landed = await connection.send(items.map((p) => p.message));
+      results.push(...items.map((item, i) => result(item, landed[i] as Placement)));
+    } catch (err) {
+      throw new PublishError(
+        "kafka",
+        `publishing to ${topic} failed at ${noun} ${start} (${results.length} of ${prepared.length} ${noun}s acknowledged): ${describeKafkaError(err, topic)}`,
+        { index: start, acknowledged: results as PublishResult[] | RetireResult[], cause: err },
+      );
+    }
+    opts.onProgress?.(results.length, prepared.length);
+  }
+  return results;
+}
+
+/** One prepared event, sent alone; a Kafka failure names `what`. */
+async function sendOne<P extends Prepared, R>(
+  { topic, connection }: Resolved,
+  prepared: P,
+  toResult: (p: P, at: Placement) => R,
+  what: string,
+): Promise<R> {
+  try {
+    const [placement] = await connection.send([prepared.message]);
+    return toResult(prepared, placement as Placement);
+  } catch (err) {
+    const message = `publishing ${what} to ${topic} failed: ${describeKafkaError(err, topic)}`;
+    throw new PublishError("kafka", message, { cause: err });
+  }
+}
+
 export function createProducer(options: ProducerOptions = {}): EventProducer {
-  const { topic, connection } = resolve(options);
+  const link = resolve(options);
   const codec = createCodec(options.schemaVersion ?? LATEST_SCHEMA_VERSION);
   const versionOf = (opts: PublishOptions) => opts.schemaVersion ?? options.schemaVersion;
   let closing: Promise<void> | undefined;
@@ -183,71 +226,32 @@ export function createProducer(options: ProducerOptions = {}): EventProducer {
     if (closing) throw new PublishError("kafka", "the producer is closed");
   }
 
-  /** Sends prepared records in order, in batches; a Kafka failure says how many were acknowledged. */
-  async function sendAll<T extends Prepared, R>(
-    prepared: readonly T[],
-    result: (item: T, placement: Placement) => R,
-    noun: string,
-    opts: SendManyOptions,
-  ): Promise<R[]> {
-    const maxBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
-    const maxRecords = opts.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
-    const results: R[] = [];
-    for (const { start, items } of batches(prepared, maxBytes, maxRecords)) {
-      try {
-        const landed = await connection.send(items.map((p) => p.message));
-        results.push(...items.map((item, i) => result(item, landed[i] as Placement)));
-      } catch (err) {
-        throw new PublishError(
-          "kafka",
-          `publishing to ${topic} failed at ${noun} ${start} (${results.length} of ${prepared.length} ${noun}s acknowledged): ${describeKafkaError(err, topic)}`,
-          { index: start, acknowledged: results as PublishResult[] | RetireResult[], cause: err },
-        );
-      }
-      opts.onProgress?.(results.length, prepared.length);
-    }
-    return results;
-  }
-
-  /** One prepared event, sent alone; a Kafka failure names `what`. */
-  async function sendOne<P extends Prepared, R>(
-    prepared: P,
-    toResult: (p: P, at: Placement) => R,
-    what: string,
-  ) {
-    try {
-      const [placement] = await connection.send([prepared.message]);
-      return toResult(prepared, placement as Placement);
-    } catch (err) {
-      const message = `publishing ${what} to ${topic} failed: ${describeKafkaError(err, topic)}`;
-      throw new PublishError("kafka", message, { cause: err });
-    }
-  }
-
   return {
-    topic,
+    topic: link.topic,
     async publish(run, opts = {}) {
       refuseWhenClosing();
       const prepared = prepareRunWith(codec, run, versionOf(opts));
-      return track(sendOne(prepared, runResult, `run ${prepared.run.runId}`));
+      return track(sendOne(link, prepared, runResult, `run ${prepared.run.runId}`));
     },
     async publishMany(runs, opts = {}) {
       refuseWhenClosing();
       const prepared = runs.map((run, index) => prepareRunWith(codec, run, versionOf(opts), index));
-      return track(sendAll(prepared, runResult, "run", opts));
+      return track(sendAll(link, prepared, runResult, "run", opts));
     },
     async retire(retirement) {
       refuseWhenClosing();
       const prepared = prepareRetirementWith(codec, retirement);
-      return track(sendOne(prepared, retireResult, `the retirement of test ${prepared.retirement.test}`));
+      return track(
+        sendOne(link, prepared, retireResult, `the retirement of test ${prepared.retirement.test}`),
+      );
     },
     async retireMany(retirements, opts = {}) {
       refuseWhenClosing();
       const prepared = retirements.map((r, index) => prepareRetirementWith(codec, r, index));
-      return track(sendAll(prepared, retireResult, "retirement", opts));
+      return track(sendAll(link, prepared, retireResult, "retirement", opts));
     },
     close() {
-      closing ??= Promise.allSettled([...inFlight]).then(() => connection.close());
+      closing ??= Promise.allSettled([...inFlight]).then(() => link.connection.close());
       return closing;
     },
   };
