@@ -27,15 +27,17 @@ const configured = <T>(read: () => T): T => exitOnConfigError(BINARY, read);
 async function main(): Promise<void> {
   const config: BridgeConfig = configured(() => readBridgeConfig(process.env));
   const kubeconfig = configured(() => loadKubeConfig(config.kubeconfig));
+  const logger = createLogger(config.logLevel);
   const producer = configured(() =>
     createProducer({
       env: {
         ...process.env,
         KYMAROS_KAFKA_CLIENT_ID: process.env.KYMAROS_KAFKA_CLIENT_ID ?? "kymaros-bridge",
       },
+      // The client's log in the bridge's own records, on the bridge's one stream.
+      logger,
     }),
   );
-  const logger = createLogger(config.logLevel);
   const probe = createKafkaProbe(readKafkaSettings(process.env, "kymaros-bridge"), config.topic);
 
   let bridge: ReturnType<typeof startBridge> | undefined;

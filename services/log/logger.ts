@@ -34,3 +34,12 @@ export function createLogger(
     };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), enabled };
 }
+
+/** Writes nothing: for a client whose failures its caller reports. */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  enabled: () => false,
+};

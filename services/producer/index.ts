@@ -1,4 +1,6 @@
 /** The producer SDK: publish RunCompleted and TestRetired events to Kafka (see sdk.ts). */
+import type { EventProducer } from "./sdk.ts";
+
 export { DEFAULT_TOPIC } from "../config/topic.ts";
 export { parseGoDuration, parseGoDurationNanos } from "../kymaros/go-duration.ts";
 export {
@@ -19,14 +21,19 @@ export {
   type RetireResult,
 } from "./errors.ts";
 export { CLIENT_LOG_LEVELS, type ClientLogLevel } from "./log.ts";
+export { type PreparedRetirement, type PreparedRun, prepare, prepareRetirement } from "./prepare.ts";
 export { type RetirementInput, retirementFromJson, toRetirement } from "./retirement-input.ts";
+export { RUN_FIELDS, type RunInput } from "./run-fields.ts";
 export { runFromJson, runToJsonLine } from "./run-input.ts";
 export {
   createProducer,
   DEFAULT_CLIENT_ID,
+  type EventProducer,
   type ProducerOptions,
   type PublishManyOptions,
   type PublishOptions,
-  type RunProducer,
   type SendManyOptions,
 } from "./sdk.ts";
+
+/** @deprecated Renamed EventProducer: it retires tests too. */
+export type RunProducer = EventProducer;

@@ -4,43 +4,15 @@
  * milliseconds. Only the shape is checked here (types, formats, unknown fields); the contract's
  * validateRun judges the values (score range, ordering of timestamps, sizes).
  */
-import {
-  RESULTS,
-  type Result,
-  type RunCompleted,
-  type SchemaVersion,
-  ValidationError,
-  validateRun,
-} from "../contract/index.ts";
+import { RESULTS, type Result, type ValidationError } from "../contract/index.ts";
 import { MAX_TIMESTAMP_MS } from "../contract/validate.ts";
 import { formatRfc3339, parseTimestamp } from "../kymaros/rfc3339.ts";
 import { InputError } from "./errors.ts";
+import { type FieldSpec, RUN_FIELD_NAMES, RUN_FIELDS, type RunInput } from "./run-fields.ts";
 
-type FieldKind = "string" | "result" | "score" | "timestamp" | "seconds";
+export { RUN_FIELDS } from "./run-fields.ts";
 
-interface FieldSpec {
-  name: keyof RunCompleted;
-  kind: FieldKind;
-  required: boolean;
-}
-
-/** The fields in schema order. */
-export const RUN_FIELDS: readonly FieldSpec[] = [
-  { name: "runId", kind: "string", required: true },
-  { name: "test", kind: "string", required: true },
-  { name: "namespace", kind: "string", required: true },
-  { name: "result", kind: "result", required: true },
-  { name: "score", kind: "score", required: true },
-  { name: "startedAt", kind: "timestamp", required: true },
-  { name: "completedAt", kind: "timestamp", required: true },
-  { name: "rtoSeconds", kind: "seconds", required: false },
-  { name: "backupName", kind: "string", required: false },
-  { name: "backupCreatedAt", kind: "timestamp", required: false },
-  { name: "rtoTargetSeconds", kind: "seconds", required: false },
-  { name: "cluster", kind: "string", required: false },
-];
-
-const FIELD_NAMES = new Set<string>(RUN_FIELDS.map((f) => f.name));
+const FIELD_NAMES = new Set<string>(RUN_FIELD_NAMES);
 const DECIMAL = /^\d+(?:\.\d+)?$/;
 const INTEGER = /^-?\d+$/;
 
@@ -87,11 +59,7 @@ function parseField(spec: FieldSpec, value: unknown, fromText: boolean, label: s
   }
 }
 
-function build(
-  values: Map<string, unknown>,
-  fromText: boolean,
-  label: (name: string) => string,
-): RunCompleted {
+function build(values: Map<string, unknown>, fromText: boolean, label: (name: string) => string): RunInput {
   const run: Record<string, FieldValue> = {};
   for (const spec of RUN_FIELDS) {
     const value = values.get(spec.name);
@@ -108,11 +76,11 @@ function build(
       throw err;
     }
   }
-  return run as unknown as RunCompleted;
+  return run as unknown as RunInput;
 }
 
 /** A RunCompleted from a parsed JSON value (one NDJSON line). Unknown fields are refused. */
-export function runFromJson(value: unknown): RunCompleted {
+export function runFromJson(value: unknown): RunInput {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InputError("(record)", "the line is not a JSON object");
   }
@@ -131,7 +99,7 @@ export function flagName(field: string): string {
 }
 
 /** A RunCompleted from flag values keyed by field name (`runId`, ...); errors name the flag. */
-export function runFromFlags(values: Readonly<Record<string, string | undefined>>): RunCompleted {
+export function runFromFlags(values: Readonly<Record<string, string | undefined>>): RunInput {
   const map = new Map<string, unknown>();
   for (const spec of RUN_FIELDS) {
     const value = values[spec.name];
@@ -141,21 +109,14 @@ export function runFromFlags(values: Readonly<Record<string, string | undefined>
 }
 
 /** A run as one NDJSON line in the shape runFromJson reads (timestamps as RFC 3339). */
-export function runToJsonLine(run: RunCompleted): string {
-  return JSON.stringify({
-    runId: run.runId,
-    test: run.test,
-    namespace: run.namespace,
-    result: run.result,
-    score: run.score,
-    startedAt: formatRfc3339(run.startedAt),
-    completedAt: formatRfc3339(run.completedAt),
-    rtoSeconds: run.rtoSeconds,
-    backupName: run.backupName,
-    backupCreatedAt: run.backupCreatedAt === null ? null : formatRfc3339(run.backupCreatedAt),
-    rtoTargetSeconds: run.rtoTargetSeconds,
-    cluster: run.cluster,
-  });
+export function runToJsonLine(run: RunInput): string {
+  const record = run as unknown as Record<string, unknown>;
+  const line: Record<string, unknown> = {};
+  for (const spec of RUN_FIELDS) {
+    const value = record[spec.name] ?? null;
+    line[spec.name] = spec.kind === "timestamp" && typeof value === "number" ? formatRfc3339(value) : value;
+  }
+  return JSON.stringify(line);
 }
 
 /**
@@ -193,37 +154,14 @@ function givenTime(q: Quoting, field: string, ms: number): string {
 }
 
 /** The contract's refusal in the user's terms: timestamps as given, fields as named there. */
-export function quoteRefusal(err: ValidationError, run: RunCompleted, q: Quoting): string {
+export function quoteRefusal(err: ValidationError, run: RunInput, q: Quoting): string {
   const time = (field: string): number => (run as unknown as Record<string, number>)[field] as number;
   switch (err.reason) {
     case "completed_before_started":
-      return `${q.label("completedAt")} ${givenTime(q, "completedAt", run.completedAt)} is before ${q.label("startedAt")} ${givenTime(q, "startedAt", run.startedAt)}`;
+      return `${q.label("completedAt")} ${givenTime(q, "completedAt", run.completedAt)} is before ${q.label("startedAt")} ${givenTime(q, "startedAt", time("startedAt"))}`;
     case "timestamp_out_of_range":
       return `${q.label(err.field)} ${givenTime(q, err.field, time(err.field))} is not a time between 1970 and 9999`;
     default:
       return err.message;
-  }
-}
-
-/**
- * What the SDK would refuse, as an InputError: the contract's validateRun, and a cluster that
- * schema version 1 cannot carry. The CLIs check every record with it before sending any, with
- * `quoting` to say what was wrong in the terms the user typed.
- */
-export function checkPublishable(
-  run: RunCompleted,
-  schemaVersion: SchemaVersion | undefined,
-  quoting?: Quoting,
-): void {
-  try {
-    validateRun(run);
-  } catch (err) {
-    if (err instanceof ValidationError) {
-      throw new InputError(err.field, quoting ? quoteRefusal(err, run, quoting) : err.message);
-    }
-    throw err;
-  }
-  if (schemaVersion === 1 && run.cluster !== null) {
-    throw new InputError("cluster", "cluster is set but schema version 1 has no cluster field");
   }
 }

@@ -66,7 +66,7 @@ describe("kymaros-backfill against the broker", () => {
   test("publishes the convertible reports, lists the skipped ones, exits 2", async () => {
     const topic = await newTopic("backfill");
     const out = await cli("backfill.ts", [], topic, readFileSync(fixturePath, "utf8"));
-    assert.equal(out.code, 2, out.stderr);
+    assert.equal(out.code, 4, out.stderr);
     assert.equal(out.stdout, "");
     const skippedLines = out.stderr.split("\n").filter((l) => l.includes(": skipped "));
     assert.deepEqual(
@@ -97,7 +97,7 @@ describe("kymaros-backfill against the broker", () => {
       ["--file", fixturePath, "--dry-run", "--cluster", "prod-eu-1"],
       topic,
     );
-    assert.equal(dry.code, 2, dry.stderr);
+    assert.equal(dry.code, 4, dry.stderr);
     const lines = dry.stdout.trimEnd().split("\n");
     assert.equal(lines.length, 7);
     const expected = convertReports(fixture, { cluster: "prod-eu-1" }).converted.map((c) => c.run);

@@ -3,9 +3,9 @@
  * topic's metadata. The producer SDK connects only when it publishes, so this is how the bridge
  * knows it could publish before it has anything to.
  */
-import { Kafka, logLevel } from "kafkajs";
-import { type KafkaSettings, kafkaSecurity } from "../../config/kafka.ts";
-import { jsonLogCreator } from "../../producer/log.ts";
+import type { KafkaSettings } from "../../config/kafka.ts";
+import { createKafkaClient } from "../../config/kafka-client.ts";
+import { silentLogger } from "../../log/logger.ts";
 
 export interface KafkaProbe {
   probe(): Promise<void>;
@@ -13,15 +13,13 @@ export interface KafkaProbe {
 }
 
 export function createKafkaProbe(settings: KafkaSettings, topic: string): KafkaProbe {
-  const kafka = new Kafka({
-    brokers: settings.brokers,
-    clientId: settings.clientId,
-    ...kafkaSecurity(settings),
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
+  // Silent: a failed probe is the bridge's readiness answer, and the producer already wrote
+  // the security warnings.
+  const kafka = createKafkaClient(settings, {
+    log: silentLogger,
+    clientLog: "off",
     retry: { retries: 1 },
-    logLevel: logLevel.NOTHING,
-    logCreator: jsonLogCreator(),
+    timeouts: { connectionMs: 3000, requestMs: 10_000 },
   });
   const admin = kafka.admin();
   let connected = false;

@@ -1,10 +1,18 @@
 /**
  * kymaros-backfill: publish RestoreReports (kubectl get restorereports -A -o json) as RunCompleted;
- * with --prune, retire the tests that have reports but no RestoreTest any more.
+ * with --prune, retire the tests that have reports but no RestoreTest any more. The flags become
+ * a plan (parseBackfillArgs, no I/O), the inputs are loaded, and one executor runs per mode.
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { convertReports, parseTimestamp, prunable, restoreTestKeys } from "../../kymaros/index.ts";
+import type { SchemaVersion } from "../../contract/index.ts";
+import {
+  type Conversion,
+  convertReports,
+  parseTimestamp,
+  prunable,
+  restoreTestKeys,
+} from "../../kymaros/index.ts";
 import { InputError, PublishError } from "../errors.ts";
 import { runToJsonLine } from "../run-input.ts";
 import {
@@ -57,9 +65,9 @@ Options:
 ${VERBOSE_HELP}
   -h, --help          this help
 
-Exit codes: 0 every report published (or printed); 1 unreadable input or bad flags or
-configuration (nothing published); 2 some reports skipped, the others published (or printed);
-3 Kafka failure (stderr says how many, and which, were acknowledged).
+Exit codes: 0 every report published (or printed); 2 unreadable input or bad flags or
+configuration (nothing published); 3 Kafka failure (stderr says how many, and which, were
+acknowledged); 4 some reports skipped, the others published (or printed).
 
 Examples:
   kubectl get restorereports -A -o json | ${PROGRAM}
@@ -68,148 +76,223 @@ Examples:
   KYMAROS_TOPIC=kymaros.run-completed ${PROGRAM} --file reports.json --cluster prod-eu-1
 `;
 
+/**
+ * - publish: the reports' runs to Kafka; print: them as NDJSON on stdout (--dry-run)
+ * - prune: retire the tests with reports and no RestoreTest; print-prunable: list them (--dry-run)
+ */
+export type BackfillMode = "publish" | "print" | "prune" | "print-prunable";
+
+export type BackfillPlan =
+  | { mode: "help" }
+  | {
+      mode: BackfillMode;
+      /** The kubectl JSON of the reports; "-" for stdin. */
+      file: string;
+      cluster: string | null;
+      schemaVersion: SchemaVersion | undefined;
+      progress: boolean;
+      verbose: boolean;
+      /** The RestoreTests file (the prune modes). */
+      tests?: string;
+      /** One retirement time for all (the prune modes); otherwise each test's latest report. */
+      retiredAt?: number;
+    };
+
+type Values = ReturnType<typeof flagValues>;
+
+function flagValues(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      file: { type: "string", short: "f" },
+      "dry-run": { type: "boolean" },
+      cluster: { type: "string" },
+      "schema-version": { type: "string" },
+      progress: { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+      prune: { type: "boolean" },
+      tests: { type: "string" },
+      "retired-at": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values;
+}
+
+/** The --prune flags: together, or not at all. */
+function pruneFlags(values: Values): { tests?: string; retiredAt?: number } {
+  if (!values.prune && (values.tests !== undefined || values["retired-at"] !== undefined)) {
+    throw new UsageError(`--${values.tests !== undefined ? "tests" : "retired-at"} goes with --prune`);
+  }
+  if (values.prune && values.tests === undefined) {
+    throw new UsageError("--prune needs --tests (kubectl get restoretests -A -o json saved to a file)");
+  }
+  const at = values["retired-at"];
+  try {
+    return {
+      tests: values.tests,
+      ...(at === undefined ? {} : { retiredAt: parseTimestamp(at, "retiredAt") }),
+    };
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(`--retired-at: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The flags as a plan, or a UsageError; no I/O. */
+export function parseBackfillArgs(
+  argv: readonly string[],
+  tty: { stdin?: boolean; stderr?: boolean } = {},
+): BackfillPlan {
+  const values = flagValues(argv);
+  if (values.help) return { mode: "help" };
+  const schemaVersion = parseSchemaVersion(values["schema-version"]);
+  const cluster = values.cluster ?? null;
+  if (cluster !== null && schemaVersion === 1) {
+    throw new UsageError("--cluster needs schema version 2 (version 1 has no cluster field)");
+  }
+  const prune = pruneFlags(values);
+  const file = values.file ?? "-";
+  if (file === "-" && tty.stdin === true) {
+    throw new UsageError("give --file, or pipe `kubectl get restorereports -A -o json` into stdin");
+  }
+  const dry = values["dry-run"] === true;
+  const mode: BackfillMode = values.prune ? (dry ? "print-prunable" : "prune") : dry ? "print" : "publish";
+  const progress = values.progress === true || tty.stderr === true;
+  return { mode, file, cluster, schemaVersion, progress, verbose: values.verbose === true, ...prune };
+}
+
+type Plan = Exclude<BackfillPlan, { mode: "help" }>;
+
+/** A JSON document from a file, or a UsageError saying which input is not JSON. */
+async function readJson(text: Promise<string>, what: string): Promise<unknown> {
+  const read = await text;
+  try {
+    return JSON.parse(read);
+  } catch (err) {
+    throw new UsageError(`${what} is not JSON: ${(err as Error).message}`, false);
+  }
+}
+
+/** The test keys of the RestoreTests file, or a UsageError naming it. */
+async function loadTests(path: string): Promise<Set<string>> {
+  const document = await readJson(readFile(path, "utf8"), `--tests ${path}`);
+  try {
+    return restoreTestKeys(document);
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(`--tests ${path}: ${err.message}`, false);
+    throw err;
+  }
+}
+
+/** The reports converted to runs, and those that could not be (listed on stderr). */
+async function loadReports(plan: Plan, io: CliIo): Promise<Conversion> {
+  const text = plan.file === "-" ? readAll(io.stdin) : readFile(plan.file, "utf8");
+  const document = await readJson(text, "the input");
+  let conversion: Conversion;
+  try {
+    conversion = convertReports(document, { cluster: plan.cluster });
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(err.message, false);
+    throw err;
+  }
+  for (const s of conversion.skipped) io.stderr(`${PROGRAM}: skipped ${s.ref}: ${s.reason}\n`);
+  return conversion;
+}
+
+interface Loaded {
+  conversion: Conversion;
+  tests: Set<string>;
+}
+type Executor = (plan: Plan, loaded: Loaded, io: CliIo, deps: CliDeps) => Promise<number>;
+
+function printRuns(_plan: Plan, { conversion: { converted, skipped } }: Loaded, io: CliIo): Promise<number> {
+  io.stdout(converted.map(({ run }) => `${runToJsonLine(run)}\n`).join(""));
+  const total = converted.length + skipped.length;
+  io.stderr(
+    `${PROGRAM}: dry run, ${converted.length} of ${total} reports converted, ${skipped.length} skipped\n`,
+  );
+  return Promise.resolve(EXIT.ok);
+}
+
+async function publishRuns(plan: Plan, { conversion }: Loaded, io: CliIo, deps: CliDeps): Promise<number> {
+  const { converted, skipped } = conversion;
+  const producer = openProducer(deps, io, { schemaVersion: plan.schemaVersion }, plan.verbose);
+  try {
+    const onProgress = progressReporter(PROGRAM, io, plan.progress);
+    await producer.publishMany(
+      converted.map((c) => c.run),
+      { onProgress },
+    );
+    const total = converted.length + skipped.length;
+    io.stderr(
+      `${PROGRAM}: ${converted.length} of ${total} reports published to ${producer.topic} and acknowledged, ${skipped.length} skipped\n`,
+    );
+    return EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof PublishError)) throw err;
+    const ref = (i: number) => converted[i]?.ref;
+    if (err.kind === "kafka") {
+      const which = (first: number, last: number) =>
+        first === last ? `${ref(first)}` : `${ref(first)} .. ${ref(last)}, in input order`;
+      io.stderr(
+        kafkaFailureLine(PROGRAM, err, producer.topic, err.acknowledged.length, converted.length, which),
+      );
+      return EXIT.kafka;
+    }
+    // Converted runs passed validateRun already: only an encoding problem can land here.
+    const at = err.index === undefined ? "" : `${ref(err.index)}: `;
+    io.stderr(`${PROGRAM}: ${at}${err.message}; nothing was published\n`);
+    return EXIT.config;
+  } finally {
+    await producer.close();
+  }
+}
+
+function retirementsOf(plan: Plan, { conversion, tests }: Loaded) {
+  const retiredAt = plan.retiredAt === undefined ? {} : { retiredAt: plan.retiredAt };
+  return prunable(
+    conversion.converted.map((c) => c.run),
+    tests,
+    { cluster: plan.cluster, ...retiredAt },
+  );
+}
+
+/** Lists the prunable tests as NDJSON (what kymaros-publish --retire --file reads). */
+function printPrunable(plan: Plan, loaded: Loaded, io: CliIo): Promise<number> {
+  const retirements = retirementsOf(plan, loaded);
+  io.stdout(retirements.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  const dry = plan.mode === "print-prunable" ? " (dry run: not retired)" : "";
+  io.stderr(`${PROGRAM}: ${retirements.length} tests have reports but no RestoreTest${dry}\n`);
+  return Promise.resolve(EXIT.ok);
+}
+
+async function prune(plan: Plan, loaded: Loaded, io: CliIo, deps: CliDeps): Promise<number> {
+  const retirements = retirementsOf(plan, loaded);
+  if (retirements.length === 0) return printPrunable(plan, loaded, io);
+  return publishRetirements(PROGRAM, retirements, io, deps);
+}
+
+const EXECUTORS: Record<BackfillMode, Executor> = {
+  publish: publishRuns,
+  print: printRuns,
+  prune,
+  "print-prunable": printPrunable,
+};
+
 export async function runBackfill(argv: string[], io: CliIo, deps: CliDeps = defaultDeps): Promise<number> {
   try {
-    const { values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        file: { type: "string", short: "f" },
-        "dry-run": { type: "boolean" },
-        cluster: { type: "string" },
-        "schema-version": { type: "string" },
-        progress: { type: "boolean" },
-        verbose: { type: "boolean", short: "v" },
-        prune: { type: "boolean" },
-        tests: { type: "string" },
-        "retired-at": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-    if (values.help) {
+    const plan = parseBackfillArgs(argv, { stdin: io.stdin.isTTY, stderr: io.stderrIsTTY });
+    if (plan.mode === "help") {
       io.stdout(BACKFILL_HELP);
       return EXIT.ok;
     }
-    const schemaVersion = parseSchemaVersion(values["schema-version"]);
-    const cluster = values.cluster ?? null;
-    if (cluster !== null && schemaVersion === 1) {
-      throw new UsageError("--cluster needs schema version 2 (version 1 has no cluster field)");
-    }
-    if (!values.prune && (values.tests !== undefined || values["retired-at"] !== undefined)) {
-      throw new UsageError(`--${values.tests !== undefined ? "tests" : "retired-at"} goes with --prune`);
-    }
-    if (values.prune && values.tests === undefined) {
-      throw new UsageError("--prune needs --tests (kubectl get restoretests -A -o json saved to a file)");
-    }
     // Read before the reports, so that a bad RestoreTests file stops everything first.
-    let tests: Set<string> | undefined;
-    if (values.tests !== undefined) {
-      let testsDocument: unknown;
-      try {
-        testsDocument = JSON.parse(await readFile(values.tests, "utf8"));
-      } catch (err) {
-        if (!(err instanceof SyntaxError)) throw err;
-        throw new UsageError(`--tests ${values.tests} is not JSON: ${err.message}`, false);
-      }
-      try {
-        tests = restoreTestKeys(testsDocument);
-      } catch (err) {
-        if (err instanceof InputError) throw new UsageError(`--tests ${values.tests}: ${err.message}`, false);
-        throw err;
-      }
-    }
-    let retiredAt: number | undefined;
-    try {
-      retiredAt =
-        values["retired-at"] === undefined ? undefined : parseTimestamp(values["retired-at"], "retiredAt");
-    } catch (err) {
-      if (err instanceof InputError) throw new UsageError(`--retired-at: ${err.message}`);
-      throw err;
-    }
-    const file = values.file ?? "-";
-    if (file === "-" && io.stdin.isTTY === true) {
-      throw new UsageError("give --file, or pipe `kubectl get restorereports -A -o json` into stdin");
-    }
-    const text = file === "-" ? await readAll(io.stdin) : await readFile(file, "utf8");
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch (err) {
-      throw new UsageError(`the input is not JSON: ${(err as Error).message}`, false);
-    }
-    let conversion: ReturnType<typeof convertReports>;
-    try {
-      conversion = convertReports(document, { cluster });
-    } catch (err) {
-      if (err instanceof InputError) throw new UsageError(err.message, false);
-      throw err;
-    }
-    const { converted, skipped } = conversion;
-    for (const s of skipped) io.stderr(`${PROGRAM}: skipped ${s.ref}: ${s.reason}\n`);
-    const total = converted.length + skipped.length;
-    const done = skipped.length > 0 ? EXIT.skipped : EXIT.ok;
-
-    if (tests !== undefined) {
-      const retirements = prunable(
-        converted.map((c) => c.run),
-        tests,
-        { cluster, ...(retiredAt === undefined ? {} : { retiredAt }) },
-      );
-      if (values["dry-run"] || retirements.length === 0) {
-        io.stdout(retirements.map((r) => `${JSON.stringify(r)}\n`).join(""));
-        io.stderr(
-          `${PROGRAM}: ${retirements.length} tests have reports but no RestoreTest${values["dry-run"] ? " (dry run: not retired)" : ""}\n`,
-        );
-        return done;
-      }
-      const code = await publishRetirements(PROGRAM, retirements, io, deps);
-      return code === EXIT.ok ? done : code;
-    }
-
-    if (values["dry-run"]) {
-      io.stdout(converted.map(({ run }) => `${runToJsonLine(run)}\n`).join(""));
-      io.stderr(
-        `${PROGRAM}: dry run, ${converted.length} of ${total} reports converted, ${skipped.length} skipped\n`,
-      );
-      return done;
-    }
-
-    const producer = openProducer(deps, io, { schemaVersion }, values.verbose === true);
-    try {
-      await producer.publishMany(
-        converted.map((c) => c.run),
-        { onProgress: progressReporter(PROGRAM, io, values.progress === true || io.stderrIsTTY) },
-      );
-      io.stderr(
-        `${PROGRAM}: ${converted.length} of ${total} reports published to ${producer.topic} and acknowledged, ${skipped.length} skipped\n`,
-      );
-      return done;
-    } catch (err) {
-      if (!(err instanceof PublishError)) throw err;
-      if (err.kind === "kafka") {
-        io.stderr(
-          kafkaFailureLine(
-            PROGRAM,
-            err,
-            producer.topic,
-            err.acknowledged.length,
-            converted.length,
-            (first, last) =>
-              first === last
-                ? `${converted[first]?.ref}`
-                : `${converted[first]?.ref} .. ${converted[last]?.ref}, in input order`,
-          ),
-        );
-        return EXIT.kafka;
-      }
-      // Converted runs passed validateRun already: only an encoding problem can land here.
-      const ref = err.index === undefined ? "" : `${converted[err.index]?.ref}: `;
-      io.stderr(`${PROGRAM}: ${ref}${err.message}; nothing was published\n`);
-      return EXIT.invalid;
-    } finally {
-      await producer.close();
-    }
+    const tests = plan.tests === undefined ? new Set<string>() : await loadTests(plan.tests);
+    const conversion = await loadReports(plan, io);
+    const code = await EXECUTORS[plan.mode](plan, { conversion, tests }, io, deps);
+    return code === EXIT.ok && conversion.skipped.length > 0 ? EXIT.partial : code;
   } catch (err) {
     return invalidInputExit(PROGRAM, io, err);
   }

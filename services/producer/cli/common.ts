@@ -1,20 +1,13 @@
 /** What the two CLIs share: their I/O seam, exit codes, flags, progress and Kafka failure reports. */
 import type { Readable } from "node:stream";
 import { ConfigError, type Env } from "../../config/errors.ts";
-import type { SchemaVersion } from "../../contract/index.ts";
-import type { PublishError } from "../errors.ts";
-import type { ClientLogLevel } from "../log.ts";
-import { createProducer, describeKafkaError, type ProducerOptions, type RunProducer } from "../sdk.ts";
+import { type SchemaVersion, ValidationError } from "../../contract/index.ts";
+import { EXIT } from "../../process/exit-codes.ts";
+import { InputError, PublishError } from "../errors.ts";
+import { type ClientLogLevel, stderrLogger } from "../log.ts";
+import { createProducer, describeKafkaError, type EventProducer, type ProducerOptions } from "../sdk.ts";
 
-export const EXIT = {
-  ok: 0,
-  /** Bad flags, unreadable or invalid input, bad configuration: nothing was published. */
-  invalid: 1,
-  /** kymaros-backfill: some reports could not be converted; the others were published. */
-  skipped: 2,
-  /** Kafka failed: some records may have been acknowledged (the message says how many). */
-  kafka: 3,
-} as const;
+export { EXIT } from "../../process/exit-codes.ts";
 
 export interface CliIo {
   stdin: Readable & { isTTY?: boolean };
@@ -22,10 +15,12 @@ export interface CliIo {
   stderr(text: string): void;
   stderrIsTTY: boolean;
   env: Env;
+  /** The clock of progress reports; Date.now by default. */
+  now?: () => number;
 }
 
 export interface CliDeps {
-  createProducer(options: ProducerOptions): RunProducer;
+  createProducer(options: ProducerOptions): EventProducer;
 }
 
 export const defaultDeps: CliDeps = { createProducer };
@@ -40,7 +35,7 @@ export function processIo(): CliIo {
   };
 }
 
-/** Thrown for a usage or input problem: the CLI prints the message and exits 1. */
+/** Thrown for a usage or input problem: the CLI prints the message and exits with EXIT.config. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
   constructor(
@@ -49,6 +44,20 @@ export class UsageError extends Error {
     readonly pointAtHelp = true,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The SDK's judgement of a record (its prepare), as the InputError the CLIs report: the field
+ * at fault, and for a contract refusal the message `quote` gives in the user's terms.
+ */
+export function judged<T>(prepare: () => T, quote?: (err: ValidationError) => string): T {
+  try {
+    return prepare();
+  } catch (err) {
+    if (!(err instanceof PublishError) || err.kind === "kafka") throw err;
+    const message = err.cause instanceof ValidationError && quote ? quote(err.cause) : err.message;
+    throw new InputError(err.field ?? "(record)", message);
   }
 }
 
@@ -82,11 +91,12 @@ export function progressReporter(
   io: CliIo,
   enabled: boolean,
 ): (acknowledged: number, total: number) => void {
+  const clock = io.now ?? Date.now;
   let lastCount = 0;
-  let lastTime = Date.now();
+  let lastTime = clock();
   return (acknowledged, total) => {
     if (!enabled) return;
-    const now = Date.now();
+    const now = clock();
     if (acknowledged - lastCount < 10_000 && now - lastTime < 1000) return;
     lastCount = acknowledged;
     lastTime = now;
@@ -124,10 +134,11 @@ export function openProducer(
   io: CliIo,
   options: ProducerOptions,
   verbose = false,
-): RunProducer {
+): EventProducer {
   try {
     const clientLogLevel = cliClientLogLevel(io.env, verbose);
-    return deps.createProducer({ env: io.env, logWriter: io.stderr, clientLogLevel, ...options });
+    const logger = stderrLogger(clientLogLevel, io.stderr);
+    return deps.createProducer({ env: io.env, logger, clientLogLevel, ...options });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(`configuration: ${err.message}`);
     throw err;
@@ -154,15 +165,15 @@ export function kafkaFailureLine(
   return `${program}: Kafka failure publishing to ${topic}, ${which}: ${describeKafkaError(cause, topic)}\n`;
 }
 
-/** Bad flags and unreadable files: one line on stderr and the "invalid" exit code; anything else is rethrown. */
+/** Bad flags and unreadable files: one line on stderr and the "config" exit code; anything else is rethrown. */
 export function invalidInputExit(program: string, io: CliIo, err: unknown): number {
   if (err instanceof UsageError || (err instanceof TypeError && "code" in err)) {
     io.stderr(usageLine(program, err));
-    return EXIT.invalid;
+    return EXIT.config;
   }
   if (err instanceof Error && "code" in err && typeof err.code === "string" && "path" in err) {
     io.stderr(`${program}: cannot read ${String(err.path)}: ${err.code}\n`);
-    return EXIT.invalid;
+    return EXIT.config;
   }
   throw err;
 }

@@ -2,20 +2,23 @@
  * kymaros-publish --retire: retire tests that were deleted or renamed, one from flags or many
  * from NDJSON. Every retirement is validated first: if one is refused, nothing is sent.
  */
-import { readFile } from "node:fs/promises";
-import { type TestRetired, ValidationError, validateRetirement } from "../../contract/index.ts";
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import type { TestRetired } from "../../contract/index.ts";
 import { parseTimestamp } from "../../kymaros/rfc3339.ts";
 import { InputError, PublishError, type RetireResult } from "../errors.ts";
-import { retirementFromJson, toRetirement } from "../retirement-input.ts";
+import { prepareRetirement } from "../prepare.ts";
+import { type RetirementInput, retirementFromJson } from "../retirement-input.ts";
 import {
   type CliDeps,
   type CliIo,
   EXIT,
+  judged,
   kafkaFailureLine,
   openProducer,
-  readAll,
   UsageError,
 } from "./common.ts";
+import { readNdjson, validRecords } from "./ndjson.ts";
 
 /** Flag of each field, for messages. */
 const FLAG: Record<string, string> = {
@@ -35,31 +38,21 @@ export interface RetireFlags {
   file?: string;
 }
 
-/** Contract checks, as InputError naming the field (the CLI's one kind of refusal). */
-function checked(r: TestRetired): TestRetired {
-  try {
-    validateRetirement(r);
-  } catch (err) {
-    if (err instanceof ValidationError) throw new InputError(err.field, err.message);
-    throw err;
-  }
-  return r;
-}
+/** The SDK's checks (types, then the contract's), as InputError naming the field. */
+const checked = (r: RetirementInput): TestRetired => judged(() => prepareRetirement(r).retirement);
 
 /** The retirement the flags describe; --retired-at defaults to now. */
 export function retirementFromFlags(flags: RetireFlags, now: () => number = Date.now): TestRetired {
   if (flags.test === undefined) throw new UsageError("--retire needs --test (and --namespace)");
   if (flags.namespace === undefined) throw new UsageError("--retire needs --namespace");
   try {
-    return checked(
-      toRetirement({
-        test: flags.test,
-        namespace: flags.namespace,
-        cluster: flags.cluster ?? null,
-        retiredAt: flags.retiredAt === undefined ? now() : parseTimestamp(flags.retiredAt, "retiredAt"),
-        reason: flags.reason ?? null,
-      }),
-    );
+    return checked({
+      test: flags.test,
+      namespace: flags.namespace,
+      cluster: flags.cluster ?? null,
+      retiredAt: flags.retiredAt === undefined ? now() : parseTimestamp(flags.retiredAt, "retiredAt"),
+      reason: flags.reason ?? null,
+    });
   } catch (err) {
     if (err instanceof InputError)
       throw new UsageError(`${FLAG[err.field] ?? err.field}: ${err.message}`, false);
@@ -68,33 +61,12 @@ export function retirementFromFlags(flags: RetireFlags, now: () => number = Date
 }
 
 /** Every NDJSON line as a retirement, or a UsageError naming the first bad line (nothing sent). */
-export function retirementsFromNdjson(text: string): TestRetired[] {
+export async function readRetirements(stream: Readable): Promise<TestRetired[]> {
   const out: TestRetired[] = [];
-  let invalid = 0;
-  let first: string | undefined;
-  for (const [i, raw] of text
-    .replace(/^\uFEFF/, "")
-    .split(/\r?\n/)
-    .entries()) {
-    if (raw.trim() === "") continue;
-    try {
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (err) {
-        throw new InputError("(record)", `not JSON (${(err as Error).message})`);
-      }
-      out.push(checked(retirementFromJson(value)));
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      invalid++;
-      first ??= `line ${i + 1}, field ${err.field}: ${err.message}`;
-    }
-  }
-  if (first !== undefined) {
-    const more = invalid > 1 ? ` (and ${invalid - 1} more invalid lines)` : "";
-    throw new UsageError(`${first}${more}; nothing was published`, false);
-  }
+  await validRecords(
+    readNdjson(stream, (value) => checked(retirementFromJson(value))),
+    (r) => out.push(r),
+  );
   if (out.length === 0) throw new UsageError("the input has no retirement; nothing was published", false);
   return out;
 }
@@ -124,7 +96,7 @@ export async function publishRetirements(
       return EXIT.kafka;
     }
     io.stderr(`${program}: ${err.message}; nothing was published\n`);
-    return EXIT.invalid;
+    return EXIT.config;
   } finally {
     await producer.close();
   }
@@ -141,8 +113,8 @@ export async function runRetire(
       (f) => flags[f] !== undefined,
     );
     if (given !== undefined) throw new UsageError(`--file and ${FLAG[given]} do not go together`);
-    const text = flags.file === "-" ? await readAll(io.stdin) : await readFile(flags.file, "utf8");
-    return publishRetirements(program, retirementsFromNdjson(text), io, deps);
+    const stream = flags.file === "-" ? io.stdin : createReadStream(flags.file);
+    return publishRetirements(program, await readRetirements(stream), io, deps);
   }
   return publishRetirements(program, [retirementFromFlags(flags)], io, deps);
 }

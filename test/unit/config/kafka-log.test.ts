@@ -1,18 +1,22 @@
 /**
- * What the Kafka client's log shows: the service keeps kafkajs's errors as warnings but not the
- * broker's "not yet" answers kafkajs retries by itself (a normal first start); the SDK writes from
- * a chosen level; the CLIs write none of it unless --verbose or KYMAROS_LOG_LEVEL=debug.
+ * What the Kafka client's log shows, through the one client factory: kafkajs's errors as
+ * warnings but not the broker's "not yet" answers kafkajs retries by itself (a normal first
+ * start); from a chosen level up; in the process's one record shape `{time, level, msg, ...}`.
+ * The CLIs write none of it unless --verbose or KYMAROS_LOG_LEVEL=debug.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { logLevel } from "kafkajs";
 import { createKafka } from "../../../services/api/kafka/client.ts";
 import { ConfigError } from "../../../services/config/errors.ts";
 import { readKafkaSettings } from "../../../services/config/kafka.ts";
-import { isTransientBrokerAnswer } from "../../../services/config/kafka-log.ts";
-import { createLogger } from "../../../services/log/logger.ts";
+import { createKafkaClient } from "../../../services/config/kafka-client.ts";
+import {
+  CLIENT_LOG_LEVELS,
+  type ClientLogLevel,
+  isTransientBrokerAnswer,
+} from "../../../services/config/kafka-log.ts";
+import { createLogger, type Logger } from "../../../services/log/logger.ts";
 import { cliClientLogLevel } from "../../../services/producer/cli/common.ts";
-import { CLIENT_LOG_LEVELS, jsonLogCreator } from "../../../services/producer/log.ts";
 import { createProducer } from "../../../services/producer/sdk.ts";
 
 const LOADING = "The coordinator is loading and hence can't process requests for this group";
@@ -69,40 +73,70 @@ describe("the service's Kafka client log", () => {
   });
 });
 
-describe("the SDK's kafkajs log lines", () => {
-  const entry = (level: logLevel, label: string, log: { message: string; [k: string]: unknown }) => ({
-    namespace: "Connection",
-    level,
-    label,
-    log: { timestamp: "2026-11-26T03:00:00.000Z", logger: "kafkajs", ...log },
-  });
-  const all = [
-    entry(logLevel.ERROR, "ERROR", refused),
-    entry(logLevel.ERROR, "ERROR", transient),
-    entry(logLevel.WARN, "WARN", { message: "something odd" }),
-    entry(logLevel.INFO, "INFO", { message: "Starting" }),
-    entry(logLevel.DEBUG, "DEBUG", { message: "Request Metadata" }),
-  ];
-  function written(from: (typeof CLIENT_LOG_LEVELS)[number]): string[] {
+describe("the client factory's log", () => {
+  const settings = readKafkaSettings({ KYMAROS_KAFKA_BROKERS: "127.0.0.1:1" }, "t");
+  function written(clientLog: ClientLogLevel): string[][] {
     const lines: string[] = [];
-    const log = jsonLogCreator((line) => lines.push(line), from)(logLevel.DEBUG);
-    for (const e of all) log(e);
-    return lines.map((l) => (JSON.parse(l) as { message: string }).message);
+    const kafka = createKafkaClient(settings, {
+      log: createLogger("debug", (line) => lines.push(line)),
+      clientLog,
+      retry: { retries: 1 },
+    });
+    const client = kafka.logger();
+    client.error(refused.message, { broker: refused.broker });
+    client.error(transient.message, { error: transient.error });
+    client.warn("something odd", {});
+    client.info("Starting", {});
+    client.debug("Request Metadata", {});
+    return lines.map((l) => {
+      const record = JSON.parse(l) as { level: string; msg: string };
+      return [record.level, record.msg];
+    });
   }
 
-  test("are written from the chosen level up; the transient answer only at debug", () => {
+  test("passes kafkajs's entries from the chosen level up; errors are warnings, the retried answer debug", () => {
+    const refusedLine = ["warn", `kafka: ${refused.message}`];
+    const transientLine = ["debug", `kafka: ${transient.message}`];
     assert.deepEqual(written("off"), []);
-    assert.deepEqual(written("error"), [refused.message]);
-    assert.deepEqual(written("warn"), [refused.message, "something odd"]);
-    assert.deepEqual(written("info"), [refused.message, "something odd", "Starting"]);
-    assert.deepEqual(
-      written("debug"),
-      all.map((e) => e.log.message),
+    assert.deepEqual(written("error"), [refusedLine, transientLine]);
+    assert.deepEqual(written("warn"), [refusedLine, transientLine, ["warn", "kafka: something odd"]]);
+    assert.deepEqual(written("info"), [...written("warn"), ["info", "kafka: Starting"]]);
+    assert.deepEqual(written("debug"), [...written("info"), ["debug", "kafka: Request Metadata"]]);
+  });
+
+  test("one record shape: time, level, msg, then the entry's fields", () => {
+    const lines: string[] = [];
+    const kafka = createKafkaClient(settings, {
+      log: createLogger("info", (line) => lines.push(line)),
+      clientLog: "warn",
+      retry: { retries: 1 },
+    });
+    kafka.logger().error(refused.message, { broker: refused.broker });
+    assert.equal(lines.length, 1);
+    const record = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(record).slice(0, 3), ["time", "level", "msg"]);
+    assert.equal(new Date(record.time as string).toISOString(), record.time);
+    assert.equal(record.broker, refused.broker);
+  });
+
+  test("the security warnings go to the caller's logger", () => {
+    const warned: string[] = [];
+    const log: Logger = { ...createLogger("error", () => {}), warn: (msg) => warned.push(msg) };
+    const tls = readKafkaSettings(
+      {
+        KYMAROS_KAFKA_BROKERS: "127.0.0.1:1",
+        KYMAROS_KAFKA_TLS: "true",
+        KYMAROS_KAFKA_TLS_INSECURE_SKIP_VERIFY: "true",
+      },
+      "t",
     );
+    createKafkaClient(tls, { log, clientLog: "off", retry: { retries: 1 } });
+    assert.equal(warned.length, 1);
+    assert.match(warned[0] ?? "", /KYMAROS_KAFKA_TLS_INSECURE_SKIP_VERIFY/);
   });
 });
 
-test("the SDK's own security warnings are written whatever the client's level", async () => {
+test("the SDK's own security warnings are written whatever the client's level, in the one shape", async () => {
   const env = {
     KYMAROS_KAFKA_BROKERS: "127.0.0.1:1",
     KYMAROS_KAFKA_TLS: "true",
@@ -114,12 +148,27 @@ test("the SDK's own security warnings are written whatever the client's level", 
     await producer.close();
     // (at debug, kafkajs's own lines come too)
     const warnings = lines
-      .map((l) => JSON.parse(l) as { level: string; logger: string; message: string })
-      .filter((l) => l.logger === "kymaros-producer");
+      .map((l) => JSON.parse(l) as { level: string; msg: string })
+      .filter((l) => !l.msg.startsWith("kafka: "));
     assert.equal(warnings.length, 1, clientLogLevel);
-    assert.equal(warnings[0]?.level, "WARN");
-    assert.match(warnings[0]?.message ?? "", /KYMAROS_KAFKA_TLS_INSECURE_SKIP_VERIFY/);
+    assert.equal(warnings[0]?.level, "warn");
+    assert.match(warnings[0]?.msg ?? "", /KYMAROS_KAFKA_TLS_INSECURE_SKIP_VERIFY/);
   }
+});
+
+test("the SDK writes to the Logger it is given", async () => {
+  const lines: string[] = [];
+  const producer = createProducer({
+    env: {
+      KYMAROS_KAFKA_BROKERS: "127.0.0.1:1",
+      KYMAROS_KAFKA_TLS: "true",
+      KYMAROS_KAFKA_TLS_INSECURE_SKIP_VERIFY: "true",
+    },
+    logger: createLogger("info", (line) => lines.push(line), { component: "mine" }),
+  });
+  await producer.close();
+  assert.equal(lines.length, 1);
+  assert.equal((JSON.parse(lines[0] as string) as { component: string }).component, "mine");
 });
 
 describe("the CLIs' share of the client log", () => {

@@ -3,16 +3,25 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { RunCompleted } from "../../../services/contract/index.ts";
 import { MIN_PLAUSIBLE_EPOCH_MS } from "../../../services/kymaros/rfc3339.ts";
+import { judged } from "../../../services/producer/cli/common.ts";
 import { InputError } from "../../../services/producer/errors.ts";
+import { prepare } from "../../../services/producer/prepare.ts";
+import type { RunInput } from "../../../services/producer/run-fields.ts";
 import {
-  checkPublishable,
   flagName,
   flagQuoting,
   jsonQuoting,
+  type Quoting,
+  quoteRefusal,
   runFromFlags,
   runFromJson,
   runToJsonLine,
 } from "../../../services/producer/run-input.ts";
+
+/** What the CLIs do with a parsed record: the SDK's prepare, its refusal quoted as given. */
+function checkPublishable(input: RunInput, quoting?: Quoting): void {
+  judged(() => prepare(input), quoting && ((refusal) => quoteRefusal(refusal, input, quoting)));
+}
 
 const run: RunCompleted = {
   runId: "my-app-nightly-20261126-030000",
@@ -137,6 +146,15 @@ describe("runFromJson (one NDJSON line)", () => {
   });
 });
 
+describe("a run without startedAt", () => {
+  test("is read from flags and NDJSON as a run whose start is not known", () => {
+    const { startedAt: _s, ...line } = JSON.parse(runToJsonLine(run)) as Record<string, unknown>;
+    assert.equal(runFromJson(line).startedAt, null);
+    assert.equal(runFromJson({ ...line, startedAt: null }).startedAt, null);
+    assert.equal(runToJsonLine(runFromJson(line)), runToJsonLine({ ...run, startedAt: null }));
+  });
+});
+
 describe("runFromFlags", () => {
   const flags = {
     runId: run.runId,
@@ -161,8 +179,8 @@ describe("runFromFlags", () => {
     assert.throws(() => runFromFlags({ ...flags, score: "high" }), {
       message: '--score="high" is not an integer',
     });
-    assert.throws(() => runFromFlags({ ...flags, startedAt: undefined }), {
-      message: "--started-at is missing",
+    assert.throws(() => runFromFlags({ ...flags, completedAt: undefined }), {
+      message: "--completed-at is missing",
     });
     assert.equal(
       fieldOf(() => runFromFlags({ ...flags, rtoSeconds: "1e3" })),
@@ -205,7 +223,7 @@ describe("refusals quote the input as given", () => {
         fc.pre(a.ms !== b.ms);
         const [completed, started] = a.ms < b.ms ? [a, b] : [b, a];
         const typed = { ...flags, startedAt: started.text, completedAt: completed.text };
-        assert.throws(() => checkPublishable(runFromFlags(typed), undefined, flagQuoting(typed)), {
+        assert.throws(() => checkPublishable(runFromFlags(typed), flagQuoting(typed)), {
           message: `--completed-at ${completed.shown} is before --started-at ${started.shown}`,
         });
       }),
@@ -218,14 +236,14 @@ describe("refusals quote the input as given", () => {
       startedAt: 1795662000000,
       completedAt: "2026-11-26T02:00:00Z",
     };
-    assert.throws(() => checkPublishable(runFromJson(record), undefined, jsonQuoting(record)), {
+    assert.throws(() => checkPublishable(runFromJson(record), jsonQuoting(record)), {
       message:
         'completedAt "2026-11-26T02:00:00Z" is before startedAt 1795662000000 (2026-11-26T03:00:00.000Z)',
     });
   });
 
   test("without quoting, the contract's own message", () => {
-    assert.throws(() => checkPublishable({ ...run, score: 101 }, undefined), {
+    assert.throws(() => checkPublishable({ ...run, score: 101 }), {
       message: "score=101 is outside 0..100",
     });
   });

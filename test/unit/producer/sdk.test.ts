@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { logLevel } from "kafkajs";
 import { ConfigError } from "../../../services/config/errors.ts";
+import { kafkaLogCreator } from "../../../services/config/kafka-log.ts";
 import type { RunCompleted } from "../../../services/contract/index.ts";
+import { createLogger } from "../../../services/log/logger.ts";
 import { createProducer, PublishError } from "../../../services/producer/index.ts";
-import { jsonLogCreator } from "../../../services/producer/log.ts";
+import { EXPECTED_CLIENT_WARNINGS } from "../../../services/producer/log.ts";
 
 const run: RunCompleted = {
   runId: "r-1",
@@ -140,16 +142,16 @@ describe("publish and publishMany refuse before sending", () => {
 });
 
 describe("kafkajs logs", () => {
-  test("are JSON lines, warnings and errors only, the deliberate retry-limit warning left out", () => {
+  test("are the JSON-lines logger's records; the deliberate retry-limit warning only at debug", () => {
     const lines: string[] = [];
-    const log = jsonLogCreator((line) => lines.push(line))(logLevel.INFO);
+    const logger = createLogger("info", (line) => lines.push(line));
+    const log = kafkaLogCreator(logger, EXPECTED_CLIENT_WARNINGS)(logLevel.DEBUG);
     const entry = (level: logLevel, label: string, message: string) => ({
       namespace: "Producer",
       level,
       label,
       log: { timestamp: "2026-11-26T03:00:00.000Z", logger: "kafkajs", message, broker: "b:9092" },
     });
-    log(entry(logLevel.INFO, "INFO", "Starting"));
     log(entry(logLevel.DEBUG, "DEBUG", "details"));
     log(
       entry(
@@ -162,12 +164,12 @@ describe("kafkajs logs", () => {
     log(entry(logLevel.ERROR, "ERROR", "Connection error"));
     assert.equal(lines.length, 2);
     assert.ok(lines.every((l) => l.endsWith("\n")));
-    assert.deepEqual(JSON.parse(lines[1] as string), {
-      time: "2026-11-26T03:00:00.000Z",
-      level: "ERROR",
-      logger: "kafkajs",
+    const { time, ...rest } = JSON.parse(lines[1] as string) as Record<string, unknown>;
+    assert.equal(new Date(time as string).toISOString(), time);
+    assert.deepEqual(rest, {
+      level: "warn",
+      msg: "kafka: Connection error",
       namespace: "Producer",
-      message: "Connection error",
       broker: "b:9092",
     });
   });
