@@ -12,6 +12,7 @@ import {
   SCHEMA_VERSIONS,
   type SchemaVersion,
   type TestRetired,
+  writerVersionFor,
 } from "./event.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { loadRetirementSchema, loadSchema } from "./schemas.ts";
@@ -45,6 +46,10 @@ interface Reading {
 
 export interface Codec {
   readonly readerVersion: SchemaVersion;
+  /**
+   * Writes the run with `writerVersion`, by default the lowest that carries it (writerVersionFor);
+   * refuses a version that would drop a field the run sets, naming it (CodecError.field).
+   */
   encode(run: RunCompleted, writerVersion?: SchemaVersion): Buffer;
   /**
    * Decodes a RunCompleted of any known writer into the reader's shape; throws CodecError
@@ -156,6 +161,8 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
       throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
     }
     if (readerVersion === 1) run.cluster = null;
+    // Absent means true: a run reads the same whichever version wrote it.
+    if (run.startedAtKnown === true) delete run.startedAtKnown;
     return run;
   }
 
@@ -172,18 +179,15 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
   return {
     readerVersion,
 
-    encode(run, writerVersion = LATEST_SCHEMA_VERSION) {
+    encode(run, writerVersion = writerVersionFor(run)) {
       const writer = writers.get(writerVersion);
       if (!writer) throw new CodecError("unknown_fingerprint", `unknown schema version ${writerVersion}`);
-      if (writerVersion === 1 && run.cluster != null) {
-        throw new CodecError("schema_violation", "cluster is set but schema version 1 has no cluster field");
-      }
       for (const field of LONG_FIELDS) {
         if (typeof run[field] === "number" && !exactLong(run[field])) {
           throw new CodecError("schema_violation", `${field}=${run[field]} is beyond ±2^52`);
         }
       }
-      const value = writerVersion === 1 ? withoutCluster(run) : run;
+      const value = writable(run, writerVersion);
       if (!writer.type.isValid(value)) {
         throw new CodecError("schema_violation", describeInvalid(writer.type, value));
       }
@@ -241,7 +245,28 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
   };
 }
 
-function withoutCluster(run: RunCompleted): Omit<RunCompleted, "cluster"> {
-  const { cluster: _ignored, ...rest } = run;
-  return rest;
+/** The fields added after version 1, with the version that added each and whether a run needs it. */
+const NEWER_FIELDS = [
+  { field: "cluster", since: 2, needed: (run: RunCompleted) => run.cluster != null },
+  { field: "startedAtKnown", since: 3, needed: (run: RunCompleted) => run.startedAtKnown === false },
+] as const;
+
+/** The run as `version`'s schema carries it; throws CodecError when that would drop what the run says. */
+function writable(run: RunCompleted, version: SchemaVersion): object {
+  if (run.startedAtKnown !== undefined && typeof run.startedAtKnown !== "boolean") {
+    throw new CodecError("schema_violation", "startedAtKnown must be a boolean", "startedAtKnown");
+  }
+  for (const { field, since, needed } of NEWER_FIELDS) {
+    if (version < since && needed(run)) {
+      throw new CodecError(
+        "schema_violation",
+        `${field} is set but schema version ${version} has no ${field} field (version ${since} has)`,
+        field,
+      );
+    }
+  }
+  const { cluster, startedAtKnown, ...v1 } = run;
+  if (version === 1) return v1;
+  if (version === 2) return { ...v1, cluster };
+  return { ...v1, cluster, startedAtKnown: startedAtKnown ?? true };
 }

@@ -20,6 +20,7 @@ import {
   ValidationError,
   validateRetirement,
   validateRun,
+  writerVersionFor,
 } from "../contract/index.ts";
 import { InputError, PublishError, type PublishResult, type RetireResult } from "./errors.ts";
 import {
@@ -47,7 +48,7 @@ export interface ProducerOptions {
   kafka?: Partial<KafkaSettings>;
   /** Overrides KYMAROS_TOPIC (default kymaros.run-completed). */
   topic?: string;
-  /** Writer schema for publishes that do not say; the latest by default. */
+  /** Writer schema for publishes that do not say; by default 2, or 3 for a run whose start is not known. */
   schemaVersion?: SchemaVersion;
   /** Attempts after the first (>= 1) before a publish fails with kind "kafka" (default 5, ~10 s). */
   retries?: number;
@@ -151,7 +152,7 @@ function prepareRetirement(
 function prepare(
   codec: Codec,
   run: RunCompleted,
-  version: SchemaVersion,
+  version: SchemaVersion | undefined,
   index: number | undefined,
 ): Prepared & { run: RunCompleted } {
   const where = index === undefined ? "" : `run ${index}: `;
@@ -163,13 +164,13 @@ function prepare(
   }
   let value: Buffer;
   try {
-    value = codec.encode(run, version);
+    // Unforced: version 2 as before, version 3 only for a run that needs it (old readers read both).
+    value = codec.encode(run, version ?? writerVersionFor(run, 2));
   } catch (err) {
     if (err instanceof CodecError) {
-      const field = version === 1 && run.cluster != null ? "cluster" : undefined;
       throw new PublishError("encoding", `${where}${err.message}`, {
         index,
-        field,
+        field: err.field,
         reason: err.reason,
         cause: err,
       });
@@ -199,14 +200,14 @@ export function createProducer(options: ProducerOptions = {}): RunProducer {
   if (brokers.length === 0) throw new ConfigError("brokers", "no broker given");
   const clientId = options.kafka?.clientId ?? settings.clientId;
   const topic = options.topic === undefined ? readTopic(env) : checkTopic(options.topic, "topic");
-  const defaultVersion = options.schemaVersion ?? LATEST_SCHEMA_VERSION;
+  const defaultVersion = options.schemaVersion;
   const retries = options.retries ?? 5;
   if (!Number.isInteger(retries) || retries < 1) {
     // kafkajs refuses an idempotent producer that may not retry at all.
     throw new ConfigError("retries", `${retries} must be an integer >= 1`);
   }
   const retry = { retries };
-  const codec = createCodec(defaultVersion);
+  const codec = createCodec(defaultVersion ?? LATEST_SCHEMA_VERSION);
 
   // The partition kafkajs picks for each message object, recorded by wrapping its default
   // (Java-compatible murmur2) partitioner: how a batch's per-partition base offsets map back

@@ -81,7 +81,7 @@ test("a message is applied exactly when its key is the test name's UTF-8, on bot
         assert.deepEqual(Buffer.from(r.value as Uint8Array), sent.value);
         assert.equal(r.value?.buffer.byteLength, sent.value.length);
       }
-      assert.equal(result.tests, state.tests.size);
+      assert.equal(result.tests, state.byName.size);
       assert.equal(result.applied, messages.length - expected.length);
     }),
     { numRuns: 300 },
