@@ -116,6 +116,22 @@ function datum(type: avro.Type, buf: Buffer, resolver?: avro.Resolver): unknown 
   return decoded.value;
 }
 
+/** A TestRetired datum (its header already matched); throws CodecError. */
+function decodeRetirement(type: avro.Type, buf: Buffer): TestRetired {
+  const r = datum(type, buf) as TestRetired;
+  if (!exactLong(r.retiredAt)) {
+    throw new CodecError("undecodable", "retiredAt is beyond ±2^52 and cannot be decoded exactly");
+  }
+  // avsc's records are instances of a generated class: hand back a plain object.
+  return {
+    test: r.test,
+    namespace: r.namespace,
+    cluster: r.cluster,
+    retiredAt: r.retiredAt,
+    reason: r.reason,
+  };
+}
+
 function unknownWriter(buf: Buffer): CodecError {
   return new CodecError(
     "unknown_fingerprint",
@@ -218,21 +234,7 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     decodeEvent(message) {
       const buf = framed(message);
       if (!sameHeader(buf, retirement.header)) return { kind: "run", run: decodeRun(buf) };
-      const r = datum(retirement.type, buf) as TestRetired;
-      if (!exactLong(r.retiredAt)) {
-        throw new CodecError("undecodable", "retiredAt is beyond ±2^52 and cannot be decoded exactly");
-      }
-      // avsc's records are instances of a generated class: hand back a plain object.
-      return {
-        kind: "retired",
-        retirement: {
-          test: r.test,
-          namespace: r.namespace,
-          cluster: r.cluster,
-          retiredAt: r.retiredAt,
-          reason: r.reason,
-        },
-      };
+      return { kind: "retired", retirement: decodeRetirement(retirement.type, buf) };
     },
 
     writerAt,
