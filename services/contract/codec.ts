@@ -169,6 +169,10 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     const reading = version === 0 ? undefined : readings.get(version);
     if (!reading) throw unknownWriter(buf);
     const run = datum(reader.type, buf, reading.resolver) as RunCompleted;
+    // v3's last byte is startedAtKnown: avsc reads any non-zero byte as true, Java all but 1 as false.
+    if (version === 3 && (buf[buf.length - 1] as number) > 1) {
+      throw new CodecError("undecodable", "startedAtKnown is a byte other than 0 or 1");
+    }
     // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
     if ((run.score | 0) !== run.score) {
       throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);

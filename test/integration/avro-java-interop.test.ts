@@ -11,6 +11,7 @@ import { before, describe, test } from "node:test";
 import {
   CodecError,
   createCodec,
+  createFactsReader,
   fingerprint,
   parsingCanonicalForm,
   type RunCompleted,
@@ -349,6 +350,27 @@ describe("out-of-range numbers", () => {
     for (const message of [sixBytes, fiveBytes]) {
       assert.throws(
         () => createCodec(2).decode(message),
+        (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
+      );
+    }
+  });
+});
+
+describe("a v3 boolean byte other than 0 or 1", () => {
+  test("Java reads it as false (avsc would read true): we refuse it, on both of our read paths", () => {
+    const good = createCodec().encode({ ...base, startedAtKnown: false });
+    const bad = [2, 0x80, 0xff].map((b) => Buffer.concat([good.subarray(0, -1), Buffer.from([b])]));
+    for (const java of javaDecode(3, bad)) {
+      assert.ok(java && !("error" in java) && java.startedAtKnown === false, JSON.stringify(java));
+    }
+    const read = createFactsReader(createCodec());
+    for (const message of bad) {
+      assert.throws(
+        () => createCodec().decode(message),
+        (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
+      );
+      assert.throws(
+        () => read(message, 0, message.length),
         (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
       );
     }

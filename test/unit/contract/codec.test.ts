@@ -416,6 +416,17 @@ describe("typed errors when decoding", () => {
     throwsReason(() => codec.decode(message(2, badUnion)), "undecodable");
   });
 
+  test("undecodable: a v3 boolean byte other than 0 or 1 (which Avro implementations read differently)", () => {
+    const codec = createCodec();
+    const datum = specDatum({ ...sample, startedAtKnown: false }, 3);
+    for (const b of [2, 3, 0x7f, 0x80, 0xff]) {
+      throwsReason(() => codec.decode(message(3, [...datum.slice(0, -1), b])), "undecodable");
+      throwsReason(() => createCodec(2).decode(message(3, [...datum.slice(0, -1), b])), "undecodable");
+    }
+    assert.equal(codec.decode(message(3, [...datum.slice(0, -1), 0])).startedAtKnown, false);
+    assert.equal("startedAtKnown" in codec.decode(message(3, [...datum.slice(0, -1), 1])), false);
+  });
+
   test("undecodable: an int wider than 32 bits, a long beyond ±2^52", () => {
     const codec = createCodec(2);
     throwsReason(() => codec.decode(message(2, specDatum({ ...sample, score: 2 ** 31 }, 2))), "undecodable");

@@ -329,3 +329,44 @@ test("a TestRetired takes the reference path: decodeEvent + validateRetirement's
     { numRuns: 500 },
   );
 });
+
+test("every writer's clean messages are read in place (the reader's one facts object), v3 included", () => {
+  const codec = createCodec();
+  const read = createFactsReader(codec);
+  const run: RunCompleted = {
+    runId: "r-1",
+    test: "t",
+    namespace: "n",
+    result: "fail",
+    score: 0,
+    startedAt: 5000,
+    completedAt: 5000,
+    rtoSeconds: null,
+    backupName: null,
+    backupCreatedAt: null,
+    rtoTargetSeconds: null,
+    cluster: "c",
+  };
+  const v1 = codec.encode({ ...run, cluster: null }, 1);
+  const v2 = codec.encode(run, 2);
+  const v3 = codec.encode({ ...run, startedAtKnown: false });
+  assert.equal(codec.writerAt(v3, 0), 3);
+  const first = readInPlace(read, v1);
+  for (const [bytes, known] of [
+    [v2, true],
+    [v3, false],
+    [codec.encode(run, 3), true],
+  ] as const) {
+    const facts = readInPlace(read, bytes);
+    // The reference path makes a new object per message; the clean read refills the one it has.
+    assert.equal(facts, first);
+    assert.equal(facts.kind === "run" && facts.startedAtKnown, known);
+  }
+  // A boolean byte other than 0 or 1 is not clean: the reference path refuses it.
+  const bad = Buffer.from(v3);
+  bad[bad.length - 1] = 2;
+  assert.throws(
+    () => readInPlace(read, bad),
+    (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
+  );
+});
