@@ -116,6 +116,21 @@ function datum(type: avro.Type, buf: Buffer, resolver?: avro.Resolver): unknown 
   return decoded.value;
 }
 
+/** Refuses what avsc reads where Java reads otherwise or refuses; buf is the whole message. */
+function refuseInexact(run: RunCompleted, buf: Buffer, writer: SchemaVersion): void {
+  // avsc reads an int as a long and is inexact beyond 2^52.
+  if ((run.score | 0) !== run.score) {
+    throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
+  }
+  if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
+    throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
+  }
+  // v3's last byte is startedAtKnown: avsc reads any non-zero byte as true, Java all but 1 as false.
+  if (writer === 3 && (buf[buf.length - 1] as number) > 1) {
+    throw new CodecError("undecodable", "startedAtKnown is a byte other than 0 or 1");
+  }
+}
+
 /** A TestRetired datum (its header already matched); throws CodecError. */
 function decodeRetirement(type: avro.Type, buf: Buffer): TestRetired {
   const r = datum(type, buf) as TestRetired;
@@ -169,17 +184,7 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     const reading = version === 0 ? undefined : readings.get(version);
     if (!reading) throw unknownWriter(buf);
     const run = datum(reader.type, buf, reading.resolver) as RunCompleted;
-    // v3's last byte is startedAtKnown: avsc reads any non-zero byte as true, Java all but 1 as false.
-    if (version === 3 && (buf[buf.length - 1] as number) > 1) {
-      throw new CodecError("undecodable", "startedAtKnown is a byte other than 0 or 1");
-    }
-    // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
-    if ((run.score | 0) !== run.score) {
-      throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
-    }
-    if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
-      throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
-    }
+    refuseInexact(run, buf, reading.writer.version);
     if (readerVersion === 1) run.cluster = null;
     // Absent means true: a run reads the same whichever version wrote it.
     if (run.startedAtKnown === true) delete run.startedAtKnown;
