@@ -12,6 +12,7 @@ import {
   SCHEMA_VERSIONS,
   type SchemaVersion,
   type TestRetired,
+  writerVersionFor,
 } from "./event.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { loadRetirementSchema, loadSchema } from "./schemas.ts";
@@ -45,6 +46,10 @@ interface Reading {
 
 export interface Codec {
   readonly readerVersion: SchemaVersion;
+  /**
+   * Writes the run with `writerVersion`, by default the lowest that carries it (writerVersionFor);
+   * refuses a version that would drop a field the run sets, naming it (CodecError.field).
+   */
   encode(run: RunCompleted, writerVersion?: SchemaVersion): Buffer;
   /**
    * Decodes a RunCompleted of any known writer into the reader's shape; throws CodecError
@@ -111,6 +116,37 @@ function datum(type: avro.Type, buf: Buffer, resolver?: avro.Resolver): unknown 
   return decoded.value;
 }
 
+/** Refuses what avsc reads where Java reads otherwise or refuses; buf is the whole message. */
+function refuseInexact(run: RunCompleted, buf: Buffer, writer: SchemaVersion): void {
+  // avsc reads an int as a long and is inexact beyond 2^52.
+  if ((run.score | 0) !== run.score) {
+    throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
+  }
+  if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
+    throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
+  }
+  // v3's last byte is startedAtKnown: avsc reads any non-zero byte as true, Java all but 1 as false.
+  if (writer === 3 && (buf[buf.length - 1] as number) > 1) {
+    throw new CodecError("undecodable", "startedAtKnown is a byte other than 0 or 1");
+  }
+}
+
+/** A TestRetired datum (its header already matched); throws CodecError. */
+function decodeRetirement(type: avro.Type, buf: Buffer): TestRetired {
+  const r = datum(type, buf) as TestRetired;
+  if (!exactLong(r.retiredAt)) {
+    throw new CodecError("undecodable", "retiredAt is beyond ±2^52 and cannot be decoded exactly");
+  }
+  // avsc's records are instances of a generated class: hand back a plain object.
+  return {
+    test: r.test,
+    namespace: r.namespace,
+    cluster: r.cluster,
+    retiredAt: r.retiredAt,
+    reason: r.reason,
+  };
+}
+
 function unknownWriter(buf: Buffer): CodecError {
   return new CodecError(
     "unknown_fingerprint",
@@ -148,14 +184,10 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     const reading = version === 0 ? undefined : readings.get(version);
     if (!reading) throw unknownWriter(buf);
     const run = datum(reader.type, buf, reading.resolver) as RunCompleted;
-    // What Java refuses to read, refuse too: avsc reads an int as a long and is inexact beyond 2^52.
-    if ((run.score | 0) !== run.score) {
-      throw new CodecError("undecodable", `score=${run.score} is not a 32-bit Avro int`);
-    }
-    if (!exactLong(run.startedAt) || !exactLong(run.completedAt) || !exactLong(run.backupCreatedAt)) {
-      throw new CodecError("undecodable", "a timestamp is beyond ±2^52 and cannot be decoded exactly");
-    }
+    refuseInexact(run, buf, reading.writer.version);
     if (readerVersion === 1) run.cluster = null;
+    // Absent means true: a run reads the same whichever version wrote it.
+    if (run.startedAtKnown === true) delete run.startedAtKnown;
     return run;
   }
 
@@ -172,18 +204,15 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
   return {
     readerVersion,
 
-    encode(run, writerVersion = LATEST_SCHEMA_VERSION) {
+    encode(run, writerVersion = writerVersionFor(run)) {
       const writer = writers.get(writerVersion);
       if (!writer) throw new CodecError("unknown_fingerprint", `unknown schema version ${writerVersion}`);
-      if (writerVersion === 1 && run.cluster != null) {
-        throw new CodecError("schema_violation", "cluster is set but schema version 1 has no cluster field");
-      }
       for (const field of LONG_FIELDS) {
         if (typeof run[field] === "number" && !exactLong(run[field])) {
           throw new CodecError("schema_violation", `${field}=${run[field]} is beyond ±2^52`);
         }
       }
-      const value = writerVersion === 1 ? withoutCluster(run) : run;
+      const value = writable(run, writerVersion);
       if (!writer.type.isValid(value)) {
         throw new CodecError("schema_violation", describeInvalid(writer.type, value));
       }
@@ -214,21 +243,7 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
     decodeEvent(message) {
       const buf = framed(message);
       if (!sameHeader(buf, retirement.header)) return { kind: "run", run: decodeRun(buf) };
-      const r = datum(retirement.type, buf) as TestRetired;
-      if (!exactLong(r.retiredAt)) {
-        throw new CodecError("undecodable", "retiredAt is beyond ±2^52 and cannot be decoded exactly");
-      }
-      // avsc's records are instances of a generated class: hand back a plain object.
-      return {
-        kind: "retired",
-        retirement: {
-          test: r.test,
-          namespace: r.namespace,
-          cluster: r.cluster,
-          retiredAt: r.retiredAt,
-          reason: r.reason,
-        },
-      };
+      return { kind: "retired", retirement: decodeRetirement(retirement.type, buf) };
     },
 
     writerAt,
@@ -241,7 +256,28 @@ export function createCodec(readerVersion: SchemaVersion = LATEST_SCHEMA_VERSION
   };
 }
 
-function withoutCluster(run: RunCompleted): Omit<RunCompleted, "cluster"> {
-  const { cluster: _ignored, ...rest } = run;
-  return rest;
+/** The fields added after version 1, with the version that added each and whether a run needs it. */
+const NEWER_FIELDS = [
+  { field: "cluster", since: 2, needed: (run: RunCompleted) => run.cluster != null },
+  { field: "startedAtKnown", since: 3, needed: (run: RunCompleted) => run.startedAtKnown === false },
+] as const;
+
+/** The run as `version`'s schema carries it; throws CodecError when that would drop what the run says. */
+function writable(run: RunCompleted, version: SchemaVersion): object {
+  if (run.startedAtKnown !== undefined && typeof run.startedAtKnown !== "boolean") {
+    throw new CodecError("schema_violation", "startedAtKnown must be a boolean", "startedAtKnown");
+  }
+  for (const { field, since, needed } of NEWER_FIELDS) {
+    if (version < since && needed(run)) {
+      throw new CodecError(
+        "schema_violation",
+        `${field} is set but schema version ${version} has no ${field} field (version ${since} has)`,
+        field,
+      );
+    }
+  }
+  const { cluster, startedAtKnown, ...v1 } = run;
+  if (version === 1) return v1;
+  if (version === 2) return { ...v1, cluster };
+  return { ...v1, cluster, startedAtKnown: startedAtKnown ?? true };
 }

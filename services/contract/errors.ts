@@ -13,6 +13,8 @@ export class CodecError extends Error {
   constructor(
     readonly reason: CodecErrorReason,
     message: string,
+    /** The event's field at fault, where one is (a field the forced writer version lacks). */
+    readonly field?: string,
   ) {
     super(message);
   }

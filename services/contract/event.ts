@@ -19,8 +19,14 @@ export interface RunCompleted {
   backupName: string | null;
   backupCreatedAt: number | null;
   rtoTargetSeconds: number | null;
-  /** Only written by schema version 2; null when the writer was version 1. */
+  /** Only written by schema versions 2 and 3; null when the writer was version 1. */
   cluster: string | null;
+  /**
+   * false when the run's start was not observed (a restore that failed outright): startedAt is
+   * then only the best known bound and the run has no duration. Absent means true; only schema
+   * version 3 writes it, and the codec hands it back only when it is false.
+   */
+  startedAtKnown?: boolean;
 }
 
 /** Where a string's UTF-8 lies in the bytes it was read from: bytes[start .. end). */
@@ -50,6 +56,8 @@ export interface RunFacts {
   readonly score: number;
   readonly startedAt: number;
   readonly completedAt: number;
+  /** false: the run has no duration (it is counted, but not observed in the duration histogram). */
+  readonly startedAtKnown: boolean;
   readonly rtoSeconds: number | null;
   readonly backupCreatedAt: number | null;
   readonly rtoTargetSeconds: number | null;
@@ -88,6 +96,16 @@ export interface RetirementFacts {
 /** What a facts reader hands over: one of the topic's events. */
 export type EventFacts = RunFacts | RetirementFacts;
 
-export type SchemaVersion = 1 | 2;
-export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2];
-export const LATEST_SCHEMA_VERSION: SchemaVersion = 2;
+export type SchemaVersion = 1 | 2 | 3;
+export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [1, 2, 3];
+export const LATEST_SCHEMA_VERSION: SchemaVersion = 3;
+
+/**
+ * The lowest schema version, from `atLeast` up, that carries every field of the run: 1, 2 when it
+ * has a cluster, 3 when its start is not known. Writing no higher than needed keeps the run
+ * readable by readers that do not know the newer versions yet.
+ */
+export function writerVersionFor(run: RunCompleted, atLeast: SchemaVersion = 1): SchemaVersion {
+  const needed: SchemaVersion = run.startedAtKnown === false ? 3 : run.cluster != null ? 2 : 1;
+  return needed > atLeast ? needed : atLeast;
+}

@@ -1,16 +1,16 @@
 /**
  * The service's hot path: a message's facts (RunFacts), read straight from the bytes it arrived
- * in, with the verdict of decode() + validateRun() and at a fraction of their cost. Everything
+ * in, with the verdict of decode() + validateRun() but none of the objects they make. Everything
  * that makes it fast stays in this file: the core and ingest see one form of facts, whichever
  * path made them.
  *
  * The reader below takes only the clean case: a known writer, an ASCII runId within its limit,
- * every union index 0 or 1, every long within ±2^52, every unkept string at most
+ * every union index and boolean 0 or 1, every long within ±2^52, every unkept string at most
  * MAX_NAME_LENGTH bytes (so within its limit in characters too), kept fields that pass
  * validation, and the datum ending exactly at the message's end. Whatever else it meets goes
  * through avsc and validateRun() instead, so that every refusal, and its reason, comes from the
- * reference path. Refusals are rare; the cost of taking that path for them does not show.
- * So are retirements (one per deleted test): they take the reference path too.
+ * reference path. Refusals are rare, and so are retirements (one per deleted test): they take
+ * the reference path too.
  */
 import { type Codec, HEADER_BYTES, LONG_LIMIT, MAX_MESSAGE_BYTES } from "./codec.ts";
 import {
@@ -66,6 +66,7 @@ const FIELDS_V1: readonly (readonly [string, unknown])[] = [
 const FIELDS: Record<SchemaVersion, readonly (readonly [string, unknown])[]> = {
   1: FIELDS_V1,
   2: [...FIELDS_V1, ["cluster", optional("string")]],
+  3: [...FIELDS_V1, ["cluster", optional("string")], ["startedAtKnown", "boolean"]],
 };
 
 /** An Avro type with only what decides how its bytes read (no names, docs or defaults). */
@@ -97,10 +98,7 @@ interface Span {
 
 const emptySpan = (): Span => ({ bytes: Buffer.alloc(0), start: 0, end: 0 });
 
-/**
- * Where the reader is in a message. One per reader, its fields read and written by the helpers
- * below: module-level `let`s read slower (see the README's benchmarks).
- */
+/** Where the reader is in a message. One per reader, its fields read and written by the helpers below. */
 class Cursor {
   bytes: Buffer = Buffer.alloc(0);
   pos = 0;
@@ -192,9 +190,9 @@ interface Name {
 
 /**
  * Test names by their UTF-8 bytes. Every run of a test carries its name: handing back the
- * string made the first time spares the string, and the hashing of a new string by the Map
- * the core keeps tests in (which cost more than the rest of apply). Bounded: past MAX_NAMES
- * names (only hostile input gets there) it starts over.
+ * string made the first time spares making a string per event, and the Map the core keeps
+ * tests in then looks up a string whose hash it already has. Bounded: past MAX_NAMES names
+ * (only hostile input gets there) it starts over.
  */
 class Names {
   static readonly MAX_NAMES = 1 << 16;
@@ -236,6 +234,17 @@ function skipString(c: Cursor): void {
   stringLength(c, MAX_NAME_LENGTH);
 }
 
+/** An Avro boolean: the byte 0 or 1; anything else is not clean. */
+function readBoolean(c: Cursor): boolean {
+  if (c.pos >= c.end) {
+    c.unclean = true;
+    return true;
+  }
+  const b = c.bytes[c.pos++] as number;
+  if (b > 1) c.unclean = true;
+  return b === 1;
+}
+
 /** 0 for null, 1 for the value; anything else is not clean. */
 function readBranch(c: Cursor): boolean {
   const index = readLong(c);
@@ -259,6 +268,7 @@ class InPlaceFacts implements RunFacts {
   score = 0;
   startedAt = 0;
   completedAt = 0;
+  startedAtKnown = true;
   rtoSeconds: number | null = null;
   backupCreatedAt: number | null = null;
   rtoTargetSeconds: number | null = null;
@@ -303,6 +313,7 @@ export function factsOf(run: RunCompleted): RunFacts {
     score: run.score,
     startedAt: run.startedAt,
     completedAt: run.completedAt,
+    startedAtKnown: run.startedAtKnown !== false,
     rtoSeconds: run.rtoSeconds,
     backupCreatedAt: run.backupCreatedAt,
     rtoTargetSeconds: run.rtoTargetSeconds,
@@ -327,7 +338,9 @@ export function createFactsReader(codec: Codec): FactsReader {
   // Namespaces and clusters recur as test names do: the same string back, none made per event.
   const namespaces = new Names();
   const clusters = new Names();
-  const keepCluster = codec.readerVersion === 2;
+  // What the reader's version does not know reads as its default, as Avro resolution has it.
+  const keepCluster = codec.readerVersion >= 2;
+  const keepStart = codec.readerVersion >= 3;
   const facts = new InPlaceFacts();
   const cursor = new Cursor();
 
@@ -354,7 +367,8 @@ export function createFactsReader(codec: Codec): FactsReader {
     if (readBranch(c)) skipString(c);
     const backupCreatedAt = readBranch(c) ? readLong(c) : null;
     const rtoTargetSeconds = readBranch(c) ? readDouble(c) : null;
-    const cluster = version === 2 && readBranch(c) ? readName(c, clusters) : null;
+    const cluster = version >= 2 && readBranch(c) ? readName(c, clusters) : null;
+    const startedAtKnown = version >= 3 ? readBoolean(c) : true;
     if (
       c.unclean ||
       name === null ||
@@ -372,6 +386,7 @@ export function createFactsReader(codec: Codec): FactsReader {
     facts.score = score;
     facts.startedAt = startedAt;
     facts.completedAt = completedAt;
+    facts.startedAtKnown = startedAtKnown || !keepStart;
     facts.rtoSeconds = rtoSeconds;
     facts.backupCreatedAt = backupCreatedAt;
     facts.rtoTargetSeconds = rtoTargetSeconds;

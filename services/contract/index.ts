@@ -20,6 +20,7 @@ export {
   SCHEMA_VERSIONS,
   type SchemaVersion,
   type TestRetired,
+  writerVersionFor,
 } from "./event.ts";
 export { createFactsReader, type FactsReader, factsOf, retirementFactsOf } from "./facts.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";

@@ -1,6 +1,7 @@
 /**
- * What makes a decoded RunCompleted trustworthy (design §2). One place, used by the producer SDK
- * (refuse to publish) and by the service (dead-letter instead of applying).
+ * What makes a decoded RunCompleted trustworthy: a message that fails here is never applied (see
+ * docs/design.md). One place, used by the producer SDK (refuse to publish) and by the service
+ * (dead-letter instead of applying).
  */
 import { ValidationError } from "./errors.ts";
 import type { RunCompleted, TestRetired } from "./event.ts";
@@ -61,6 +62,9 @@ function numbers(run: RunCompleted): void {
   }
   timestamp("startedAt", run.startedAt);
   timestamp("completedAt", run.completedAt);
+  // Also when the start is not known (startedAtKnown false): startedAt is then a bound that may
+  // lie anywhere up to completedAt, not necessarily completedAt itself. Such a run has no
+  // duration to bend, so any bound serves, and refusing one would dead-letter a failed run.
   if (run.completedAt < run.startedAt) {
     throw new ValidationError(
       "completed_before_started",

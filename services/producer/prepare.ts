@@ -14,6 +14,7 @@ import {
   ValidationError,
   validateRetirement,
   validateRun,
+  writerVersionFor,
 } from "../contract/index.ts";
 import { InputError, PublishError } from "./errors.ts";
 import { type RetirementInput, toRetirement } from "./retirement-input.ts";
@@ -59,7 +60,7 @@ function refused(err: unknown, where: string, index: number | undefined, field?:
 }
 
 /**
- * `version` undefined: the codec's choice. Throws PublishError "validation" (the field named)
+ * `version` undefined: 2, or 3 when the run needs it. Throws PublishError "validation" (the field named)
  * or "encoding"; `index` names the run in messages (`run 3: `).
  */
 export function prepareRunWith(
@@ -81,9 +82,10 @@ export function prepareRunWith(
     return refused(err, where, index, copied ? "completedAt" : undefined);
   }
   try {
-    return { ...framed(run.test, codec.encode(run, version)), run };
+    // Unforced: version 2 as before, or 3 for a run whose start is not known (old readers read 1 and 2).
+    return { ...framed(run.test, codec.encode(run, version ?? writerVersionFor(run, 2))), run };
   } catch (err) {
-    return refused(err, where, index, version === 1 && run.cluster !== null ? "cluster" : undefined);
+    return refused(err, where, index, err instanceof CodecError ? err.field : undefined);
   }
 }
 

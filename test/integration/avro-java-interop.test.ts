@@ -11,6 +11,7 @@ import { before, describe, test } from "node:test";
 import {
   CodecError,
   createCodec,
+  createFactsReader,
   fingerprint,
   parsingCanonicalForm,
   type RunCompleted,
@@ -85,28 +86,41 @@ const events: RunCompleted[] = [
   },
   { ...base, score: 2147483647, rtoSeconds: 0.1, rtoTargetSeconds: 2 ** 53 + 2, backupName: "b" },
   { ...base, score: -2147483648, rtoSeconds: 1 / 3, backupCreatedAt: 1 },
+  // A restore that failed outright, as the bridge publishes it: no start observed.
+  { ...base, runId: "failed", result: "fail", score: 0, startedAt: base.completedAt, startedAtKnown: false },
+  { ...base, runId: "bound", cluster: "prod-eu-west-1", backupCreatedAt: 1, startedAtKnown: false },
+  { ...base, runId: "known", startedAtKnown: true },
 ];
 
-const versions: SchemaVersion[] = [1, 2];
-/** What a writer can carry: v1 has no cluster. */
-const writable = (event: RunCompleted, writer: SchemaVersion): RunCompleted =>
-  writer === 1 ? { ...event, cluster: null } : event;
-/** What a reader sees: cluster only when both sides are v2. */
-const readAs = (event: RunCompleted, writer: SchemaVersion, reader: SchemaVersion): RunCompleted => ({
-  ...event,
-  cluster: writer === 2 && reader === 2 ? event.cluster : null,
-});
-/** The JSON Java prints: the reader schema's fields only. */
+const versions: SchemaVersion[] = [1, 2, 3];
+/** What a writer can carry: v1 has no cluster, v1 and v2 have no startedAtKnown. */
+function writable(event: RunCompleted, writer: SchemaVersion): RunCompleted {
+  const { startedAtKnown: _known, ...rest } = event;
+  if (writer === 3) return event;
+  return writer === 1 ? { ...rest, cluster: null } : rest;
+}
+/** What our reader gives: each field only when both sides have it; startedAtKnown only when false. */
+function readAs(event: RunCompleted, writer: SchemaVersion, reader: SchemaVersion): RunCompleted {
+  const { startedAtKnown, ...rest } = event;
+  const read = { ...rest, cluster: writer >= 2 && reader >= 2 ? event.cluster : null };
+  return startedAtKnown === false && writer === 3 && reader === 3 ? { ...read, startedAtKnown } : read;
+}
+/** The JSON Java prints: the reader schema's fields only, startedAtKnown always (true by default). */
 function javaView(event: RunCompleted, reader: SchemaVersion): Record<string, unknown> {
-  if (reader === 2) return { ...event };
-  const { cluster: _dropped, ...v1 } = event;
-  return v1;
+  const { cluster, startedAtKnown, ...v1 } = event;
+  if (reader === 1) return v1;
+  if (reader === 2) return { ...v1, cluster };
+  return { ...v1, cluster, startedAtKnown: startedAtKnown ?? true };
 }
 
+type Key = "v1" | "v2" | "v3";
 interface Vectors {
-  schemas: Record<"v1" | "v2", { fingerprint: string; canonicalForm: string }>;
-  vectors: { name: string; event: RunCompleted; v1: string; v2: string }[];
+  schemas: Record<Key, { fingerprint: string; canonicalForm: string }>;
+  /** An encoding per version that carries the event: v3 only when its start is not known. */
+  vectors: ({ name: string; event: RunCompleted } & Partial<Record<Key, string>>)[];
 }
+/** The versions a vector is written in. */
+const writersOf = (event: RunCompleted): SchemaVersion[] => (event.startedAtKnown === false ? [3] : versions);
 const vectors = JSON.parse(
   readFileSync(new URL("../../schemas/vectors/run-completed.json", import.meta.url), "utf8"),
 ) as Vectors;
@@ -121,7 +135,7 @@ describe("schema fingerprints", () => {
     test(`v${v}: our Parsing Canonical Form and fingerprint equal Java's (and the vectors file's)`, () => {
       const java = javaFingerprint(v);
       assert.equal(parsingCanonicalForm(loadSchema(v)), java.canonical);
-      assert.equal(createCodec(2).fingerprintHex(v), java.fingerprint);
+      assert.equal(createCodec().fingerprintHex(v), java.fingerprint);
       assert.equal(vectors.schemas[`v${v}`].fingerprint, java.fingerprint);
       assert.equal(vectors.schemas[`v${v}`].canonicalForm, java.canonical);
     });
@@ -240,31 +254,61 @@ describe("schema resolution", () => {
   });
 });
 
+describe("schema resolution with v3", () => {
+  const unknown: RunCompleted = { ...base, cluster: "prod-eu-west-1", startedAtKnown: false };
+
+  test("v1 and v2 data read as v3 give startedAtKnown true, in Java and in our codec (where true is absent)", () => {
+    for (const writer of [1, 2] as const) {
+      const [hex] = javaEncode(writer, [base]);
+      assert.ok(hex);
+      const ours = createCodec(3).decode(Buffer.from(hex, "hex"));
+      assert.deepStrictEqual({ ...ours }, base);
+      const [java] = javaDecode(3, [createCodec().encode(base, writer)]);
+      assert.deepStrictEqual(java, { ...base, startedAtKnown: true });
+    }
+  });
+
+  test("v3 data read as v2 or v1 drops startedAtKnown, in Java and in our codec", () => {
+    const [hex] = javaEncode(3, [unknown]);
+    assert.ok(hex);
+    assert.equal(hex, createCodec().encode(unknown).toString("hex"));
+    for (const reader of [1, 2] as const) {
+      const ours = createCodec(reader).decode(Buffer.from(hex, "hex"));
+      assert.deepStrictEqual({ ...ours }, readAs(unknown, 3, reader));
+      const [java] = javaDecode(reader, [Buffer.from(hex, "hex")]);
+      assert.deepStrictEqual(java, javaView(unknown, reader));
+    }
+    assert.deepStrictEqual({ ...createCodec(3).decode(Buffer.from(hex, "hex")) }, unknown);
+  });
+});
+
 describe("golden vectors", () => {
   test("Java encodes every vector event to exactly the vector bytes", () => {
     for (const writer of versions) {
-      const key = `v${writer}` as const;
+      const carried = vectors.vectors.filter((v) => writersOf(v.event).includes(writer));
       assert.deepEqual(
         javaEncode(
           writer,
-          vectors.vectors.map((v) => writable(v.event, writer)),
+          carried.map((v) => writable(v.event, writer)),
         ),
-        vectors.vectors.map((v) => v[key]),
+        carried.map((v) => v[`v${writer}`]),
       );
     }
   });
 
-  test("Java decodes every vector to the vector event", () => {
-    for (const key of ["v1", "v2"] as const) {
-      const writer: SchemaVersion = key === "v1" ? 1 : 2;
-      const decoded = javaDecode(
-        2,
-        vectors.vectors.map((v) => Buffer.from(v[key], "hex")),
-      );
-      assert.deepStrictEqual(
-        decoded,
-        vectors.vectors.map((v) => javaView(readAs(v.event, writer, 2), 2)),
-      );
+  test("Java decodes every vector to the vector event, with every reader", () => {
+    for (const writer of versions) {
+      const carried = vectors.vectors.filter((v) => writersOf(v.event).includes(writer));
+      for (const reader of versions) {
+        const decoded = javaDecode(
+          reader,
+          carried.map((v) => Buffer.from(v[`v${writer}`] as string, "hex")),
+        );
+        assert.deepStrictEqual(
+          decoded,
+          carried.map((v) => javaView(readAs(v.event, writer, reader), reader)),
+        );
+      }
     }
   });
 });
@@ -306,6 +350,27 @@ describe("out-of-range numbers", () => {
     for (const message of [sixBytes, fiveBytes]) {
       assert.throws(
         () => createCodec(2).decode(message),
+        (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
+      );
+    }
+  });
+});
+
+describe("a v3 boolean byte other than 0 or 1", () => {
+  test("Java reads it as false (avsc would read true): we refuse it, on both of our read paths", () => {
+    const good = createCodec().encode({ ...base, startedAtKnown: false });
+    const bad = [2, 0x80, 0xff].map((b) => Buffer.concat([good.subarray(0, -1), Buffer.from([b])]));
+    for (const java of javaDecode(3, bad)) {
+      assert.ok(java && !("error" in java) && java.startedAtKnown === false, JSON.stringify(java));
+    }
+    const read = createFactsReader(createCodec());
+    for (const message of bad) {
+      assert.throws(
+        () => createCodec().decode(message),
+        (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
+      );
+      assert.throws(
+        () => read(message, 0, message.length),
         (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
       );
     }

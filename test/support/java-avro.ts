@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { RunCompleted, SchemaVersion } from "../../services/contract/index.ts";
+import { type RunCompleted, SCHEMA_VERSIONS, type SchemaVersion } from "../../services/contract/index.ts";
 
 const interopDir = fileURLToPath(new URL("../../tools/avro-interop/", import.meta.url));
 const schemasDir = fileURLToPath(new URL("../../schemas/", import.meta.url));
@@ -66,7 +66,7 @@ export function runJavaAvro(args: string[], lines: readonly string[] = []): stri
   return java.stdout.split("\n").filter((line) => line.length > 0);
 }
 
-/** Java's single-object encoding of each event with the given writer schema, as hex. */
+/** Java's single-object encoding of each event with the given writer schema, as hex (absent fields take their defaults). */
 export function javaEncode(writer: SchemaVersion, events: readonly RunCompleted[]): string[] {
   const out = runJavaAvro(
     ["encode", schemaFile(writer)],
@@ -79,10 +79,10 @@ export function javaEncode(writer: SchemaVersion, events: readonly RunCompleted[
 /** A message decoded by Java: the reader schema's fields, or the error Java gave. */
 export type JavaDecoded = Record<string, unknown> | { error: string };
 
-/** Java's decoding of single-object messages with a reader schema, knowing both writer schemas. */
+/** Java's decoding of single-object messages with a reader schema, knowing every writer schema. */
 export function javaDecode(reader: SchemaVersion, messages: readonly Uint8Array[]): JavaDecoded[] {
   const out = runJavaAvro(
-    ["decode", schemaFile(reader), schemaFile(1), schemaFile(2)],
+    ["decode", schemaFile(reader), ...SCHEMA_VERSIONS.map(schemaFile)],
     messages.map((m) => Buffer.from(m).toString("hex")),
   );
   if (out.length !== messages.length) throw new Error(`java decoded ${out.length} of ${messages.length}`);

@@ -2,7 +2,8 @@
  * An independent model of the metrics: computed from the set of distinct events in the most
  * direct way (filter, sort and pick), to check the incremental core against. A test's identity
  * is (test, namespace, cluster); its latest retirement ends every run completed at or before it;
- * the series merge identities by name unless asked to keep namespaces (and clusters) apart.
+ * the series merge identities by name unless asked to keep namespaces (and clusters) apart. A
+ * run whose start is not known counts and can be the latest, but the histogram never sees it.
  */
 import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
 import { labelValue, type Samples } from "./exposition.ts";
@@ -81,7 +82,8 @@ export function expectedSamples(
         (withBackup.startedAt - (withBackup.backupCreatedAt as number)) / 1000,
       );
     }
-    const durations = runs.map((r) => r.completedAt - r.startedAt);
+    // A run whose start is not known has no duration: counted above, observed nowhere here.
+    const durations = runs.filter((r) => r.startedAtKnown !== false).map((r) => r.completedAt - r.startedAt);
     for (const bound of BOUNDS) {
       out.set(
         `kymaros_test_duration_seconds_bucket{${l},le="${bound}"}`,

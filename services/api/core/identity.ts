@@ -3,11 +3,11 @@
  * then merges. Found through the name's short list, so a run costs one Map lookup by the name
  * string the facts reader hands back (the same string object for every run of the test).
  */
-import { DURATION_BUCKETS_SECONDS, type State, type TestState } from "./state.ts";
+import { DURATION_BUCKETS_SECONDS, type Identity, type State } from "./state.ts";
 
-function newTest(test: string, namespace: string, cluster: string, id: number): TestState {
+function newIdentity(name: string, namespace: string, cluster: string, id: number): Identity {
   return {
-    test,
+    name,
     namespace,
     cluster,
     id,
@@ -25,31 +25,31 @@ function newTest(test: string, namespace: string, cluster: string, id: number): 
   };
 }
 
-/** The identity's state, made on first sight. */
-export function identity(state: State, test: string, namespace: string, cluster: string): TestState {
-  let list = state.tests.get(test);
+/** The identity (name, namespace, cluster), made on first sight. */
+export function identityOf(state: State, name: string, namespace: string, cluster: string): Identity {
+  let list = state.byName.get(name);
   if (list === undefined) {
     list = [];
-    state.tests.set(test, list);
+    state.byName.set(name, list);
   }
   for (let i = 0; i < list.length; i++) {
-    const t = list[i] as TestState;
-    if (t.namespace === namespace && t.cluster === cluster) return t;
+    const known = list[i] as Identity;
+    if (known.namespace === namespace && known.cluster === cluster) return known;
   }
-  const t = newTest(test, namespace, cluster, state.identities.length);
-  list.push(t);
-  state.identities.push(t);
-  return t;
+  const made = newIdentity(name, namespace, cluster, state.identities.length);
+  list.push(made);
+  state.identities.push(made);
+  return made;
 }
 
-/** Notes that `t` has runs: its name collides once a second identity of it has. */
-export function markRuns(state: State, t: TestState): void {
-  if (t.hasRuns) return;
-  t.hasRuns = true;
+/** Notes that `identity` has runs: its name collides once a second identity of it has. */
+export function markRuns(state: State, identity: Identity): void {
+  if (identity.hasRuns) return;
+  identity.hasRuns = true;
   let withRuns = 0;
-  for (const other of state.tests.get(t.test) as TestState[]) if (other.hasRuns) withRuns += 1;
+  for (const other of state.byName.get(identity.name) as Identity[]) if (other.hasRuns) withRuns += 1;
   if (withRuns === 2) {
     state.collidingNames += 1;
-    state.newCollisions.push(t.test);
+    state.newCollisions.push(identity.name);
   }
 }

@@ -3,8 +3,8 @@ export { type RetireOutcome, retire } from "./retire.ts";
 export {
   createState,
   DURATION_BUCKETS_SECONDS,
+  type Identity,
   isRetired,
   type Latest,
   type State,
-  type TestState,
 } from "./state.ts";

@@ -5,13 +5,14 @@
  * new life (reordering) takes out exactly the runs at or before it.
  */
 import type { RetirementFacts } from "../../contract/index.ts";
-import { identity } from "./identity.ts";
-import { isRetired, type State, type TestState } from "./state.ts";
+import { observe } from "./apply.ts";
+import { identityOf } from "./identity.ts";
+import { type Identity, isRetired, type State } from "./state.ts";
 
 /** "retired" when the test's retirement time moved; "duplicate" when an equal or later one was known. */
 export type RetireOutcome = "retired" | "duplicate";
 
-function clearLife(t: TestState): void {
+function clearLife(t: Identity): void {
   t.results.pass = 0;
   t.results.fail = 0;
   t.results.partial = 0;
@@ -25,25 +26,22 @@ function clearLife(t: TestState): void {
  * Counts again, from the run log, the runs of `t` after its retirement: the rare case of a
  * retirement landing among the life's runs. One pass over the dedupe entries.
  */
-function recount(state: State, t: TestState): void {
+function recount(state: State, t: Identity): void {
   clearLife(t);
   const { runIds, runLog } = state;
   for (let e = 0; e < runIds.size; e++) {
     if (runIds.testId(e) !== t.id) continue;
     const completedAt = runLog.completedAt(e);
     if (completedAt <= t.retiredAt) continue;
-    const durationMs = runLog.durationMs(e);
-    const bucket = runLog.bucket(e);
     t.results[runLog.result(e)] += 1;
-    t.buckets[bucket] = (t.buckets[bucket] as number) + 1;
-    t.durationSumMs += durationMs;
+    observe(t, runLog.bucket(e), runLog.durationMs(e));
     t.runs += 1;
     if (completedAt < t.earliest) t.earliest = completedAt;
   }
 }
 
 export function retire(state: State, r: RetirementFacts): RetireOutcome {
-  const t = identity(state, r.test, r.namespace, r.cluster);
+  const t = identityOf(state, r.test, r.namespace, r.cluster);
   if (r.retiredAt <= t.retiredAt) return "duplicate";
   const wasRetired = isRetired(t);
   t.retiredAt = r.retiredAt;

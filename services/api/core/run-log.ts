@@ -1,13 +1,15 @@
 /**
  * Per dedupe entry (State.runIds numbers them), what recounting a test's life needs: when the
- * run completed, its result, its histogram bucket and its duration. Needed only when a
- * retirement arrives after runs on both sides of it (reordering); typed arrays, 13 bytes per
- * run, outside the garbage collector's work.
+ * run completed, its result, its histogram bucket (NO_DURATION for none) and its duration.
+ * Needed only when a retirement arrives after runs on both sides of it (reordering); typed
+ * arrays, 13 bytes per run, outside the garbage collector's work.
  */
 import { RESULTS, type Result } from "../../contract/index.ts";
 
 /** Durations that do not fit 32 bits of milliseconds (over 49 days) are kept aside: rare. */
 const LONG = 0xffffffff;
+/** The bucket of a run that has no duration (its start is not known): it is observed nowhere. */
+export const NO_DURATION = 15;
 
 function grown<T extends Float64Array | Uint32Array | Uint8Array>(
   array: T,
@@ -22,7 +24,7 @@ function grown<T extends Float64Array | Uint32Array | Uint8Array>(
 export class RunLog {
   #completedAt = new Float64Array(1 << 10);
   #durationMs = new Uint32Array(1 << 10);
-  /** result index * 16 + bucket index. */
+  /** result index * 16 + bucket index (or NO_DURATION). */
   #kind = new Uint8Array(1 << 10);
   #longDurations = new Map<number, number>();
 

@@ -22,11 +22,13 @@ export interface Latest<T> {
 }
 
 /**
- * One test identity. Tests are namespaced (and with schema v2 runs, clustered): two tests of one
- * name in two namespaces are two identities, which the view merges or keeps apart.
+ * One test identity and what its current life counts. Tests are namespaced (and with schema v2
+ * runs, clustered): two tests of one name in two namespaces are two identities, which the view
+ * merges or keeps apart.
  */
-export interface TestState {
-  readonly test: string;
+export interface Identity {
+  /** The test's name (the RestoreTest's, the `test` label). */
+  readonly name: string;
   readonly namespace: string;
   /** "" when its runs carry none. */
   readonly cluster: string;
@@ -34,9 +36,12 @@ export interface TestState {
   readonly id: number;
   /** Counts of the current life's runs (those completed after retiredAt). */
   readonly results: Record<Result, number>;
-  /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
+  /**
+   * Per-bucket (not cumulative) counts of the runs with a duration; the last slot is +Inf. A run
+   * whose start is not known counts in results, not here.
+   */
   readonly buckets: number[];
-  /** Sum of durations in integer milliseconds: exact whatever the order of events. */
+  /** Sum of those durations in integer milliseconds: exact whatever the order of events. */
   durationSumMs: number;
   /** The current life's latest run; completedAt is -Infinity while the life has none. */
   score: Latest<number>;
@@ -56,9 +61,9 @@ export interface TestState {
 
 export interface State {
   /** The identities of each test name, usually one. */
-  readonly tests: Map<string, TestState[]>;
+  readonly byName: Map<string, Identity[]>;
   /** Every identity, by id (the order they were first seen). */
-  readonly identities: TestState[];
+  readonly identities: Identity[];
   /** Every (identity, runId) applied: the dedupe set. */
   readonly runIds: RunIdSet;
   /** What a retirement needs to recount a life, per entry of runIds. */
@@ -75,7 +80,7 @@ export interface State {
 
 export function createState(): State {
   return {
-    tests: new Map(),
+    byName: new Map(),
     identities: [],
     runIds: new RunIdSet(),
     runLog: new RunLog(),
@@ -87,6 +92,6 @@ export function createState(): State {
 }
 
 /** Whether the identity was retired and has no run in a new life: it shows no series. */
-export function isRetired(t: TestState): boolean {
+export function isRetired(t: Identity): boolean {
   return t.runs === 0 && t.retiredAt !== Number.NEGATIVE_INFINITY;
 }

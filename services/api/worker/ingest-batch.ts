@@ -22,7 +22,7 @@ import {
 function collision(state: State, test: string): NameCollision {
   const namespaces = new Set<string>();
   let withRuns = 0;
-  for (const t of state.tests.get(test) ?? []) {
+  for (const t of state.byName.get(test) ?? []) {
     if (!t.hasRuns) continue;
     withRuns += 1;
     namespaces.add(t.namespace);

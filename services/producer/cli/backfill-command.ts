@@ -60,7 +60,7 @@ Options:
   --dry-run           print the events as NDJSON on stdout (what kymaros-publish --file reads)
                       instead of publishing them
   --cluster NAME      set the events' cluster (schema version 2)
-  --schema-version V  writer schema, 1 or 2 (default 2)
+  --schema-version V  writer schema, 1, 2 or 3 (default 2)
   --progress          report progress on stderr (on by default when stderr is a terminal)
 ${VERBOSE_HELP}
   -h, --help          this help

@@ -63,8 +63,8 @@ export function judged<T>(prepare: () => T, quote?: (err: ValidationError) => st
 
 export function parseSchemaVersion(value: string | undefined): SchemaVersion | undefined {
   if (value === undefined) return undefined;
-  if (value === "1" || value === "2") return Number(value) as SchemaVersion;
-  throw new UsageError(`--schema-version must be 1 or 2, not "${value}"`);
+  if (value === "1" || value === "2" || value === "3") return Number(value) as SchemaVersion;
+  throw new UsageError(`--schema-version must be 1, 2 or 3, not "${value}"`);
 }
 
 /** `parseArgs` messages, and our own, as one line pointing at --help. */

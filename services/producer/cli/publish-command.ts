@@ -79,7 +79,7 @@ NDJSON lines then have the fields test, namespace, cluster, retiredAt, reason.
 
 Options:
   --file PATH         read NDJSON from PATH ("-" for stdin, which is spooled to a temporary file)
-  --schema-version V  writer schema, 1 or 2 (default 2; cluster needs 2)
+  --schema-version V  writer schema, 1, 2 or 3 (default 2, or 3 without a start; cluster needs 2)
   --progress          report progress on stderr (on by default when stderr is a terminal)
 ${VERBOSE_HELP}
   --retire            retire tests instead of publishing runs

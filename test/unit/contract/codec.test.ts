@@ -15,10 +15,15 @@ import {
   type RunCompleted,
   type SchemaVersion,
   validateRun,
+  writerVersionFor,
 } from "../../../services/contract/index.ts";
 
-/** parsingFingerprint64 of schemas/run-completed.v{1,2}.avsc as Java's SchemaNormalization gives them. */
-const JAVA_FINGERPRINT: Record<SchemaVersion, string> = { 1: "52ede030ee0895d1", 2: "91f1ceb283887b92" };
+/** parsingFingerprint64 of schemas/run-completed.v{1,2,3}.avsc as Java's SchemaNormalization gives them. */
+const JAVA_FINGERPRINT: Record<SchemaVersion, string> = {
+  1: "52ede030ee0895d1",
+  2: "91f1ceb283887b92",
+  3: "1761f4b3500a9027",
+};
 const MAX_TIMESTAMP = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
@@ -44,6 +49,9 @@ function double(x: number): number[] {
   b.writeDoubleLE(x);
   return [...b];
 }
+function boolean(b: boolean): number[] {
+  return [b ? 1 : 0];
+}
 function optional<T>(value: T | null, write: (v: T) => number[]): number[] {
   return value === null ? long(0) : [...long(1), ...write(value)];
 }
@@ -60,7 +68,8 @@ function specDatum(run: RunCompleted, writer: SchemaVersion): number[] {
     ...optional(run.backupName, string),
     ...optional(run.backupCreatedAt, long),
     ...optional(run.rtoTargetSeconds, double),
-    ...(writer === 2 ? optional(run.cluster, string) : []),
+    ...(writer >= 2 ? optional(run.cluster, string) : []),
+    ...(writer === 3 ? boolean(run.startedAtKnown ?? true) : []),
   ];
 }
 function message(writer: SchemaVersion, datum: number[]): Buffer {
@@ -80,6 +89,12 @@ const seconds = fc.oneof(
   fc.double({ min: 0, max: YEAR_SECONDS, noNaN: true }),
 );
 
+/** startedAtKnown as producers give it: absent (true), true, or false. */
+function withStart(run: RunCompleted, known: boolean | undefined): RunCompleted {
+  return known === undefined ? run : { ...run, startedAtKnown: known };
+}
+const startedAtKnown = fc.constantFrom(undefined, true, false);
+
 /** Events validateRun accepts (asserted in the properties). */
 const validRun: fc.Arbitrary<RunCompleted> = fc
   .record({
@@ -94,38 +109,46 @@ const validRun: fc.Arbitrary<RunCompleted> = fc
     backupCreatedAt: opt(timestamp),
     rtoTargetSeconds: opt(seconds),
     cluster: opt(text(0, 60)),
+    known: startedAtKnown,
   })
-  .map(({ times: [startedAt, completedAt], ...rest }) => ({
-    ...rest,
-    startedAt: startedAt as number,
-    completedAt: completedAt as number,
-  }));
+  .map(({ times: [startedAt, completedAt], known, ...rest }) =>
+    withStart({ ...rest, startedAt: startedAt as number, completedAt: completedAt as number }, known),
+  );
 
 /** Anything the schema carries within the codec's limits, valid or not: NaN, -0, negative longs, int32. */
 const codecLong = fc.bigInt({ min: -(2n ** 52n) + 1n, max: 2n ** 52n - 1n }).map(Number);
 const anyDouble = fc.double();
-const wireRun: fc.Arbitrary<RunCompleted> = fc.record({
-  runId: text(0, 30),
-  test: text(0, 30),
-  namespace: text(0, 30),
-  result: fc.constantFrom(...RESULTS),
-  score: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-  startedAt: codecLong,
-  completedAt: codecLong,
-  rtoSeconds: opt(anyDouble),
-  backupName: opt(text(0, 30)),
-  backupCreatedAt: opt(codecLong),
-  rtoTargetSeconds: opt(anyDouble),
-  cluster: opt(text(0, 30)),
-});
+const wireRun: fc.Arbitrary<RunCompleted> = fc
+  .record({
+    runId: text(0, 30),
+    test: text(0, 30),
+    namespace: text(0, 30),
+    result: fc.constantFrom(...RESULTS),
+    score: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    startedAt: codecLong,
+    completedAt: codecLong,
+    rtoSeconds: opt(anyDouble),
+    backupName: opt(text(0, 30)),
+    backupCreatedAt: opt(codecLong),
+    rtoTargetSeconds: opt(anyDouble),
+    cluster: opt(text(0, 30)),
+    known: startedAtKnown,
+  })
+  .map(({ known, ...run }) => withStart(run, known));
 
-const versions: SchemaVersion[] = [1, 2];
-const writable = (run: RunCompleted, writer: SchemaVersion): RunCompleted =>
-  writer === 1 ? { ...run, cluster: null } : run;
-const expectedRead = (run: RunCompleted, writer: SchemaVersion, reader: SchemaVersion): RunCompleted => ({
-  ...run,
-  cluster: writer === 2 && reader === 2 ? run.cluster : null,
-});
+const versions: SchemaVersion[] = [1, 2, 3];
+/** What a writer can carry: v1 has no cluster, v1 and v2 no startedAtKnown. */
+function writable(run: RunCompleted, writer: SchemaVersion): RunCompleted {
+  const { startedAtKnown: known, ...rest } = run;
+  if (writer === 3) return run;
+  return writer === 1 ? { ...rest, cluster: null } : rest;
+}
+/** What a reader sees: each field only when both sides have it; startedAtKnown only when false. */
+function expectedRead(run: RunCompleted, writer: SchemaVersion, reader: SchemaVersion): RunCompleted {
+  const { startedAtKnown: known, ...rest } = run;
+  const read = { ...rest, cluster: writer >= 2 && reader >= 2 ? run.cluster : null };
+  return known === false && writer === 3 && reader === 3 ? { ...read, startedAtKnown: false } : read;
+}
 
 function throwsReason(fn: () => unknown, reason: CodecErrorReason): void {
   assert.throws(fn, (err: unknown) => {
@@ -187,10 +210,38 @@ describe("encoding", () => {
     );
   });
 
-  test("the default writer is the latest version (2)", () => {
-    assert.deepEqual(createCodec(1).encode(sample), createCodec(1).encode(sample, 2));
-    assert.equal(createCodec(2).fingerprintHex(1), JAVA_FINGERPRINT[1]);
-    assert.equal(createCodec(2).fingerprintHex(2), JAVA_FINGERPRINT[2]);
+  test("v3 appends startedAtKnown as one byte after cluster: 00 for false, 01 for true or absent", () => {
+    const codec = createCodec();
+    const v2 = codec.encode(sample, 2).toString("hex").slice(20);
+    const v3 = (run: RunCompleted) => codec.encode(run, 3).toString("hex");
+    assert.equal(v3({ ...sample, startedAtKnown: false }), `c301${JAVA_FINGERPRINT[3]}${v2}00`);
+    assert.equal(v3({ ...sample, startedAtKnown: true }), `c301${JAVA_FINGERPRINT[3]}${v2}01`);
+    assert.equal(v3(sample), `c301${JAVA_FINGERPRINT[3]}${v2}01`);
+  });
+
+  test("the default writer is the lowest version that carries the run", () => {
+    const codec = createCodec();
+    const writer = (run: RunCompleted) => codec.writerAt(codec.encode(run), 0);
+    assert.equal(writer(sample), 1);
+    assert.equal(writer({ ...sample, startedAtKnown: true }), 1);
+    assert.equal(writer({ ...sample, cluster: "" }), 2);
+    assert.equal(writer({ ...sample, startedAtKnown: false }), 3);
+    assert.equal(writer({ ...sample, cluster: "c", startedAtKnown: false }), 3);
+    fc.assert(
+      fc.property(validRun, (run) => {
+        const chosen = writerVersionFor(run);
+        assert.equal(writer(run), chosen);
+        // No lower version carries it; every version from it up does.
+        for (const v of versions) {
+          if (v < chosen) throwsReason(() => codec.encode(run, v), "schema_violation");
+          else assert.deepStrictEqual({ ...codec.decode(codec.encode(run, v)) }, expectedRead(run, 3, 3));
+        }
+      }),
+      { numRuns: 200 },
+    );
+    assert.equal(writerVersionFor(sample, 2), 2);
+    assert.equal(writerVersionFor({ ...sample, startedAtKnown: false }, 2), 3);
+    for (const v of versions) assert.equal(createCodec().fingerprintHex(v), JAVA_FINGERPRINT[v]);
   });
 });
 
@@ -235,7 +286,7 @@ describe("round trips for every writer/reader pair", () => {
   });
 });
 
-describe("schema resolution between v1 and v2", () => {
+describe("schema resolution between v1, v2 and v3", () => {
   const withCluster: RunCompleted = { ...sample, cluster: "prod-eu-west-1" };
 
   test("v1 bytes (hand-built) read by a v2 reader: cluster takes its default null", () => {
@@ -251,7 +302,23 @@ describe("schema resolution between v1 and v2", () => {
     assert.equal(createCodec(2).decode(bytes).cluster, "prod-eu-west-1");
   });
 
-  test("each reader knows both writers whatever its own version", () => {
+  test("v1 and v2 bytes read by a v3 reader: startedAtKnown takes its default true (absent)", () => {
+    for (const writer of [1, 2] as const) {
+      const decoded = createCodec(3).decode(message(writer, specDatum(sample, writer)));
+      assert.deepStrictEqual({ ...decoded }, sample);
+      assert.equal("startedAtKnown" in decoded, false);
+    }
+  });
+
+  test("v3 bytes read by a v1 or v2 reader: startedAtKnown is skipped, nothing trails", () => {
+    const unknown: RunCompleted = { ...withCluster, startedAtKnown: false };
+    const bytes = message(3, specDatum(unknown, 3));
+    assert.deepStrictEqual({ ...createCodec(2).decode(bytes) }, withCluster);
+    assert.deepStrictEqual({ ...createCodec(1).decode(bytes) }, { ...withCluster, cluster: null });
+    assert.deepStrictEqual({ ...createCodec(3).decode(bytes) }, unknown);
+  });
+
+  test("each reader knows every writer whatever its own version", () => {
     for (const reader of versions) {
       assert.equal(createCodec(reader).readerVersion, reader);
       for (const writer of versions) {
@@ -349,6 +416,17 @@ describe("typed errors when decoding", () => {
     throwsReason(() => codec.decode(message(2, badUnion)), "undecodable");
   });
 
+  test("undecodable: a v3 boolean byte other than 0 or 1 (which Avro implementations read differently)", () => {
+    const codec = createCodec();
+    const datum = specDatum({ ...sample, startedAtKnown: false }, 3);
+    for (const b of [2, 3, 0x7f, 0x80, 0xff]) {
+      throwsReason(() => codec.decode(message(3, [...datum.slice(0, -1), b])), "undecodable");
+      throwsReason(() => createCodec(2).decode(message(3, [...datum.slice(0, -1), b])), "undecodable");
+    }
+    assert.equal(codec.decode(message(3, [...datum.slice(0, -1), 0])).startedAtKnown, false);
+    assert.equal("startedAtKnown" in codec.decode(message(3, [...datum.slice(0, -1), 1])), false);
+  });
+
   test("undecodable: an int wider than 32 bits, a long beyond ±2^52", () => {
     const codec = createCodec(2);
     throwsReason(() => codec.decode(message(2, specDatum({ ...sample, score: 2 ** 31 }, 2))), "undecodable");
@@ -400,7 +478,28 @@ describe("typed errors when encoding", () => {
     assert.doesNotThrow(() => codec.encode({ ...sample, cluster: "" }, 2));
   });
 
+  test("schema_violation naming the field: a forced version that would drop cluster or startedAtKnown", () => {
+    const field = (run: RunCompleted, version: SchemaVersion) => {
+      try {
+        codec.encode(run, version);
+      } catch (err) {
+        assert.ok(err instanceof CodecError && err.reason === "schema_violation");
+        assert.match(err.message, new RegExp(`${err.field}`));
+        return err.field;
+      }
+      return "written";
+    };
+    const unknown = { ...sample, startedAtKnown: false };
+    assert.equal(field({ ...sample, cluster: "c" }, 1), "cluster");
+    assert.equal(field(unknown, 1), "startedAtKnown");
+    assert.equal(field(unknown, 2), "startedAtKnown");
+    assert.equal(field(unknown, 3), "written");
+    // true is the default: nothing is lost without the field.
+    assert.equal(field({ ...sample, startedAtKnown: true }, 1), "written");
+    assert.equal(field({ ...sample, startedAtKnown: "no" as unknown as boolean }, 3), "startedAtKnown");
+  });
+
   test("unknown_fingerprint: a schema version that does not exist", () => {
-    throwsReason(() => codec.encode(sample, 3 as SchemaVersion), "unknown_fingerprint");
+    throwsReason(() => codec.encode(sample, 4 as SchemaVersion), "unknown_fingerprint");
   });
 });

@@ -3,7 +3,7 @@
  * the state never keeps. Its claim is exact equivalence with decode() + validateRun(): for any
  * bytes at all, the same verdict (the same refusal reason, or the same values for every kept
  * field). Checked here on valid events, events at and beyond every limit, and corrupted
- * messages, for both writers, read in place inside a larger buffer as the service reads them.
+ * messages, for every writer and reader, read in place inside a larger buffer as the service reads them.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -36,6 +36,7 @@ interface Kept {
   score: number;
   startedAt: number;
   completedAt: number;
+  startedAtKnown: boolean;
   rtoSeconds: number | null;
   backupCreatedAt: number | null;
   rtoTargetSeconds: number | null;
@@ -64,6 +65,7 @@ function verdict(read: () => EventFacts): Verdict {
         score: run.score,
         startedAt: run.startedAt,
         completedAt: run.completedAt,
+        startedAtKnown: run.startedAtKnown,
         rtoSeconds: run.rtoSeconds,
         backupCreatedAt: run.backupCreatedAt,
         rtoTargetSeconds: run.rtoTargetSeconds,
@@ -90,6 +92,7 @@ function referenceVerdict(codec: ReturnType<typeof createCodec>, bytes: Buffer):
         score: run.score,
         startedAt: run.startedAt,
         completedAt: run.completedAt,
+        startedAtKnown: run.startedAtKnown !== false,
         rtoSeconds: run.rtoSeconds,
         backupCreatedAt: run.backupCreatedAt,
         rtoTargetSeconds: run.rtoTargetSeconds,
@@ -140,12 +143,21 @@ const anyRun: fc.Arbitrary<RunCompleted> = fc
     backupCreatedAt: opt(long),
     rtoTargetSeconds: opt(number),
     cluster: opt(text),
+    known: fc.constantFrom(undefined, true, false),
   })
-  .map(({ times: [startedAt, completedAt], ...rest }) => ({
+  .map(({ times: [startedAt, completedAt], known, ...rest }) => ({
     ...rest,
     startedAt: startedAt as number,
     completedAt: completedAt as number,
+    ...(known === undefined ? {} : { startedAtKnown: known }),
   }));
+
+/** The run as `writer` can carry it: v1 has no cluster, v1 and v2 no startedAtKnown. */
+function writable(run: RunCompleted, writer: SchemaVersion): RunCompleted {
+  const { startedAtKnown: _known, ...rest } = run;
+  if (writer === 3) return run;
+  return writer === 1 ? { ...rest, cluster: null } : rest;
+}
 
 /** What can happen to bytes on the way: cut short, a byte changed, bytes added or dropped. */
 const damage = fc.oneof(
@@ -188,16 +200,16 @@ function readInPlace(read: ReturnType<typeof createFactsReader>, bytes: Buffer):
   return read(around, 3, 3 + bytes.length);
 }
 
-for (const reader of [1, 2] as SchemaVersion[]) {
+for (const reader of [1, 2, 3] as SchemaVersion[]) {
   test(`v${reader} reader: the facts reader gives decode + validateRun's verdict on any message`, () => {
     const codec = createCodec(reader);
     const read = createFactsReader(codec);
     let valid = 0;
     fc.assert(
-      fc.property(anyRun, fc.constantFrom<SchemaVersion>(1, 2), damage, (run, writer, hurt) => {
+      fc.property(anyRun, fc.constantFrom<SchemaVersion>(1, 2, 3), damage, (run, writer, hurt) => {
         let encoded: Buffer;
         try {
-          encoded = codec.encode(writer === 1 ? { ...run, cluster: null } : run, writer);
+          encoded = codec.encode(writable(run, writer), writer);
         } catch {
           return; // not encodable (beyond ±2^52, or an int beyond 32 bits): nothing to read
         }
@@ -242,7 +254,7 @@ test("the facts reader refuses an oversized skipped string, as validateRun does"
 });
 
 test("checkLayout accepts the schemas as they are and refuses any change to a field's name, type or order", () => {
-  for (const version of [1, 2] as SchemaVersion[]) {
+  for (const version of [1, 2, 3] as SchemaVersion[]) {
     const schema = loadSchema(version) as { fields: { name: string; type: unknown }[] };
     assert.doesNotThrow(() => checkLayout(version, schema));
     const changed = (edit: (fields: { name: string; type: unknown }[]) => void) => {
@@ -270,6 +282,7 @@ test("checkLayout accepts the schemas as they are and refuses any change to a fi
       ["a field renamed", (f) => (field(f, "namespace").name = "ns")],
       ["two fields swapped", (f) => f.splice(5, 2, f[6] as never, f[5] as never)],
       ["a field added", (f) => f.push({ name: "extra", type: ["null", "string"] })],
+      ["the last field dropped", (f) => f.pop()],
     ];
     for (const [what, edit] of edits) {
       assert.throws(() => checkLayout(version, changed(edit)), /fields and types/, `v${version}: ${what}`);
@@ -314,5 +327,46 @@ test("a TestRetired takes the reference path: decodeEvent + validateRetirement's
       assert.deepStrictEqual(actual, expected);
     }),
     { numRuns: 500 },
+  );
+});
+
+test("every writer's clean messages are read in place (the reader's one facts object), v3 included", () => {
+  const codec = createCodec();
+  const read = createFactsReader(codec);
+  const run: RunCompleted = {
+    runId: "r-1",
+    test: "t",
+    namespace: "n",
+    result: "fail",
+    score: 0,
+    startedAt: 5000,
+    completedAt: 5000,
+    rtoSeconds: null,
+    backupName: null,
+    backupCreatedAt: null,
+    rtoTargetSeconds: null,
+    cluster: "c",
+  };
+  const v1 = codec.encode({ ...run, cluster: null }, 1);
+  const v2 = codec.encode(run, 2);
+  const v3 = codec.encode({ ...run, startedAtKnown: false });
+  assert.equal(codec.writerAt(v3, 0), 3);
+  const first = readInPlace(read, v1);
+  for (const [bytes, known] of [
+    [v2, true],
+    [v3, false],
+    [codec.encode(run, 3), true],
+  ] as const) {
+    const facts = readInPlace(read, bytes);
+    // The reference path makes a new object per message; the clean read refills the one it has.
+    assert.equal(facts, first);
+    assert.equal(facts.kind === "run" && facts.startedAtKnown, known);
+  }
+  // A boolean byte other than 0 or 1 is not clean: the reference path refuses it.
+  const bad = Buffer.from(v3);
+  bad[bad.length - 1] = 2;
+  assert.throws(
+    () => readInPlace(read, bad),
+    (e: unknown) => e instanceof CodecError && e.reason === "undecodable",
   );
 });

@@ -94,6 +94,15 @@ describe("validateRun", () => {
     rejects({ completedAt: ok.startedAt - 1 }, "completed_before_started", "completedAt");
   });
 
+  test("a start that is not known: startedAt is any bound up to completedAt, never after it", () => {
+    const unknown = { startedAtKnown: false };
+    // The bridge's bound is completedAt itself; an earlier bound is no less valid.
+    accepts({ ...unknown, startedAt: ok.completedAt });
+    accepts({ ...unknown, completedAt: ok.startedAt + 3_600_000 });
+    rejects({ ...unknown, completedAt: ok.startedAt - 1 }, "completed_before_started", "completedAt");
+    accepts({ startedAtKnown: true });
+  });
+
   test("invalid_number: rtoSeconds and rtoTargetSeconds in 0..one year of seconds, finite", () => {
     for (const field of ["rtoSeconds", "rtoTargetSeconds"] as const) {
       accepts({ [field]: 0 });

@@ -3,7 +3,7 @@
  * sample lines are cached with the revision they were rendered at, and the whole exposition with
  * the state's revision: a scrape re-renders only what changed since the previous one.
  */
-import { DURATION_BUCKETS_SECONDS, type Latest, type State, type TestState } from "../../core/index.ts";
+import { DURATION_BUCKETS_SECONDS, type Identity, type Latest, type State } from "../../core/index.ts";
 import { escapeHelp, formatFloat, formatMillisAsSeconds } from "./format.ts";
 import { groupKey, type IdentityLabels, identityLabels } from "./identity-labels.ts";
 
@@ -72,21 +72,21 @@ interface Merged {
  * Which of two identities' latest runs is later: completedAt, then runId, then the identity
  * (namespace, cluster), so that the choice is a function of the set, whatever came first.
  */
-function later(state: State, a: TestState, la: Latest<number>, b: TestState, lb: Latest<number>): boolean {
+function later(state: State, a: Identity, la: Latest<number>, b: Identity, lb: Latest<number>): boolean {
   if (la.completedAt !== lb.completedAt) return la.completedAt > lb.completedAt;
-  const ra = state.runIds.runId(la.entry, a.test);
-  const rb = state.runIds.runId(lb.entry, b.test);
+  const ra = state.runIds.runId(la.entry, a.name);
+  const rb = state.runIds.runId(lb.entry, b.name);
   if (ra !== rb) return ra > rb;
   if (a.namespace !== b.namespace) return a.namespace > b.namespace;
   return a.cluster > b.cluster;
 }
 
 /** The group's live identities merged: counters summed, gauges from the latest run; null if none is live. */
-function merge(state: State, members: readonly TestState[]): Merged | null {
+function merge(state: State, members: readonly Identity[]): Merged | null {
   let merged: Merged | null = null;
-  let score: [TestState, Latest<number>] | null = null;
-  let rto: [TestState, Latest<number>] | null = null;
-  let age: [TestState, Latest<number>] | null = null;
+  let score: [Identity, Latest<number>] | null = null;
+  let rto: [Identity, Latest<number>] | null = null;
+  let age: [Identity, Latest<number>] | null = null;
   for (const t of members) {
     if (t.runs === 0) continue;
     if (merged === null) {
@@ -122,10 +122,10 @@ function merge(state: State, members: readonly TestState[]): Merged | null {
 const NOTHING: Buffer[] = FAMILIES.map(() => Buffer.alloc(0));
 
 /** One group's sample lines, one buffer per family (empty when it has no such series). */
-function renderGroup(state: State, members: readonly TestState[], labels: IdentityLabels): Buffer[] {
+function renderGroup(state: State, members: readonly Identity[], labels: IdentityLabels): Buffer[] {
   const t = merge(state, members);
   if (t === null) return NOTHING;
-  const label = identityLabels(members[0] as TestState, labels);
+  const label = identityLabels(members[0] as Identity, labels);
   const total =
     `kymaros_tests_total{${label},result="pass"} ${t.results.pass}\n` +
     `kymaros_tests_total{${label},result="fail"} ${t.results.fail}\n` +
@@ -156,23 +156,23 @@ export interface DomainView {
 }
 
 interface Group {
-  readonly members: TestState[];
+  readonly members: Identity[];
   revision: number;
   lines: Buffer[];
 }
 
 /** Groups in the order of their first member's (test, namespace, cluster), as JavaScript compares strings. */
 function byIdentity(a: Group, b: Group): number {
-  const x = a.members[0] as TestState;
-  const y = b.members[0] as TestState;
-  if (x.test !== y.test) return x.test < y.test ? -1 : 1;
+  const x = a.members[0] as Identity;
+  const y = b.members[0] as Identity;
+  if (x.name !== y.name) return x.name < y.name ? -1 : 1;
   if (x.namespace !== y.namespace) return x.namespace < y.namespace ? -1 : 1;
   if (x.cluster !== y.cluster) return x.cluster < y.cluster ? -1 : 1;
   return 0;
 }
 
 /** A group's revision: its members' summed, which grows with every change of any of them. */
-function revisionOf(members: readonly TestState[]): number {
+function revisionOf(members: readonly Identity[]): number {
   let r = 0;
   for (const t of members) r += t.revision;
   return r;
@@ -193,7 +193,7 @@ export function createDomainView(state: State, labels: IdentityLabels = "test"):
   function update(): void {
     if (known === state.identities.length) return;
     for (; known < state.identities.length; known++) {
-      const t = state.identities[known] as TestState;
+      const t = state.identities[known] as Identity;
       const key = groupKey(t, labels);
       let group = groups.get(key);
       if (group === undefined) {

@@ -5,7 +5,7 @@
  * Operator's ServiceMonitor sets as a target label (the service's own namespace) and which would
  * overwrite it (or be renamed exported_namespace) at scrape time.
  */
-import type { TestState } from "../../core/index.ts";
+import type { Identity } from "../../core/index.ts";
 import { escapeLabel } from "./format.ts";
 
 export const IDENTITY_LABELS = ["test", "namespace", "cluster"] as const;
@@ -13,15 +13,15 @@ export const IDENTITY_LABELS = ["test", "namespace", "cluster"] as const;
 export type IdentityLabels = (typeof IDENTITY_LABELS)[number];
 
 /** The key of the group an identity belongs to (unambiguous whatever the names hold). */
-export function groupKey(t: TestState, labels: IdentityLabels): string {
-  if (labels === "test") return JSON.stringify([t.test]);
-  if (labels === "namespace") return JSON.stringify([t.test, t.namespace]);
-  return JSON.stringify([t.test, t.namespace, t.cluster]);
+export function groupKey(t: Identity, labels: IdentityLabels): string {
+  if (labels === "test") return JSON.stringify([t.name]);
+  if (labels === "namespace") return JSON.stringify([t.name, t.namespace]);
+  return JSON.stringify([t.name, t.namespace, t.cluster]);
 }
 
 /** The identity labels of a group's series (without braces). */
-export function identityLabels(t: TestState, labels: IdentityLabels): string {
-  const test = `test="${escapeLabel(t.test)}"`;
+export function identityLabels(t: Identity, labels: IdentityLabels): string {
+  const test = `test="${escapeLabel(t.name)}"`;
   if (labels === "test") return test;
   const namespace = `${test},test_namespace="${escapeLabel(t.namespace)}"`;
   if (labels === "namespace") return namespace;

@@ -14,7 +14,7 @@ import {
 } from "../../../../services/contract/index.ts";
 import { domainSamples } from "../../../support/exposition.ts";
 import { expectedSamples, numericSamples } from "../../../support/model.ts";
-import { distinctEventsArb, distinctLogArb, run } from "../../../support/runs.ts";
+import { distinctEventsArb, distinctLogArb, retirement, run } from "../../../support/runs.ts";
 
 type Event = RunCompleted | TestRetired;
 const isRun = (e: Event): e is RunCompleted => "runId" in e;
@@ -48,10 +48,33 @@ const shuffledWithDuplicates = <T extends Event>(log: T[]) =>
 
 const LABELS: IdentityLabels[] = ["test", "namespace", "cluster"];
 
+/**
+ * The log with some runs' start not known, as the bridge publishes a restore that failed
+ * outright: startedAtKnown false, startedAt = completedAt or left as an earlier bound.
+ */
+function someStartsUnknown<T extends Event>(log: readonly T[]): fc.Arbitrary<T[]> {
+  return fc
+    .array(fc.constantFrom("known", "known", "at-completion", "bound"), {
+      minLength: log.length,
+      maxLength: log.length,
+    })
+    .map((how) =>
+      log.map((e, i) => {
+        if (!isRun(e) || how[i] === "known") return e;
+        const startedAt = how[i] === "at-completion" ? e.completedAt : e.startedAt;
+        return { ...e, startedAt, startedAtKnown: false };
+      }),
+    );
+}
+const eventsArb = distinctEventsArb.chain(([runs, retirements]) =>
+  fc.tuple(someStartsUnknown(runs), fc.constant(retirements)),
+);
+const logArb = distinctLogArb.chain(someStartsUnknown);
+
 test("any permutation and duplication of runs and retirements renders byte-identical output, equal to the model", () => {
   fc.assert(
     fc.property(
-      distinctEventsArb.chain(([runs, retirements]) =>
+      eventsArb.chain(([runs, retirements]) =>
         fc.tuple(
           fc.constant(runs),
           fc.constant(retirements),
@@ -74,7 +97,7 @@ test("any permutation and duplication of runs and retirements renders byte-ident
 test("any permutation and duplication of the log renders byte-identical domain metrics", () => {
   fc.assert(
     fc.property(
-      distinctLogArb.chain((log) => fc.tuple(fc.constant(log), shuffledWithDuplicates(log))),
+      logArb.chain((log) => fc.tuple(fc.constant(log), shuffledWithDuplicates(log))),
       ([log, shuffled]) => {
         assert.equal(render(shuffled), render(log));
       },
@@ -87,7 +110,7 @@ test("runs read in place (runIds as bytes) and decoded runs make the same state,
   const codec = createCodec();
   const read = createFactsReader(codec);
   // Some runIds carry their test's name as a prefix (as RestoreReport names do), some are not ASCII.
-  const logArb = distinctLogArb.chain((log) =>
+  const inPlaceLogArb = logArb.chain((log) =>
     fc
       .tuple(
         fc.array(fc.constantFrom("keep", "prefix", "accent"), {
@@ -108,7 +131,7 @@ test("runs read in place (runIds as bytes) and decoded runs make the same state,
   );
   fc.assert(
     fc.property(
-      logArb.chain((log) =>
+      inPlaceLogArb.chain((log) =>
         fc.tuple(fc.constant(log), shuffledWithDuplicates(log), fc.infiniteStream(fc.boolean())),
       ),
       ([log, shuffled, inPlace]) => {
@@ -134,7 +157,7 @@ test("runs read in place (runIds as bytes) and decoded runs make the same state,
 
 test("every rendered value equals the independent model of the distinct runs", () => {
   fc.assert(
-    fc.property(distinctLogArb, fc.constantFrom(...LABELS), (log, labels) => {
+    fc.property(logArb, fc.constantFrom(...LABELS), (log, labels) => {
       assert.deepEqual(numericSamples(domainSamples(render(log, labels))), expectedSamples(log, [], labels));
     }),
     { numRuns: 300 },
@@ -203,6 +226,46 @@ test("histogram sums stay exact over many fractional durations", () => {
   const samples = domainSamples(render(log));
   assert.equal(samples.get('kymaros_test_duration_seconds_sum{test="my-app-nightly"}'), "100");
   assert.equal(samples.get('kymaros_test_duration_seconds_bucket{test="my-app-nightly",le="60"}'), "1000");
+});
+
+test("a run whose start is not known counts and sets the score, but is not observed in the histogram", () => {
+  const known = run({ runId: "a", startedAt: 0, completedAt: 100_000, score: 96 });
+  // Later, and with startedAt an hour before: still no duration.
+  const unknown = run({
+    runId: "b",
+    result: "fail",
+    score: 0,
+    startedAt: 200_000,
+    completedAt: 3_800_000,
+    startedAtKnown: false,
+  });
+  const samples = domainSamples(render([known, unknown]));
+  const s = (name: string) => samples.get(name.replace("{", '{test="my-app-nightly"'));
+  assert.equal(s('kymaros_tests_total{,result="pass"}'), "1");
+  assert.equal(s('kymaros_tests_total{,result="fail"}'), "1");
+  assert.equal(s("kymaros_score{}"), "0");
+  assert.equal(s("kymaros_test_duration_seconds_count{}"), "1");
+  assert.equal(s("kymaros_test_duration_seconds_sum{}"), "100");
+  assert.equal(s('kymaros_test_duration_seconds_bucket{,le="60"}'), "0");
+  assert.equal(s('kymaros_test_duration_seconds_bucket{,le="120"}'), "1");
+  assert.equal(s('kymaros_test_duration_seconds_bucket{,le="7680"}'), "1");
+  // Backup age is taken from startedAt all the same.
+  assert.equal(s("kymaros_backup_age_seconds{}"), "14412");
+});
+
+test("a retirement among runs whose start is not known recounts them without a duration", () => {
+  const log = [
+    run({ runId: "a", startedAt: 0, completedAt: 100_000 }),
+    run({ runId: "b", startedAt: 300_000, completedAt: 300_000, startedAtKnown: false }),
+    run({ runId: "c", startedAt: 400_000, completedAt: 500_000 }),
+    run({ runId: "d", startedAt: 600_000, completedAt: 900_000, startedAtKnown: false }),
+  ];
+  // Retired between a and b: b, c and d count, and only c (100 s) is observed.
+  const retired = retirement({ retiredAt: 200_000 });
+  const samples = domainSamples(render([...log, retired]));
+  assert.equal(samples.get('kymaros_tests_total{test="my-app-nightly",result="pass"}'), "3");
+  assert.equal(samples.get('kymaros_test_duration_seconds_count{test="my-app-nightly"}'), "1");
+  assert.equal(samples.get('kymaros_test_duration_seconds_sum{test="my-app-nightly"}'), "100");
 });
 
 test("bucket bounds are inclusive: exactly 60 s falls in le=60, 60.001 s does not", () => {

@@ -9,9 +9,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { createState } from "../../../../services/api/core/index.ts";
+import { createDomainView } from "../../../../services/api/metrics/render/domain.ts";
 import { ingestBatch } from "../../../../services/api/worker/ingest-batch.ts";
 import { pack } from "../../../../services/api/worker/protocol.ts";
 import { createCodec, createFactsReader, type RunCompleted } from "../../../../services/contract/index.ts";
+import { domainSamples } from "../../../support/exposition.ts";
 import { run } from "../../../support/runs.ts";
 
 const codec = createCodec();
@@ -81,7 +83,7 @@ test("a message is applied exactly when its key is the test name's UTF-8, on bot
         assert.deepEqual(Buffer.from(r.value as Uint8Array), sent.value);
         assert.equal(r.value?.buffer.byteLength, sent.value.length);
       }
-      assert.equal(result.tests, state.tests.size);
+      assert.equal(result.tests, state.byName.size);
       assert.equal(result.applied, messages.length - expected.length);
     }),
     { numRuns: 300 },
@@ -140,4 +142,42 @@ test("a new name collision says which identity setting keeps its identities apar
     [{ test: "my-app-nightly", apartBy: "cluster" }],
   );
   assert.deepEqual(collisionOf({ namespace: "a" }, { namespace: "a" }), [], "one identity: no collision");
+});
+
+test("a v3 failure whose start is not known, through a packed batch, moves tests_total and score but not the histogram", () => {
+  const read = createFactsReader(codec);
+  const state = createState();
+  const view = createDomainView(state);
+  const message = (r: RunCompleted) => ({ key: Buffer.from(r.test, "utf8"), value: codec.encode(r) });
+  const passed = run({ runId: "my-app-nightly-1" });
+  assert.equal(ingestBatch(read, state, pack([message(passed)])).applied, 1);
+  const before = view.render("text").toString();
+
+  // As the bridge publishes a restore that failed outright: startedAt = completedAt, nothing else.
+  const failed = run({
+    runId: "my-app-nightly-2",
+    result: "fail",
+    score: 0,
+    startedAt: passed.completedAt + 100_000,
+    completedAt: passed.completedAt + 100_000,
+    startedAtKnown: false,
+    rtoSeconds: null,
+    backupName: null,
+    backupCreatedAt: null,
+  });
+  const bytes = message(failed);
+  assert.equal(codec.writerAt(bytes.value, 0), 3);
+  const outcome = ingestBatch(read, state, pack([bytes]));
+  assert.deepEqual([outcome.applied, outcome.refused.length], [1, 0]);
+  const after = view.render("text").toString();
+
+  const histogram = (text: string) =>
+    text.split("\n").filter((line) => line.startsWith("kymaros_test_duration_seconds"));
+  assert.deepEqual(histogram(after), histogram(before));
+  assert.ok(histogram(after).includes('kymaros_test_duration_seconds_count{test="my-app-nightly"} 1'));
+  const samples = domainSamples(after);
+  assert.equal(samples.get('kymaros_tests_total{test="my-app-nightly",result="fail"}'), "1");
+  assert.equal(samples.get('kymaros_tests_total{test="my-app-nightly",result="pass"}'), "1");
+  assert.equal(samples.get('kymaros_score{test="my-app-nightly"}'), "0");
+  assert.equal(domainSamples(before).get('kymaros_score{test="my-app-nightly"}'), "96");
 });

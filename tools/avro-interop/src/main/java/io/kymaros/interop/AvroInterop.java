@@ -87,7 +87,10 @@ public final class AvroInterop {
   private static GenericRecord toRecord(Schema schema, JsonNode json) {
     GenericRecord record = new GenericData.Record(schema);
     for (Schema.Field field : schema.getFields()) {
-      record.put(field.pos(), toValue(field.schema(), json.get(field.name()), field.name()));
+      JsonNode value = json.get(field.name());
+      // A field the event leaves out takes its default (startedAtKnown: true), as a reader would.
+      if (value == null && field.hasDefaultValue()) record.put(field.pos(), GenericData.get().getDefaultValue(field));
+      else record.put(field.pos(), toValue(field.schema(), value, field.name()));
     }
     return record;
   }
@@ -112,6 +115,9 @@ public final class AvroInterop {
         return json.longValue();
       case DOUBLE:
         return json.doubleValue();
+      case BOOLEAN:
+        if (!json.isBoolean()) throw new IllegalArgumentException(name + ": not a boolean");
+        return json.booleanValue();
       default:
         throw new IllegalArgumentException(name + ": unsupported type " + schema.getType());
     }
@@ -125,6 +131,7 @@ public final class AvroInterop {
       else if (value instanceof Integer i) node.put(field.name(), i);
       else if (value instanceof Long l) node.put(field.name(), l);
       else if (value instanceof Double d) node.put(field.name(), d);
+      else if (value instanceof Boolean b) node.put(field.name(), b);
       else node.put(field.name(), value.toString()); // Utf8, String, EnumSymbol
     }
     return node;
