@@ -262,7 +262,7 @@ describe("kymaros-publish", () => {
       ["--bogus"],
       [],
       ["--file", "-", "--test", "t"],
-      [...FLAGS, "--schema-version", "3"],
+      [...FLAGS, "--schema-version", "4"],
       [...FLAGS.slice(0, -2)],
       [...FLAGS, "--score", "ninety"],
       ["positional"],
