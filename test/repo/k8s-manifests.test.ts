@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { CLUSTER_PLACEHOLDER, DEFAULT_VELERO_NAMESPACE } from "../../services/bridge/config.ts";
 import {
   baseDir,
   baseResources,
@@ -118,6 +119,8 @@ describe("k8s manifests: files", () => {
       "NetworkPolicy",
       "PodDisruptionBudget",
       "PrometheusRule",
+      "Role",
+      "RoleBinding",
       "Service",
       "Service",
       "ServiceAccount",
@@ -132,10 +135,14 @@ describe("k8s manifests: files", () => {
     ]);
   });
 
-  it("everything lives in the namespace kymaros-system, which the base creates", () => {
+  it("everything lives in the namespace kymaros-system, which the base creates, but the Velero Role", () => {
     only(resources, "Namespace", "kymaros-system");
     const clusterScoped = ["Namespace", "ClusterRole", "ClusterRoleBinding"];
-    for (const r of resources.filter((o) => !clusterScoped.includes(o.kind))) {
+    const inVelero = ["Role", "RoleBinding"];
+    for (const r of resources.filter((o) => inVelero.includes(o.kind))) {
+      assert.equal(r.metadata.namespace, "velero", `${r.kind} ${r.metadata.name}`);
+    }
+    for (const r of resources.filter((o) => ![...clusterScoped, ...inVelero].includes(o.kind))) {
       assert.equal(r.metadata.namespace, "kymaros-system", `${r.kind} ${r.metadata.name}`);
     }
   });
@@ -386,6 +393,78 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
 
   it("the PrometheusRule carries the ServiceMonitor's release label (the Operator's rule selector)", () => {
     assert.equal(rule.metadata.labels?.release, monitor.metadata.labels?.release);
+  });
+});
+
+describe("k8s manifests: kymaros-bridge's settings, Velero access and network", () => {
+  const bridge = only(resources, "Deployment", "kymaros-bridge");
+  const bridgeContainer = field(bridge, "spec.template.spec.containers.0") as Record<string, unknown>;
+  const settings = new Map(
+    readK8sFile("base/bridge-settings.env")
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as const),
+  );
+
+  it("KYMAROS_CLUSTER is a visible, required setting: the placeholder the bridge refuses", () => {
+    assert.deepEqual([...settings.keys()].sort(), ["KYMAROS_BRIDGE_VELERO_NAMESPACE", "KYMAROS_CLUSTER"]);
+    assert.equal(settings.get("KYMAROS_CLUSTER"), CLUSTER_PLACEHOLDER);
+    assert.equal(settings.get("KYMAROS_BRIDGE_VELERO_NAMESPACE"), DEFAULT_VELERO_NAMESPACE);
+    const generator = (field(kustomization(), "configMapGenerator") as Array<Record<string, unknown>>).find(
+      (g) => g.name === "kymaros-bridge-settings",
+    );
+    assert.deepEqual(generator?.envs, ["bridge-settings.env"]);
+    assert.equal(generator?.namespace, "kymaros-system");
+    assert.deepEqual(bridgeContainer.envFrom, [{ configMapRef: { name: "kymaros-bridge-settings" } }]);
+    const own = (bridgeContainer.env as Array<{ name: string }>).map((e) => e.name);
+    for (const name of settings.keys()) assert.ok(!own.includes(name), `${name} is set twice`);
+  });
+
+  it("the Velero Role grants get on restores and backups (velero.io), bound to the bridge's ServiceAccount", () => {
+    const role = only(resources, "Role", "kymaros-bridge-velero");
+    assert.deepEqual(field(role, "rules"), [
+      { apiGroups: ["velero.io"], resources: ["restores", "backups"], verbs: ["get"] },
+    ]);
+    const binding = only(resources, "RoleBinding", "kymaros-bridge-velero");
+    assert.deepEqual(field(binding, "roleRef"), {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: "kymaros-bridge-velero",
+    });
+    assert.deepEqual(field(binding, "subjects"), [
+      { kind: "ServiceAccount", name: "kymaros-bridge", namespace: "kymaros-system" },
+    ]);
+    assert.equal(field(bridge, "spec.template.spec.serviceAccountName"), "kymaros-bridge");
+    // The replacement that keeps the Role in the namespace the bridge reads.
+    const replacements = field(kustomization(), "replacements") as Array<Record<string, unknown>>;
+    assert.deepEqual(field(replacements[0], "source"), {
+      kind: "ConfigMap",
+      name: "kymaros-bridge-settings",
+      fieldPath: "data.KYMAROS_BRIDGE_VELERO_NAMESPACE",
+    });
+    assert.deepEqual(
+      (field(replacements[0], "targets") as Array<Record<string, unknown>>).map((t) =>
+        field(t, "select.kind"),
+      ),
+      ["Role", "RoleBinding"],
+    );
+  });
+
+  it("the NetworkPolicy: in 8081 only; out DNS, the API server's common ports, Kafka's and MSK's", () => {
+    const bridgePolicy = only(resources, "NetworkPolicy", "kymaros-bridge");
+    assertSelects(
+      field(bridgePolicy, "spec.podSelector.matchLabels"),
+      field(bridge, "spec.template.metadata.labels") as Record<string, string>,
+      "bridge NetworkPolicy podSelector",
+    );
+    assert.deepEqual(field(bridgePolicy, "spec.policyTypes"), ["Ingress", "Egress"]);
+    assert.deepEqual(field(bridgePolicy, "spec.ingress"), [{ ports: [{ protocol: "TCP", port: 8081 }] }]);
+    const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+    assert.deepEqual(field(bridgePolicy, "spec.egress"), [
+      { ports: [{ protocol: "UDP", port: 53 }, ...tcp(53)] },
+      { ports: tcp(443, 6443, 8443) },
+      { ports: tcp(9092, 9093, 9094, 9096, 9098) },
+    ]);
   });
 });
 
