@@ -338,11 +338,13 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
     const kymaros = groups.find((g) => g.name === reference[0]?.name);
     // Everything verbatim but the expression, whose metric is wrapped in min/max without
-    // (instance, pod): the reference's comparison, once per test instead of once per replica.
+    // (instance, pod): the reference's comparison, once per test instead of once per replica;
+    // and the metric selects kymaros-api's jobs, so that Kymaros's own controller (the same
+    // names, its own job) neither fires these alerts nor doubles them.
     const collapsed = (r: AlertRule): AlertRule => {
       const [, metric, rest] = /^(\w+) (.*)$/.exec(r.expr) ?? [];
       const how = r.alert === "KymarosTestFailed" ? "min" : "max";
-      return { ...r, expr: `${how} without (instance, pod) (${metric}) ${rest}` };
+      return { ...r, expr: `${how} without (instance, pod) (${metric}{job=~"kymaros|kymaros-api"}) ${rest}` };
     };
     assert.deepEqual(kymaros, {
       ...reference[0],
@@ -354,7 +356,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
     assert.deepEqual(
       groups.map((g) => g.name),
-      ["kymaros", "kymaros-operational"],
+      ["kymaros", "kymaros-operational", "kymaros-bridge"],
     );
     const operational = groups[1]?.rules ?? [];
     assert.deepEqual(
@@ -388,6 +390,35 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     for (const r of operational) {
       assert.ok(["warning", "critical"].includes(r.labels.severity ?? ""), `${r.alert}: severity`);
       assert.ok(r.annotations.summary && r.annotations.description, `${r.alert}: summary and description`);
+    }
+  });
+
+  it("the group kymaros-bridge: the bridge absent, Velero unreadable; job kymaros-bridge", () => {
+    const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
+    const bridgeRules = groups.find((g) => g.name === "kymaros-bridge")?.rules ?? [];
+    assert.deepEqual(
+      bridgeRules.map((r) => [r.alert, r.expr.trim(), r.for]),
+      [
+        ["KymarosBridgeAbsent", 'absent(up{job="kymaros-bridge"})', "10m"],
+        [
+          "KymarosBridgeBackupLookupFailing",
+          'sum by (job) (rate(kymaros_bridge_backup_lookups_total{job="kymaros-bridge",result="error"}[5m])) > 0',
+          "15m",
+        ],
+      ],
+    );
+  });
+
+  it("every kymaros_ test metric an alert reads is selected by kymaros-api's jobs", () => {
+    const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
+    for (const r of groups.flatMap((g) => g.rules)) {
+      for (const [, metric, selector] of r.expr.matchAll(/\b(kymaros_(?!api_|bridge_)\w+)(\{[^}]*\})?/g)) {
+        assert.equal(
+          selector,
+          '{job=~"kymaros|kymaros-api"}',
+          `${r.alert}: ${metric} without the job matcher`,
+        );
+      }
     }
   });
 
