@@ -8,6 +8,7 @@
 import type { RunCompleted } from "../../contract/index.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { RetirementInput } from "../../producer/retirement-input.ts";
+import { sleep } from "../backoff.ts";
 import type { Outbox, Outgoing } from "../publish/outbox.ts";
 import type { BackupLookup, BackupLookupService } from "./lookup.ts";
 
@@ -73,7 +74,8 @@ export function withBackupAge(inner: Outbox, lookups: BackupLookupService, logge
     async stop(flushMs) {
       // A run still waiting for Velero stays in the API server: the next start publishes it.
       abort.abort();
-      await worker;
+      // A get in flight cannot be cancelled: wait for it no longer than the flush.
+      if (worker !== null) await Promise.race([worker, sleep(flushMs)]);
       return waiting.length + (await inner.stop(flushMs));
     },
   };

@@ -60,7 +60,7 @@ export function createBackupLookup(o: BackupLookupOptions): BackupLookupService 
       try {
         const object = await o.transport.get(kind, o.namespace, name);
         o.backoff.reset();
-        return object;
+        return signal.aborted ? undefined : object;
       } catch (err) {
         o.onResult("error");
         const wait = o.backoff.next();

@@ -138,4 +138,14 @@ describe("bridge: runs get their backup age before the outbox", () => {
     assert.equal(await front.stop(1000), 2);
     assert.deepEqual(added, []);
   });
+
+  it("stop: a lookup that never answers (a get in flight) holds the stop no longer than the flush", async () => {
+    const { outbox, added } = recordingOutbox();
+    const hung: BackupLookupService = { lookup: () => new Promise(() => undefined) };
+    const front = withBackupAge(outbox, hung, logger);
+    front.add(run(1, "rp-a"));
+    await settle();
+    assert.equal(await front.stop(5), 1);
+    assert.deepEqual(added, []);
+  });
 });
