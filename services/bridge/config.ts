@@ -12,6 +12,9 @@ import type { LogLevel } from "../log/logger.ts";
 
 export const DEFAULT_BRIDGE_PORT = 8081;
 export const DEFAULT_GROUP = "restore.kymaros.io";
+export const DEFAULT_VELERO_NAMESPACE = "velero";
+/** What k8s/base ships as KYMAROS_CLUSTER: refused, so that every install names its cluster. */
+export const CLUSTER_PLACEHOLDER = "REPLACE-WITH-THE-CLUSTER-NAME";
 export const DEFAULT_VERSION = "v1alpha1";
 
 export interface BridgeConfig {
@@ -23,6 +26,10 @@ export interface BridgeConfig {
   version: string;
   /** Written as the runs' `cluster` (schema v2); null leaves it out. */
   cluster: string | null;
+  /** Where a run's backup age comes from: Velero's Restore and Backup, or the report alone. */
+  backupAge: "velero" | "off";
+  /** Velero's namespace (its Restores and Backups). */
+  veleroNamespace: string;
   topic: string;
   port: number;
   host: string;
@@ -59,13 +66,75 @@ function milliseconds(env: Env, setting: string, fallback: number): number {
   return value;
 }
 
+function apiGroup(env: Env): string {
+  // Refused rather than honoured: the old name read alone would leave the new one unset and
+  // the bridge watching the default group, silently.
+  if (env.KYMAROS_BRIDGE_GROUP !== undefined) {
+    throw new ConfigError("KYMAROS_BRIDGE_GROUP", "was renamed: set KYMAROS_BRIDGE_API_GROUP instead");
+  }
+  const group = env.KYMAROS_BRIDGE_API_GROUP ?? DEFAULT_GROUP;
+  if (!GROUP.test(group))
+    throw new ConfigError("KYMAROS_BRIDGE_API_GROUP", `"${group}" is not an API group name`);
+  return group;
+}
+
+/**
+ * The runs' cluster. In a pod it must be said: unset there is ambiguous (two clusters' bridges
+ * on one topic would merge, and one's deletions retire the other's tests). An empty value says
+ * "no cluster" on purpose, which the service reads as the same identity as none. Outside a pod
+ * (a kubeconfig: a laptop, CI) unset still means none.
+ */
+function cluster(env: Env): string | null {
+  const value = env.KYMAROS_CLUSTER;
+  if (value === undefined) {
+    const inPod = env.KUBERNETES_SERVICE_HOST !== undefined && env.KYMAROS_KUBECONFIG === undefined;
+    if (inPod) {
+      throw new ConfigError(
+        "KYMAROS_CLUSTER",
+        'is unset in a pod: set this cluster\'s name (the same in every producer for it), or "" for an install with one cluster and no name',
+      );
+    }
+    return null;
+  }
+  if (value === CLUSTER_PLACEHOLDER) {
+    throw new ConfigError(
+      "KYMAROS_CLUSTER",
+      `is still the placeholder ${CLUSTER_PLACEHOLDER}: set this cluster's name in the kymaros-bridge-settings ConfigMap`,
+    );
+  }
+  if (value.length > 253 || value.trim() !== value) {
+    throw new ConfigError(
+      "KYMAROS_CLUSTER",
+      "must be at most 253 characters, without leading or trailing blanks",
+    );
+  }
+  return value === "" ? null : value;
+}
+
+function backupAge(env: Env): "velero" | "off" {
+  const raw = env.KYMAROS_BRIDGE_BACKUP_AGE ?? "velero";
+  if (raw !== "velero" && raw !== "off") {
+    throw new ConfigError("KYMAROS_BRIDGE_BACKUP_AGE", `"${raw}" is neither velero nor off`);
+  }
+  return raw;
+}
+
+function veleroNamespace(env: Env): string {
+  const ns = env.KYMAROS_BRIDGE_VELERO_NAMESPACE ?? DEFAULT_VELERO_NAMESPACE;
+  if (!DNS_LABEL.test(ns)) {
+    throw new ConfigError(
+      "KYMAROS_BRIDGE_VELERO_NAMESPACE",
+      `"${ns}" is not a namespace name (RFC 1123 label)`,
+    );
+  }
+  return ns;
+}
+
 export function readBridgeConfig(env: Env): BridgeConfig {
   // The Kafka settings are validated here too, so that a bad one stops the start at once.
   readKafkaSettings(env, "kymaros-bridge");
   const logLevel = readLogLevel(env);
-  const group = env.KYMAROS_BRIDGE_GROUP ?? DEFAULT_GROUP;
-  if (!GROUP.test(group))
-    throw new ConfigError("KYMAROS_BRIDGE_GROUP", `"${group}" is not an API group name`);
+  const group = apiGroup(env);
   const version = env.KYMAROS_BRIDGE_VERSION ?? DEFAULT_VERSION;
   if (!/^v[0-9]+((alpha|beta)[0-9]+)?$/.test(version)) {
     throw new ConfigError("KYMAROS_BRIDGE_VERSION", `"${version}" is not an API version (v1, v1alpha1, ...)`);
@@ -73,16 +142,14 @@ export function readBridgeConfig(env: Env): BridgeConfig {
   const kubeconfig = env.KYMAROS_KUBECONFIG;
   if (kubeconfig !== undefined && kubeconfig.trim() === "")
     throw new ConfigError("KYMAROS_KUBECONFIG", "is empty");
-  const cluster = env.KYMAROS_CLUSTER;
-  if (cluster !== undefined && (cluster.length === 0 || cluster.length > 253)) {
-    throw new ConfigError("KYMAROS_CLUSTER", "must be 1-253 characters");
-  }
   const host = readHost(env, "KYMAROS_BRIDGE_HOST");
   const config: BridgeConfig = {
     namespaces: namespaces(env),
     group,
     version,
-    cluster: cluster ?? null,
+    cluster: null,
+    backupAge: backupAge(env),
+    veleroNamespace: veleroNamespace(env),
     topic: readTopic(env),
     port: readPort(env, "KYMAROS_BRIDGE_PORT", DEFAULT_BRIDGE_PORT),
     host,
@@ -90,5 +157,7 @@ export function readBridgeConfig(env: Env): BridgeConfig {
     maxBackoffMs: milliseconds(env, "KYMAROS_BRIDGE_MAX_BACKOFF_MS", 30_000),
   };
   if (kubeconfig !== undefined) config.kubeconfig = kubeconfig;
+  // Last: the other settings' errors come first, whatever the environment.
+  config.cluster = cluster(env);
   return config;
 }

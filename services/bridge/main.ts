@@ -17,6 +17,12 @@ import { createKubeTransport, loadKubeConfig } from "./kube/client.ts";
 import { createBridgeMetrics } from "./metrics.ts";
 import { createOutbox, type Outbox } from "./publish/outbox.ts";
 import { createKafkaProbe } from "./publish/probe.ts";
+import {
+  createBackupLookup,
+  createLookupCounter,
+  createVeleroTransport,
+  withBackupAge,
+} from "./velero/index.ts";
 
 const BINARY = "kymaros-bridge";
 /** What the outbox may take of the shutdown deadline to publish what it holds. */
@@ -67,6 +73,17 @@ async function main(): Promise<void> {
     namespaces: config.namespaces.length === 0 ? "all" : config.namespaces,
     topic: config.topic,
   });
+  // Backup age from Velero: a step in front of the outbox, in the order runs are added.
+  if (config.backupAge === "velero") {
+    const lookups = createBackupLookup({
+      transport: createVeleroTransport(kubeconfig),
+      namespace: config.veleroNamespace,
+      backoff: createBackoff(500, config.maxBackoffMs),
+      logger,
+      onResult: createLookupCounter(metrics.registry),
+    });
+    outbox = withBackupAge(outbox, lookups, logger);
+  }
   bridge = startBridge({ config, transport, outbox, metrics, logger });
 
   onSignals(

@@ -2,12 +2,13 @@
  * The k8s/ manifests against a real API server (kube-apiserver v1.34.4, tools/kube): the core
  * kinds of `kubectl kustomize k8s` pass `kubectl apply --dry-run=server` (the server's own
  * validation and defaulting), a broken one does not; and the bridge's ServiceAccount token may
- * get, list and watch RestoreReports and RestoreTests, and nothing else.
+ * get, list and watch RestoreReports and RestoreTests, get Velero's Restores and Backups in
+ * Velero's namespace (Velero's own CRDs), and nothing else.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
-import { installCrds, type LocalKube, startKube } from "../support/kube.ts";
+import { installCrds, installVeleroCrds, type LocalKube, startKube } from "../support/kube.ts";
 import { field, type K8sObject, k8sDir, parseManifests } from "../support/kustomize.ts";
 
 /** The Prometheus Operator's kinds: checked against its schemas in test/unit/k8s-operator-schemas. */
@@ -22,10 +23,12 @@ describe("k8s/ against a real API server", { timeout: 5 * 60_000 }, () => {
   before(async () => {
     kube = await startKube();
     await installCrds(kube);
+    await installVeleroCrds(kube);
     const rendered = parseManifests(await kube.kubectlOk(["kustomize", k8sDir]), "kubectl kustomize k8s");
     core = rendered.filter((o) => !OPERATOR_KINDS.includes(o.kind));
-    // A server-side dry run of namespaced objects needs their namespace to exist.
+    // A server-side dry run of namespaced objects needs their namespace to exist (velero: Velero's).
     await kube.kubectlOk(["create", "namespace", "kymaros-system"]);
+    await kube.kubectlOk(["create", "namespace", "velero"]);
   });
   after(() => kube?.down());
 
@@ -99,7 +102,7 @@ describe("k8s/ against a real API server", { timeout: 5 * 60_000 }, () => {
 
     before(async () => {
       const rbac = core.filter((o) =>
-        ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"].includes(o.kind),
+        ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"].includes(o.kind),
       );
       await kube.kubectlOk(["apply", "-f", "-"], yamlOf(rbac));
       const token = (
@@ -116,6 +119,21 @@ describe("k8s/ against a real API server", { timeout: 5 * 60_000 }, () => {
           spec: { testRef: "nightly" },
         }),
       );
+      await kube.kubectlOk(["create", "namespace", "elsewhere"]);
+      for (const namespace of ["velero", "elsewhere"]) {
+        await kube.kubectlOk(
+          ["apply", "-f", "-"],
+          yamlOf([
+            { apiVersion: "velero.io/v1", kind: "Backup", metadata: { name: "daily", namespace }, spec: {} },
+            {
+              apiVersion: "velero.io/v1",
+              kind: "Restore",
+              metadata: { name: "rp-daily-x7k2qa", namespace },
+              spec: { backupName: "daily" },
+            },
+          ] as unknown as K8sObject[]),
+        );
+      }
     });
 
     const allowed = [
@@ -124,6 +142,8 @@ describe("k8s/ against a real API server", { timeout: 5 * 60_000 }, () => {
       ["get", "restoretests.restore.kymaros.io", "-A"],
       // A watch that the server ends after a second: allowed means it streams, then exits 0.
       ["get", "restorereports.restore.kymaros.io", "-A", "--watch", "--request-timeout=2s"],
+      ["get", "restores.velero.io", "rp-daily-x7k2qa", "-n", "velero"],
+      ["get", "backups.velero.io", "daily", "-n", "velero"],
     ];
     for (const args of allowed) {
       it(`may ${args.join(" ")}`, async () => {
@@ -153,6 +173,17 @@ describe("k8s/ against a real API server", { timeout: 5 * 60_000 }, () => {
       ],
       ["create", "namespace", "evil"],
       ["create", "token", "kymaros-bridge", "-n", "kymaros-system"],
+      // Velero: get of one object in its namespace only; no list, no watch, no writes.
+      ["get", "restores.velero.io", "-n", "velero"],
+      ["get", "backups.velero.io", "-n", "velero"],
+      ["get", "backups.velero.io", "daily", "-n", "velero", "--watch", "--request-timeout=2s"],
+      ["get", "backups.velero.io", "-A"],
+      ["get", "restores.velero.io", "rp-daily-x7k2qa", "-n", "elsewhere"],
+      ["get", "backups.velero.io", "daily", "-n", "elsewhere"],
+      ["delete", "backup.velero.io", "daily", "-n", "velero"],
+      ["label", "restore.velero.io", "rp-daily-x7k2qa", "-n", "velero", "x=y"],
+      ["annotate", "backup.velero.io", "daily", "-n", "velero", "a=b"],
+      ["get", "secrets", "-n", "velero"],
     ];
     for (const args of forbidden) {
       it(`is forbidden to ${args.join(" ")}`, async () => {
@@ -173,6 +204,23 @@ describe("k8s/ against a real API server", { timeout: 5 * 60_000 }, () => {
           ["restoretests.restore.kymaros.io", "[get list watch]"],
         ],
       );
+    });
+
+    it("in Velero's namespace: get on restores and backups, and nothing else of Velero's", async () => {
+      const r = await kube.kubectl(["auth", "can-i", "--list", "-n", "velero"], { kubeconfig: asBridge });
+      assert.equal(r.code, 0, r.stderr);
+      const velero = r.stdout.split("\n").filter((l) => l.includes("velero.io"));
+      assert.deepEqual(
+        velero.map((l) => [l.trim().split(/\s+/)[0], /(\[[a-z ]*\])\s*$/.exec(l)?.[1]]).sort(),
+        [
+          ["backups.velero.io", "[get]"],
+          ["restores.velero.io", "[get]"],
+        ],
+      );
+      const elsewhere = await kube.kubectl(["auth", "can-i", "--list", "-n", "elsewhere"], {
+        kubeconfig: asBridge,
+      });
+      assert.doesNotMatch(elsewhere.stdout, /velero\.io/);
     });
   });
 });

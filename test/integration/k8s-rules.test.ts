@@ -1,6 +1,6 @@
 /**
  * The PrometheusRule of k8s/ under promtool: `check rules` accepts its spec, and `test rules`
- * passes k8s/tests/rules.test.yaml, which makes each alert fire, stay quiet and resolve on
+ * passes k8s/tests/rules.test.yaml (and bridge-rules.test.yaml), which makes each alert fire, stay quiet and resolve on
  * synthetic series. Mutated rules must fail those tests, or the tests would prove nothing.
  */
 import assert from "node:assert/strict";
@@ -22,6 +22,9 @@ interface Group {
 }
 
 const unitTests = join(k8sDir, "tests", "rules.test.yaml");
+/** The bridge's group and the job matcher's cases, in a file of their own. */
+const bridgeTests = join(k8sDir, "tests", "bridge-rules.test.yaml");
+const testFiles = [unitTests, bridgeTests];
 const spec = field(only(baseResources(), "PrometheusRule", "kymaros"), "spec") as { groups: Group[] };
 const alerts = spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
 
@@ -37,7 +40,7 @@ function mutated(alert: string, change: (rule: Rule) => void): { groups: Group[]
 describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
   const workspaces: RulesWorkspace[] = [];
   const workspace = (rules: unknown): RulesWorkspace => {
-    const ws = rulesWorkspace(rules, [unitTests]);
+    const ws = rulesWorkspace(rules, testFiles);
     workspaces.push(ws);
     return ws;
   };
@@ -53,10 +56,10 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
   });
 
   it("the unit tests cover every alert, firing and quiet", () => {
-    const tests = parse(readFileSync(unitTests, "utf8")) as {
-      tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
-    };
-    const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []);
+    type Tests = { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }> };
+    const cases = testFiles
+      .flatMap((file) => (parse(readFileSync(file, "utf8")) as Tests).tests)
+      .flatMap((t) => t.alert_rule_test ?? []);
     for (const alert of alerts) {
       const own = cases.filter((c) => c.alertname === alert);
       assert.ok(
@@ -70,7 +73,7 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
     }
   });
 
-  it("promtool test rules passes k8s/tests/rules.test.yaml", () => {
+  it("promtool test rules passes k8s/tests/rules.test.yaml and bridge-rules.test.yaml", () => {
     const ws = workspace(spec);
     const run = testRules(ws.testFiles, ws.dir);
     assert.equal(run.code, 0, run.output);
@@ -135,6 +138,23 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
     ],
     ["KymarosApiAbsent", "for 5m -> 15m", (r) => (r.for = "15m")],
     ["KymarosApiConsumerLag", "threshold 1000 -> 10000", (r) => (r.expr = r.expr.replace("1000", "10000"))],
+    [
+      "KymarosTestFailed",
+      "no job matcher (Kymaros's controller's series too)",
+      (r) => (r.expr = r.expr.replace('{job=~"kymaros|kymaros-api"}', "")),
+    ],
+    [
+      "KymarosRTOExceeded",
+      "no job matcher (Kymaros's controller's series too)",
+      (r) => (r.expr = r.expr.replace('{job=~"kymaros|kymaros-api"}', "")),
+    ],
+    ["KymarosBridgeAbsent", "for 10m -> 30m", (r) => (r.for = "30m")],
+    ["KymarosBridgeAbsent", "any job", (r) => (r.expr = "absent(up)")],
+    [
+      "KymarosBridgeBackupLookupFailing",
+      "counts every lookup, not the failed ones",
+      (r) => (r.expr = r.expr.replace(',result="error"', "")),
+    ],
   ];
   for (const [alert, what, change] of mutations) {
     it(`promtool test rules fails when ${alert} is broken: ${what}`, () => {

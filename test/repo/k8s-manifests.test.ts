@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { CLUSTER_PLACEHOLDER, DEFAULT_VELERO_NAMESPACE } from "../../services/bridge/config.ts";
 import {
   baseDir,
   baseResources,
@@ -118,6 +119,8 @@ describe("k8s manifests: files", () => {
       "NetworkPolicy",
       "PodDisruptionBudget",
       "PrometheusRule",
+      "Role",
+      "RoleBinding",
       "Service",
       "Service",
       "ServiceAccount",
@@ -132,10 +135,14 @@ describe("k8s manifests: files", () => {
     ]);
   });
 
-  it("everything lives in the namespace kymaros-system, which the base creates", () => {
+  it("everything lives in the namespace kymaros-system, which the base creates, but the Velero Role", () => {
     only(resources, "Namespace", "kymaros-system");
     const clusterScoped = ["Namespace", "ClusterRole", "ClusterRoleBinding"];
-    for (const r of resources.filter((o) => !clusterScoped.includes(o.kind))) {
+    const inVelero = ["Role", "RoleBinding"];
+    for (const r of resources.filter((o) => inVelero.includes(o.kind))) {
+      assert.equal(r.metadata.namespace, "velero", `${r.kind} ${r.metadata.name}`);
+    }
+    for (const r of resources.filter((o) => ![...clusterScoped, ...inVelero].includes(o.kind))) {
       assert.equal(r.metadata.namespace, "kymaros-system", `${r.kind} ${r.metadata.name}`);
     }
   });
@@ -331,11 +338,13 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
     const kymaros = groups.find((g) => g.name === reference[0]?.name);
     // Everything verbatim but the expression, whose metric is wrapped in min/max without
-    // (instance, pod): the reference's comparison, once per test instead of once per replica.
+    // (instance, pod): the reference's comparison, once per test instead of once per replica;
+    // and the metric selects kymaros-api's jobs, so that Kymaros's own controller (the same
+    // names, its own job) neither fires these alerts nor doubles them.
     const collapsed = (r: AlertRule): AlertRule => {
       const [, metric, rest] = /^(\w+) (.*)$/.exec(r.expr) ?? [];
       const how = r.alert === "KymarosTestFailed" ? "min" : "max";
-      return { ...r, expr: `${how} without (instance, pod) (${metric}) ${rest}` };
+      return { ...r, expr: `${how} without (instance, pod) (${metric}{job=~"kymaros|kymaros-api"}) ${rest}` };
     };
     assert.deepEqual(kymaros, {
       ...reference[0],
@@ -347,7 +356,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
     assert.deepEqual(
       groups.map((g) => g.name),
-      ["kymaros", "kymaros-operational"],
+      ["kymaros", "kymaros-operational", "kymaros-bridge"],
     );
     const operational = groups[1]?.rules ?? [];
     assert.deepEqual(
@@ -384,8 +393,109 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     }
   });
 
+  it("the group kymaros-bridge: the bridge absent, Velero unreadable; job kymaros-bridge", () => {
+    const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
+    const bridgeRules = groups.find((g) => g.name === "kymaros-bridge")?.rules ?? [];
+    assert.deepEqual(
+      bridgeRules.map((r) => [r.alert, r.expr.trim(), r.for]),
+      [
+        ["KymarosBridgeAbsent", 'absent(up{job="kymaros-bridge"})', "10m"],
+        [
+          "KymarosBridgeBackupLookupFailing",
+          'sum by (job) (rate(kymaros_bridge_backup_lookups_total{job="kymaros-bridge",result="error"}[5m])) > 0',
+          "15m",
+        ],
+      ],
+    );
+  });
+
+  it("every kymaros_ test metric an alert reads is selected by kymaros-api's jobs", () => {
+    const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
+    for (const r of groups.flatMap((g) => g.rules)) {
+      for (const [, metric, selector] of r.expr.matchAll(/\b(kymaros_(?!api_|bridge_)\w+)(\{[^}]*\})?/g)) {
+        assert.equal(
+          selector,
+          '{job=~"kymaros|kymaros-api"}',
+          `${r.alert}: ${metric} without the job matcher`,
+        );
+      }
+    }
+  });
+
   it("the PrometheusRule carries the ServiceMonitor's release label (the Operator's rule selector)", () => {
     assert.equal(rule.metadata.labels?.release, monitor.metadata.labels?.release);
+  });
+});
+
+describe("k8s manifests: kymaros-bridge's settings, Velero access and network", () => {
+  const bridge = only(resources, "Deployment", "kymaros-bridge");
+  const bridgeContainer = field(bridge, "spec.template.spec.containers.0") as Record<string, unknown>;
+  const settings = new Map(
+    readK8sFile("base/bridge-settings.env")
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as const),
+  );
+
+  it("KYMAROS_CLUSTER is a visible, required setting: the placeholder the bridge refuses", () => {
+    assert.deepEqual([...settings.keys()].sort(), ["KYMAROS_BRIDGE_VELERO_NAMESPACE", "KYMAROS_CLUSTER"]);
+    assert.equal(settings.get("KYMAROS_CLUSTER"), CLUSTER_PLACEHOLDER);
+    assert.equal(settings.get("KYMAROS_BRIDGE_VELERO_NAMESPACE"), DEFAULT_VELERO_NAMESPACE);
+    const generator = (field(kustomization(), "configMapGenerator") as Array<Record<string, unknown>>).find(
+      (g) => g.name === "kymaros-bridge-settings",
+    );
+    assert.deepEqual(generator?.envs, ["bridge-settings.env"]);
+    assert.equal(generator?.namespace, "kymaros-system");
+    assert.deepEqual(bridgeContainer.envFrom, [{ configMapRef: { name: "kymaros-bridge-settings" } }]);
+    const own = (bridgeContainer.env as Array<{ name: string }>).map((e) => e.name);
+    for (const name of settings.keys()) assert.ok(!own.includes(name), `${name} is set twice`);
+  });
+
+  it("the Velero Role grants get on restores and backups (velero.io), bound to the bridge's ServiceAccount", () => {
+    const role = only(resources, "Role", "kymaros-bridge-velero");
+    assert.deepEqual(field(role, "rules"), [
+      { apiGroups: ["velero.io"], resources: ["restores", "backups"], verbs: ["get"] },
+    ]);
+    const binding = only(resources, "RoleBinding", "kymaros-bridge-velero");
+    assert.deepEqual(field(binding, "roleRef"), {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: "kymaros-bridge-velero",
+    });
+    assert.deepEqual(field(binding, "subjects"), [
+      { kind: "ServiceAccount", name: "kymaros-bridge", namespace: "kymaros-system" },
+    ]);
+    assert.equal(field(bridge, "spec.template.spec.serviceAccountName"), "kymaros-bridge");
+    // The replacement that keeps the Role in the namespace the bridge reads.
+    const replacements = field(kustomization(), "replacements") as Array<Record<string, unknown>>;
+    assert.deepEqual(field(replacements[0], "source"), {
+      kind: "ConfigMap",
+      name: "kymaros-bridge-settings",
+      fieldPath: "data.KYMAROS_BRIDGE_VELERO_NAMESPACE",
+    });
+    assert.deepEqual(
+      (field(replacements[0], "targets") as Array<Record<string, unknown>>).map((t) =>
+        field(t, "select.kind"),
+      ),
+      ["Role", "RoleBinding"],
+    );
+  });
+
+  it("the NetworkPolicy: in 8081 only; out DNS, the API server's common ports, Kafka's and MSK's", () => {
+    const bridgePolicy = only(resources, "NetworkPolicy", "kymaros-bridge");
+    assertSelects(
+      field(bridgePolicy, "spec.podSelector.matchLabels"),
+      field(bridge, "spec.template.metadata.labels") as Record<string, string>,
+      "bridge NetworkPolicy podSelector",
+    );
+    assert.deepEqual(field(bridgePolicy, "spec.policyTypes"), ["Ingress", "Egress"]);
+    assert.deepEqual(field(bridgePolicy, "spec.ingress"), [{ ports: [{ protocol: "TCP", port: 8081 }] }]);
+    const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+    assert.deepEqual(field(bridgePolicy, "spec.egress"), [
+      { ports: [{ protocol: "UDP", port: 53 }, ...tcp(53)] },
+      { ports: tcp(443, 6443, 8443) },
+      { ports: tcp(9092, 9093, 9094, 9096, 9098) },
+    ]);
   });
 });
 
@@ -437,6 +547,12 @@ describe("k8s manifests: the Grafana dashboard", () => {
     panels: Array<{ id: number; title: string; targets: Target[] }>;
   };
   const normalise = (expr: string): string => expr.replace(/\s+/g, " ").trim();
+  // Every kymaros_ test metric selects kymaros-api's jobs (as the rules do): Kymaros's own
+  // controller exports the same names under its own job.
+  const ours = (expr: string): string =>
+    expr.replace(/\b(kymaros_(?!api_|bridge_)\w+)(\{)?/g, (_, name: string, brace?: string) =>
+      brace ? `${name}{job=~"kymaros|kymaros-api",` : `${name}{job=~"kymaros|kymaros-api"}`,
+    );
   const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => normalise(t.expr)));
 
   it('is generated as a ConfigMap labelled grafana_dashboard: "1" in kymaros-system', () => {
@@ -469,11 +585,18 @@ describe("k8s manifests: the Grafana dashboard", () => {
     );
     for (const [title, expr] of examples) {
       // The one example about "a specific test" is bound to the dashboard's test variable.
-      const expected = normalise(replicaSafe(expr) ?? "").replace('test="my-app-nightly"', 'test=~"$test"');
+      const expected = ours(
+        normalise(replicaSafe(expr) ?? "").replace('test="my-app-nightly"', 'test=~"$test"'),
+      );
       assert.ok(exprs.includes(expected), `"${title}": ${expected} is on no panel`);
     }
-    // No query reads a kymaros_ metric without collapsing the replicas first.
-    for (const expr of exprs) assert.match(expr, /without \(instance, pod\)/, expr);
+    // No query reads a kymaros_ metric without collapsing the replicas first, or from another job.
+    for (const expr of exprs) {
+      assert.match(expr, /without \(instance, pod\)/, expr);
+      for (const [selector] of expr.matchAll(/\bkymaros_\w+(\{[^}]*\})?/g)) {
+        assert.match(selector, /\{job=~"kymaros\|kymaros-api"/, `${expr}: ${selector}`);
+      }
+    }
   });
 
   it("shows each visible query once and hides only the reference's per-test failure rate", () => {
@@ -481,10 +604,12 @@ describe("k8s manifests: the Grafana dashboard", () => {
       p.targets.filter((t) => t.hide).map((t) => normalise(t.expr)),
     );
     assert.deepEqual(hidden, [
-      normalise(
-        replicaSafe(
-          'increase(kymaros_tests_total{result="fail"}[24h])\n/\nincrease(kymaros_tests_total[24h])',
-        ) ?? "",
+      ours(
+        normalise(
+          replicaSafe(
+            'increase(kymaros_tests_total{result="fail"}[24h])\n/\nincrease(kymaros_tests_total[24h])',
+          ) ?? "",
+        ),
       ),
     ]);
   });

@@ -123,3 +123,25 @@ export async function installCrds(kube: LocalKube): Promise<void> {
     "--timeout=60s",
   ]);
 }
+
+const veleroCrdsScript = fileURLToPath(new URL("../../tools/kube/velero-crds.sh", import.meta.url));
+
+/**
+ * Velero's own Restore and Backup CRDs (from its Go module, tools/kube/velero-crds.sh: emitted
+ * once per machine) installed and established, so Velero objects are validated as a real
+ * install validates them.
+ */
+export async function installVeleroCrds(kube: LocalKube): Promise<void> {
+  const file = execFileSync(veleroCrdsScript, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
+  await kube.kubectlOk(["apply", "-f", file]);
+  await kube.kubectlOk([
+    "wait",
+    "--for=condition=Established",
+    "crd/restores.velero.io",
+    "crd/backups.velero.io",
+    "--timeout=60s",
+  ]);
+}

@@ -34,10 +34,16 @@ describe("bridge: settings", () => {
     [{ KYMAROS_BRIDGE_PORT: "0" }, "KYMAROS_BRIDGE_PORT"],
     [{ KYMAROS_BRIDGE_PORT: "x" }, "KYMAROS_BRIDGE_PORT"],
     [{ KYMAROS_BRIDGE_NAMESPACES: "Shop" }, "KYMAROS_BRIDGE_NAMESPACES"],
-    [{ KYMAROS_BRIDGE_GROUP: "-x" }, "KYMAROS_BRIDGE_GROUP"],
+    [{ KYMAROS_BRIDGE_API_GROUP: "-x" }, "KYMAROS_BRIDGE_API_GROUP"],
+    [{ KYMAROS_BRIDGE_GROUP: "restore.kymaros.io" }, "KYMAROS_BRIDGE_GROUP"],
+    [{ KYMAROS_BRIDGE_VELERO_NAMESPACE: "Velero" }, "KYMAROS_BRIDGE_VELERO_NAMESPACE"],
+    [{ KYMAROS_BRIDGE_BACKUP_AGE: "report" }, "KYMAROS_BRIDGE_BACKUP_AGE"],
     [{ KYMAROS_BRIDGE_VERSION: "1" }, "KYMAROS_BRIDGE_VERSION"],
     [{ KYMAROS_KUBECONFIG: " " }, "KYMAROS_KUBECONFIG"],
-    [{ KYMAROS_CLUSTER: "" }, "KYMAROS_CLUSTER"],
+    [{ KYMAROS_CLUSTER: " prod" }, "KYMAROS_CLUSTER"],
+    [{ KYMAROS_CLUSTER: "x".repeat(254) }, "KYMAROS_CLUSTER"],
+    [{ KYMAROS_CLUSTER: "REPLACE-WITH-THE-CLUSTER-NAME" }, "KYMAROS_CLUSTER"],
+    [{ KUBERNETES_SERVICE_HOST: "10.0.0.1" }, "KYMAROS_CLUSTER"],
     [{ KYMAROS_BRIDGE_MAX_BACKOFF_MS: "5" }, "KYMAROS_BRIDGE_MAX_BACKOFF_MS"],
     [{ KYMAROS_LOG_LEVEL: "loud" }, "KYMAROS_LOG_LEVEL"],
     [{ KYMAROS_TOPIC: "a b" }, "KYMAROS_TOPIC"],
@@ -52,6 +58,61 @@ describe("bridge: settings", () => {
       );
     });
   }
+
+  it("the old KYMAROS_BRIDGE_GROUP is refused, naming its new name", () => {
+    assert.throws(() => readBridgeConfig({ KYMAROS_BRIDGE_GROUP: "x.io" }), /KYMAROS_BRIDGE_API_GROUP/);
+    assert.equal(
+      readBridgeConfig({ KYMAROS_BRIDGE_API_GROUP: "restore.example.com" }).group,
+      "restore.example.com",
+    );
+  });
+
+  it("backup age: from Velero in namespace velero unless told otherwise", () => {
+    const d = readBridgeConfig({});
+    assert.deepEqual([d.backupAge, d.veleroNamespace], ["velero", "velero"]);
+    const c = readBridgeConfig({
+      KYMAROS_BRIDGE_BACKUP_AGE: "off",
+      KYMAROS_BRIDGE_VELERO_NAMESPACE: "backups",
+    });
+    assert.deepEqual([c.backupAge, c.veleroNamespace], ["off", "backups"]);
+  });
+
+  describe("KYMAROS_CLUSTER: must be said in a pod", () => {
+    const inPod = { KUBERNETES_SERVICE_HOST: "10.0.0.1" };
+    it("in a pod, unset is refused with a message saying what to set", () => {
+      assert.throws(
+        () => readBridgeConfig(inPod),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.setting === "KYMAROS_CLUSTER" &&
+          /unset in a pod/.test(err.message),
+      );
+    });
+    it('in a pod, a name is the runs\' cluster and "" is none on purpose', () => {
+      assert.equal(readBridgeConfig({ ...inPod, KYMAROS_CLUSTER: "prod-eu-1" }).cluster, "prod-eu-1");
+      assert.equal(readBridgeConfig({ ...inPod, KYMAROS_CLUSTER: "" }).cluster, null);
+    });
+    it("with a kubeconfig (outside a pod), unset is none", () => {
+      assert.equal(readBridgeConfig({ ...inPod, KYMAROS_KUBECONFIG: "/tmp/kc" }).cluster, null);
+      assert.equal(readBridgeConfig({}).cluster, null);
+    });
+    it("the base's placeholder is refused wherever it runs, naming the ConfigMap", () => {
+      assert.throws(
+        () =>
+          readBridgeConfig({
+            KYMAROS_CLUSTER: "REPLACE-WITH-THE-CLUSTER-NAME",
+            KYMAROS_KUBECONFIG: "/tmp/kc",
+          }),
+        /KYMAROS_CLUSTER: is still the placeholder .*kymaros-bridge-settings/,
+      );
+    });
+    it("another setting's error comes first, in a pod too", () => {
+      assert.throws(
+        () => readBridgeConfig({ ...inPod, KYMAROS_BRIDGE_PORT: "0" }),
+        (err: unknown) => err instanceof ConfigError && err.setting === "KYMAROS_BRIDGE_PORT",
+      );
+    });
+  });
 
   it("the process stops with exit code 2 and one line naming the setting", () => {
     const main = fileURLToPath(new URL("../../../services/bridge/main.ts", import.meta.url));
