@@ -4,6 +4,7 @@
  * publishes through the producer SDK; a deleted test's TestRetired goes through the same outbox.
  * Data flows one way: API server -> trackers -> outbox -> Kafka.
  */
+import type { RunCompleted } from "../contract/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { createBackoff } from "./backoff.ts";
 import type { BridgeConfig } from "./config.ts";
@@ -37,7 +38,7 @@ const BACKOFF_BASE_MS = 250;
 export function startBridge(p: BridgeParts): Bridge {
   const { config, metrics, logger } = p;
   const reports = createReportTracker({ cluster: config.cluster });
-  const tests = createTestTracker();
+  const tests = createTestTracker({ cluster: config.cluster });
   const resource = (plural: string): Resource => ({ group: config.group, version: config.version, plural });
   const scopes: (string | null)[] = config.namespaces.length === 0 ? [null] : config.namespaces;
 
@@ -75,6 +76,18 @@ export function startBridge(p: BridgeParts): Bridge {
     p.outbox.addRetirement(retirement);
   }
 
+  /** An outright failure (no report): a run of its own, score 0. */
+  function publishFailure(run: RunCompleted): void {
+    metrics.failuresSeen.inc();
+    logger.info("RestoreTest failed without a report; publishing a failed run", {
+      namespace: run.namespace,
+      test: run.test,
+      runId: run.runId,
+      completedAt: new Date(run.completedAt).toISOString(),
+    });
+    p.outbox.add(run);
+  }
+
   const watches: ListWatch[] = [];
   for (const namespace of scopes) {
     const common = {
@@ -108,13 +121,19 @@ export function startBridge(p: BridgeParts): Bridge {
         backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
         handler: {
           onList(items) {
-            for (const gone of tests.relisted(items, namespace)) retire(gone);
+            const { retired, failed } = tests.relisted(items, namespace);
+            for (const gone of retired) retire(gone);
+            for (const run of failed) publishFailure(run);
           },
           onEvent(event: WatchEvent) {
             if (event.type === "DELETED") {
               const gone = tests.deleted(event.object);
               if (gone) retire(gone);
-            } else tests.observe(event.object);
+              return;
+            }
+            const { replaced, failed } = tests.observe(event.object);
+            if (replaced) retire(replaced);
+            if (failed) publishFailure(failed);
           },
         },
       }),

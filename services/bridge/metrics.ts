@@ -17,6 +17,7 @@ export interface BridgeMetrics {
   reportsSeen: Counter<"state">;
   runsPublished: Counter;
   testDeletions: Counter;
+  failuresSeen: Counter;
   retirements: Counter;
   errors: Counter<"kind">;
   ready: Gauge;
@@ -81,6 +82,11 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
     runsPublished: new Counter({
       name: "kymaros_bridge_runs_published_total",
       help: "RunCompleted events acknowledged by Kafka",
+      registers: [registry],
+    }),
+    failuresSeen: new Counter({
+      name: "kymaros_bridge_test_failures_seen_total",
+      help: "Outright failures (a RestoreTest failed with no RestoreReport) detected, each queued as a failed run",
       registers: [registry],
     }),
     testDeletions: new Counter({

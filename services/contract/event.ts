@@ -21,6 +21,8 @@ export interface RunCompleted {
   rtoTargetSeconds: number | null;
   /** Only written by schema version 2; null when the writer was version 1. */
   cluster: string | null;
+  /** Schema version 3: false when startedAt is a stand-in (= completedAt); absent means true. */
+  startedAtKnown?: boolean;
 }
 
 /** Where a string's UTF-8 lies in the bytes it was read from: bytes[start .. end). */
