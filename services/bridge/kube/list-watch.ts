@@ -43,16 +43,18 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
   let stopWatch: (() => void) | undefined;
   const where = `${o.resource.plural}${o.namespace === null ? "" : ` in ${o.namespace}`}`;
 
-  async function list(): Promise<string> {
+  /** A complete list, or null when stopped part-way (a partial list would retire what exists). */
+  async function list(): Promise<string | null> {
     const items: unknown[] = [];
     let token: string | undefined;
     let rv = "";
     do {
       const page = await o.transport.list(o.resource, o.namespace, token);
+      if (abort.signal.aborted) return null;
       items.push(...page.items);
       rv = page.resourceVersion;
       token = page.continueToken;
-    } while (token !== undefined && !abort.signal.aborted);
+    } while (token !== undefined);
     o.handler.onList(items);
     o.logger.info("listed", { resource: where, items: items.length, resourceVersion: rv });
     return rv;
@@ -63,6 +65,11 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
     return new Promise((resolve, reject) => {
       let last = from;
       let finished = false;
+      // An abort listener added to a signal already aborted never fires.
+      if (abort.signal.aborted) {
+        resolve(last);
+        return;
+      }
       // stop() aborts the watch without an onDone: end this wait too. Removed when the watch
       // ends, or every resumed watch (one per server timeout, for ever) would leave one behind.
       const onAbort = () => resolve(last);
@@ -108,9 +115,11 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
       try {
         if (rv === null) {
           rv = await list();
+          if (rv === null) break;
           healthy = true;
           o.backoff.reset();
         }
+        if (abort.signal.aborted) break;
         rv = await watch(rv);
       } catch (caught) {
         if (abort.signal.aborted) break;
