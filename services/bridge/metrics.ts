@@ -27,6 +27,8 @@ export interface MetricSources {
   /** completedAt (epoch ms) of the newest final report seen, or null. */
   newestCompletedAt(): number | null;
   pending(): number;
+  /** creationTimestamp (epoch ms) of the oldest RestoreReport still without a final status, or null. */
+  oldestPendingSince(): number | null;
   /** RestoreTests known from the list-watch: those whose deletion would retire them. */
   testsWatched(): number;
   now(): number;
@@ -57,6 +59,16 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
       const newest = sources.newestCompletedAt();
       if (newest === null) this.reset();
       else this.set((sources.now() - newest) / 1000);
+    },
+  });
+  new Gauge({
+    name: "kymaros_bridge_oldest_pending_report_age_seconds",
+    help: "Seconds since the creation of the oldest RestoreReport still without a final status (absent when none): Kymaros writes the status right after creating it, so an old one had its status patch fail and its run is never published",
+    registers: [registry],
+    collect() {
+      const oldest = sources.oldestPendingSince();
+      if (oldest === null) this.reset();
+      else this.set(Math.max(0, (sources.now() - oldest) / 1000));
     },
   });
   new Gauge({

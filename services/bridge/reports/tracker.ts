@@ -4,7 +4,7 @@
  * repetition of list items and watch events. Pure: no Kubernetes, no Kafka, no clock.
  */
 import type { RunCompleted } from "../../contract/index.ts";
-import { type ConvertOptions, classifyReport } from "../../kymaros/index.ts";
+import { type ConvertOptions, classifyReport, parseRfc3339 } from "../../kymaros/index.ts";
 import { inScope, objectKey } from "../kube/object.ts";
 
 export type ReportState = "pending" | "final" | "invalid";
@@ -27,15 +27,34 @@ export interface ReportTracker {
   readonly entered: Readonly<Record<ReportState, number>>;
   /** completedAt (epoch ms) of the newest final report seen, or null. */
   newestCompletedAt(): number | null;
+  /**
+   * metadata.creationTimestamp (epoch ms) of the oldest report still pending, or null. Kymaros
+   * patches a report's status right after creating it; one pending for long had that patch fail.
+   */
+  oldestPendingSince(): number | null;
   size(): number;
+}
+
+function creationTimestamp(report: unknown): number | null {
+  const raw = (report as { metadata?: { creationTimestamp?: unknown } } | null)?.metadata?.creationTimestamp;
+  if (typeof raw !== "string") return null;
+  try {
+    return parseRfc3339(raw, "metadata.creationTimestamp");
+  } catch {
+    return null;
+  }
 }
 
 export function createReportTracker(options: ConvertOptions = {}): ReportTracker {
   const states = new Map<string, ReportState>();
+  /** Pending reports' creationTimestamp (null when unreadable). */
+  const pendingSince = new Map<string, number | null>();
   const entered: Record<ReportState, number> = { pending: 0, final: 0, invalid: 0 };
   let newest: number | null = null;
 
-  function enter(key: string, state: ReportState): void {
+  function enter(key: string, state: ReportState, report: unknown): void {
+    if (state === "pending") pendingSince.set(key, creationTimestamp(report));
+    else pendingSince.delete(key);
     if (states.get(key) === state) return;
     states.set(key, state);
     entered[state] += 1;
@@ -49,17 +68,17 @@ export function createReportTracker(options: ConvertOptions = {}): ReportTracker
     const verdict = classifyReport(report, options);
     switch (verdict.kind) {
       case "pending":
-        enter(key, "pending");
+        enter(key, "pending", report);
         return { action: "none" };
       case "invalid": {
         const already = states.get(key) === "invalid";
-        enter(key, "invalid");
+        enter(key, "invalid", report);
         return already
           ? { action: "none" }
           : { action: "refuse", key, field: verdict.field, reason: verdict.reason };
       }
       case "final":
-        enter(key, "final");
+        enter(key, "final", report);
         if (newest === null || verdict.run.completedAt > newest) newest = verdict.run.completedAt;
         return { action: "publish", key, run: verdict.run };
     }
@@ -69,7 +88,9 @@ export function createReportTracker(options: ConvertOptions = {}): ReportTracker
     observe,
     forget(report) {
       const key = objectKey(report);
-      if (key !== undefined) states.delete(key);
+      if (key === undefined) return;
+      states.delete(key);
+      pendingSince.delete(key);
     },
     relisted(reports, namespace = null) {
       const present = new Set<string>();
@@ -80,12 +101,22 @@ export function createReportTracker(options: ConvertOptions = {}): ReportTracker
         decisions.push(observe(report));
       }
       for (const key of [...states.keys()]) {
-        if (inScope(key, namespace) && !present.has(key)) states.delete(key);
+        if (inScope(key, namespace) && !present.has(key)) {
+          states.delete(key);
+          pendingSince.delete(key);
+        }
       }
       return decisions;
     },
     entered,
     newestCompletedAt: () => newest,
+    oldestPendingSince() {
+      let oldest: number | null = null;
+      for (const since of pendingSince.values()) {
+        if (since !== null && (oldest === null || since < oldest)) oldest = since;
+      }
+      return oldest;
+    },
     size: () => states.size,
   };
 }
