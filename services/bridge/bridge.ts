@@ -12,9 +12,14 @@ import type { KubeTransport, Resource, WatchEvent } from "./kube/client.ts";
 import { type ListWatch, startListWatch } from "./kube/list-watch.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 import type { Outbox } from "./publish/outbox.ts";
-import { createReportTracker, type ReportDecision, type ReportTracker } from "./reports/tracker.ts";
+import {
+  createReportTracker,
+  type ReportDecision,
+  type ReportRelist,
+  type ReportTracker,
+} from "./reports/tracker.ts";
 import { retirementOf } from "./tests/retirements.ts";
-import { createTestTracker, type DeletedTest, type TestTracker } from "./tests/tracker.ts";
+import { createTestTracker, type DeletedTest, type TestRelist, type TestTracker } from "./tests/tracker.ts";
 
 export interface BridgeParts {
   config: BridgeConfig;
@@ -90,6 +95,9 @@ export function startBridge(p: BridgeParts): Bridge {
 
   const watches: ListWatch[] = [];
   for (const namespace of scopes) {
+    // The relist in progress in this scope; one that failed part-way is dropped by the next.
+    let reportRelist: ReportRelist | undefined;
+    let testRelist: TestRelist | undefined;
     const common = {
       transport: p.transport,
       namespace,
@@ -102,9 +110,14 @@ export function startBridge(p: BridgeParts): Bridge {
         resource: resource("restorereports"),
         backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
         handler: {
-          onList(items) {
-            for (const d of reports.relisted(items, namespace)) decide(d);
+          onPage(items, first) {
+            if (first || reportRelist === undefined) reportRelist = reports.relist(namespace);
+            for (const d of reportRelist.page(items)) decide(d);
             countSeen();
+          },
+          onListed() {
+            (reportRelist ?? reports.relist(namespace)).end();
+            reportRelist = undefined;
           },
           onEvent(event: WatchEvent) {
             if (event.type === "DELETED") reports.forget(event.object);
@@ -120,10 +133,15 @@ export function startBridge(p: BridgeParts): Bridge {
         resource: resource("restoretests"),
         backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
         handler: {
-          onList(items) {
-            const { retired, failed } = tests.relisted(items, namespace);
+          onPage(items, first) {
+            if (first || testRelist === undefined) testRelist = tests.relist(namespace);
+            const { retired, failed } = testRelist.page(items);
             for (const gone of retired) retire(gone);
             for (const run of failed) publishFailure(run);
+          },
+          onListed() {
+            for (const gone of (testRelist ?? tests.relist(namespace)).end()) retire(gone);
+            testRelist = undefined;
           },
           onEvent(event: WatchEvent) {
             if (event.type === "DELETED") {

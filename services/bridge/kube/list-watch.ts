@@ -12,8 +12,13 @@ import { KubeError, type KubeTransport, type Resource, type WatchEvent } from ".
 import { resourceVersionOf } from "./object.ts";
 
 export interface ListWatchHandler {
-  /** After each (re)list: every object that exists now. */
-  onList(items: unknown[]): void;
+  /**
+   * Each page of a (re)list as it arrives: pages are not kept, so memory holds one page of
+   * objects (reports carry up to 512 KB of pod logs each), not the whole list.
+   */
+  onPage(items: unknown[], first: boolean): void;
+  /** The (re)list is complete: its pages held every object that exists now. Not called for a list stopped part-way. */
+  onListed(): void;
   /** ADDED, MODIFIED or DELETED. */
   onEvent(event: WatchEvent): void;
 }
@@ -45,18 +50,19 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
 
   /** A complete list, or null when stopped part-way (a partial list would retire what exists). */
   async function list(): Promise<string | null> {
-    const items: unknown[] = [];
+    let count = 0;
     let token: string | undefined;
     let rv = "";
     do {
       const page = await o.transport.list(o.resource, o.namespace, token);
       if (abort.signal.aborted) return null;
-      items.push(...page.items);
+      o.handler.onPage(page.items, token === undefined);
+      count += page.items.length;
       rv = page.resourceVersion;
       token = page.continueToken;
     } while (token !== undefined);
-    o.handler.onList(items);
-    o.logger.info("listed", { resource: where, items: items.length, resourceVersion: rv });
+    o.handler.onListed();
+    o.logger.info("listed", { resource: where, items: count, resourceVersion: rv });
     return rv;
   }
 

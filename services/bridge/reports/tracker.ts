@@ -23,6 +23,8 @@ export interface ReportTracker {
   forget(report: unknown): void;
   /** After a relist of a namespace (null: all): every report there now; its others are forgotten. */
   relisted(reports: readonly unknown[], namespace?: string | null): ReportDecision[];
+  /** The same, a page at a time: only the keys of what was listed are kept until end(). */
+  relist(namespace: string | null): ReportRelist;
   /** How many distinct reports entered each state, since the start. */
   readonly entered: Readonly<Record<ReportState, number>>;
   /** completedAt (epoch ms) of the newest final report seen, or null. */
@@ -43,6 +45,12 @@ function creationTimestamp(report: unknown): number | null {
   } catch {
     return null;
   }
+}
+
+export interface ReportRelist {
+  page(reports: readonly unknown[]): ReportDecision[];
+  /** The list is complete: its namespace's reports not in it are forgotten. */
+  end(): void;
 }
 
 export function createReportTracker(options: ConvertOptions = {}): ReportTracker {
@@ -84,6 +92,29 @@ export function createReportTracker(options: ConvertOptions = {}): ReportTracker
     }
   }
 
+  function relist(namespace: string | null): ReportRelist {
+    const present = new Set<string>();
+    return {
+      page(reports) {
+        const decisions: ReportDecision[] = [];
+        for (const report of reports) {
+          const key = objectKey(report);
+          if (key !== undefined) present.add(key);
+          decisions.push(observe(report));
+        }
+        return decisions;
+      },
+      end() {
+        for (const key of [...states.keys()]) {
+          if (inScope(key, namespace) && !present.has(key)) {
+            states.delete(key);
+            pendingSince.delete(key);
+          }
+        }
+      },
+    };
+  }
+
   return {
     observe,
     forget(report) {
@@ -92,20 +123,11 @@ export function createReportTracker(options: ConvertOptions = {}): ReportTracker
       states.delete(key);
       pendingSince.delete(key);
     },
+    relist,
     relisted(reports, namespace = null) {
-      const present = new Set<string>();
-      const decisions: ReportDecision[] = [];
-      for (const report of reports) {
-        const key = objectKey(report);
-        if (key !== undefined) present.add(key);
-        decisions.push(observe(report));
-      }
-      for (const key of [...states.keys()]) {
-        if (inScope(key, namespace) && !present.has(key)) {
-          states.delete(key);
-          pendingSince.delete(key);
-        }
-      }
+      const session = relist(namespace);
+      const decisions = session.page(reports);
+      session.end();
       return decisions;
     },
     entered,

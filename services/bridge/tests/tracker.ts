@@ -34,7 +34,15 @@ export interface TestTracker {
     restoreTests: readonly unknown[],
     namespace?: string | null,
   ): { retired: DeletedTest[]; failed: RunCompleted[] };
+  /** The same, a page at a time: only the keys of what was listed are kept until end(). */
+  relist(namespace: string | null): TestRelist;
   size(): number;
+}
+
+export interface TestRelist {
+  page(restoreTests: readonly unknown[]): { retired: DeletedTest[]; failed: RunCompleted[] };
+  /** The list is complete: its namespace's known tests not in it, now forgotten. */
+  end(): DeletedTest[];
 }
 
 function timestampAt(object: unknown, name: string): number | null {
@@ -95,6 +103,33 @@ export function createTestTracker(options: FailedRunOptions = {}): TestTracker {
     return { replaced, failed };
   }
 
+  function relist(namespace: string | null): TestRelist {
+    const present = new Set<string>();
+    return {
+      page(restoreTests) {
+        const retired: DeletedTest[] = [];
+        const failed: RunCompleted[] = [];
+        for (const t of restoreTests) {
+          const key = objectKey(t);
+          if (key !== undefined) present.add(key);
+          const change = observe(t);
+          if (change.replaced) retired.push(change.replaced);
+          if (change.failed) failed.push(change.failed);
+        }
+        return { retired, failed };
+      },
+      end() {
+        const gone: DeletedTest[] = [];
+        for (const [key, seen] of known) {
+          if (!inScope(key, namespace) || present.has(key)) continue;
+          gone.push(split(key, seen.deletedAt));
+          known.delete(key);
+        }
+        return gone;
+      },
+    };
+  }
+
   return {
     observe,
     deleted(restoreTest) {
@@ -104,25 +139,11 @@ export function createTestTracker(options: FailedRunOptions = {}): TestTracker {
       known.delete(key);
       return split(key, deletionTimestamp(restoreTest) ?? seen.deletedAt);
     },
+    relist,
     relisted(restoreTests, namespace = null) {
-      const present = new Set<string>();
-      const retired: DeletedTest[] = [];
-      const failed: RunCompleted[] = [];
-      for (const t of restoreTests) {
-        const key = objectKey(t);
-        if (key !== undefined) present.add(key);
-      }
-      for (const [key, seen] of known) {
-        if (!inScope(key, namespace) || present.has(key)) continue;
-        retired.push(split(key, seen.deletedAt));
-        known.delete(key);
-      }
-      for (const t of restoreTests) {
-        const change = observe(t);
-        if (change.replaced) retired.push(change.replaced);
-        if (change.failed) failed.push(change.failed);
-      }
-      return { retired, failed };
+      const session = relist(namespace);
+      const { retired, failed } = session.page(restoreTests);
+      return { retired: [...session.end(), ...retired], failed };
     },
     size: () => known.size,
   };

@@ -46,7 +46,8 @@ test("server-closed watches resume from the last resourceVersion, many times, wi
     resource: { group: "restore.kymaros.io", version: "v1alpha1", plural: "restoretests" },
     namespace: null,
     handler: {
-      onList: () => {},
+      onPage: () => {},
+      onListed: () => {},
       onEvent: (e: WatchEvent) => seen.push((e.object as { metadata: { name: string } }).metadata.name),
     },
     backoff: createBackoff(1, 1),
@@ -103,11 +104,16 @@ function gatedTransport(pages: number) {
 }
 
 function start(transport: KubeTransport, lists: unknown[][]) {
+  const pages: unknown[][] = [];
   return startListWatch({
     transport,
     resource: { group: "restore.kymaros.io", version: "v1alpha1", plural: "restoretests" },
     namespace: null,
-    handler: { onList: (items) => lists.push(items), onEvent: () => {} },
+    handler: {
+      onPage: (items) => pages.push(items),
+      onListed: () => lists.push(pages.flat()),
+      onEvent: () => {},
+    },
     backoff: createBackoff(1, 1),
     logger: createLogger("error", () => {}),
     onError: () => {},
@@ -142,4 +148,36 @@ test("a stop during a paged list hands no partial list to the handler (it would 
   await stopped;
   assert.deepEqual(lists, []);
   assert.deepEqual(fake.watches, []);
+});
+
+test("a paged list reaches the handler a page at a time, then onListed once", {
+  timeout: 10_000,
+}, async () => {
+  const fake = gatedTransport(3);
+  const calls: string[] = [];
+  const watch = startListWatch({
+    transport: fake.transport,
+    resource: { group: "restore.kymaros.io", version: "v1alpha1", plural: "restorereports" },
+    namespace: null,
+    handler: {
+      onPage: (items, first) =>
+        calls.push(
+          `${first ? "first " : ""}${(items as { metadata: { name: string } }[]).map((i) => i.metadata.name)}`,
+        ),
+      onListed: () => calls.push("listed"),
+      onEvent: () => {},
+    },
+    backoff: createBackoff(1, 1),
+    logger: createLogger("error", () => {}),
+    onError: () => {},
+  });
+  for (let i = 0; i < 3; i++) {
+    await fake.requested[i];
+    // Each page is handed over before the next is asked for.
+    assert.equal(calls.length, i);
+    fake.release();
+  }
+  while (fake.watches.length === 0) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(calls, ["first t0", "t1", "t2", "listed"]);
+  await watch.stop();
 });
