@@ -9,7 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import { createBackoff } from "./backoff.ts";
 import type { BridgeConfig } from "./config.ts";
 import type { KubeTransport, Resource, WatchEvent } from "./kube/client.ts";
-import { type ListWatch, startListWatch } from "./kube/list-watch.ts";
+import { type ListWatch, type ListWatchHandler, startListWatch } from "./kube/list-watch.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 import type { Outbox } from "./publish/outbox.ts";
 import {
@@ -95,9 +95,6 @@ export function startBridge(p: BridgeParts): Bridge {
 
   const watches: ListWatch[] = [];
   for (const namespace of scopes) {
-    // The relist in progress in this scope; one that failed part-way is dropped by the next.
-    let reportRelist: ReportRelist | undefined;
-    let testRelist: TestRelist | undefined;
     const common = {
       transport: p.transport,
       namespace,
@@ -109,22 +106,7 @@ export function startBridge(p: BridgeParts): Bridge {
         ...common,
         resource: resource("restorereports"),
         backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
-        handler: {
-          onPage(items, first) {
-            if (first || reportRelist === undefined) reportRelist = reports.relist(namespace);
-            for (const d of reportRelist.page(items)) decide(d);
-            countSeen();
-          },
-          onListed() {
-            (reportRelist ?? reports.relist(namespace)).end();
-            reportRelist = undefined;
-          },
-          onEvent(event: WatchEvent) {
-            if (event.type === "DELETED") reports.forget(event.object);
-            else decide(reports.observe(event.object));
-            countSeen();
-          },
-        },
+        handler: reportHandler(reports, namespace, decide, countSeen),
       }),
     );
     watches.push(
@@ -132,28 +114,7 @@ export function startBridge(p: BridgeParts): Bridge {
         ...common,
         resource: resource("restoretests"),
         backoff: createBackoff(BACKOFF_BASE_MS, config.maxBackoffMs),
-        handler: {
-          onPage(items, first) {
-            if (first || testRelist === undefined) testRelist = tests.relist(namespace);
-            const { retired, failed } = testRelist.page(items);
-            for (const gone of retired) retire(gone);
-            for (const run of failed) publishFailure(run);
-          },
-          onListed() {
-            for (const gone of (testRelist ?? tests.relist(namespace)).end()) retire(gone);
-            testRelist = undefined;
-          },
-          onEvent(event: WatchEvent) {
-            if (event.type === "DELETED") {
-              const gone = tests.deleted(event.object);
-              if (gone) retire(gone);
-              return;
-            }
-            const { replaced, failed } = tests.observe(event.object);
-            if (replaced) retire(replaced);
-            if (failed) publishFailure(failed);
-          },
-        },
+        handler: testHandler(tests, namespace, retire, publishFailure),
       }),
     );
   }
@@ -171,6 +132,65 @@ export function startBridge(p: BridgeParts): Bridge {
     async stop() {
       stopping = true;
       await Promise.all(watches.map((w) => w.stop()));
+    },
+  };
+}
+
+/** RestoreReports of one scope to the report tracker: pages as they come, events one by one. */
+function reportHandler(
+  reports: ReportTracker,
+  namespace: string | null,
+  decide: (d: ReportDecision) => void,
+  countSeen: () => void,
+): ListWatchHandler {
+  // The relist in progress; one that failed part-way is dropped by the next.
+  let relist: ReportRelist | undefined;
+  return {
+    onPage(items, first) {
+      if (first || relist === undefined) relist = reports.relist(namespace);
+      for (const d of relist.page(items)) decide(d);
+      countSeen();
+    },
+    onListed() {
+      (relist ?? reports.relist(namespace)).end();
+      relist = undefined;
+    },
+    onEvent(event: WatchEvent) {
+      if (event.type === "DELETED") reports.forget(event.object);
+      else decide(reports.observe(event.object));
+      countSeen();
+    },
+  };
+}
+
+/** RestoreTests of one scope to the test tracker: deletions retire, outright failures publish. */
+function testHandler(
+  tests: TestTracker,
+  namespace: string | null,
+  retire: (t: DeletedTest) => void,
+  publishFailure: (run: RunCompleted) => void,
+): ListWatchHandler {
+  let relist: TestRelist | undefined;
+  return {
+    onPage(items, first) {
+      if (first || relist === undefined) relist = tests.relist(namespace);
+      const { retired, failed } = relist.page(items);
+      for (const gone of retired) retire(gone);
+      for (const run of failed) publishFailure(run);
+    },
+    onListed() {
+      for (const gone of (relist ?? tests.relist(namespace)).end()) retire(gone);
+      relist = undefined;
+    },
+    onEvent(event: WatchEvent) {
+      if (event.type === "DELETED") {
+        const gone = tests.deleted(event.object);
+        if (gone) retire(gone);
+        return;
+      }
+      const { replaced, failed } = tests.observe(event.object);
+      if (replaced) retire(replaced);
+      if (failed) publishFailure(failed);
     },
   };
 }

@@ -42,29 +42,29 @@ export interface ListWatch {
   stop(): Promise<void>;
 }
 
+/** A complete list, page by page to the handler; null when stopped part-way (a partial list would retire what exists). */
+async function listAll(o: ListWatchOptions, signal: AbortSignal, where: string): Promise<string | null> {
+  let count = 0;
+  let token: string | undefined;
+  let rv = "";
+  do {
+    const page = await o.transport.list(o.resource, o.namespace, token);
+    if (signal.aborted) return null;
+    o.handler.onPage(page.items, token === undefined);
+    count += page.items.length;
+    rv = page.resourceVersion;
+    token = page.continueToken;
+  } while (token !== undefined);
+  o.handler.onListed();
+  o.logger.info("listed", { resource: where, items: count, resourceVersion: rv });
+  return rv;
+}
+
 export function startListWatch(o: ListWatchOptions): ListWatch {
   const abort = new AbortController();
   let healthy = false;
   let stopWatch: (() => void) | undefined;
   const where = `${o.resource.plural}${o.namespace === null ? "" : ` in ${o.namespace}`}`;
-
-  /** A complete list, or null when stopped part-way (a partial list would retire what exists). */
-  async function list(): Promise<string | null> {
-    let count = 0;
-    let token: string | undefined;
-    let rv = "";
-    do {
-      const page = await o.transport.list(o.resource, o.namespace, token);
-      if (abort.signal.aborted) return null;
-      o.handler.onPage(page.items, token === undefined);
-      count += page.items.length;
-      rv = page.resourceVersion;
-      token = page.continueToken;
-    } while (token !== undefined);
-    o.handler.onListed();
-    o.logger.info("listed", { resource: where, items: count, resourceVersion: rv });
-    return rv;
-  }
 
   /** One watch until it ends; resolves with the last resourceVersion seen. */
   function watch(from: string): Promise<string> {
@@ -120,7 +120,7 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
     while (!abort.signal.aborted) {
       try {
         if (rv === null) {
-          rv = await list();
+          rv = await listAll(o, abort.signal, where);
           if (rv === null) break;
           healthy = true;
           o.backoff.reset();
