@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const metrics = createBridgeMetrics({
     newestCompletedAt: () => bridge?.reports.newestCompletedAt() ?? null,
     pending: () => outbox?.pending() ?? 0,
+    oldestPendingSince: () => bridge?.reports.oldestPendingSince() ?? null,
     testsWatched: () => bridge?.tests.size() ?? 0,
     now: () => Date.now(),
   });

@@ -17,6 +17,7 @@ export interface BridgeMetrics {
   reportsSeen: Counter<"state">;
   runsPublished: Counter;
   testDeletions: Counter;
+  failuresSeen: Counter;
   retirements: Counter;
   errors: Counter<"kind">;
   ready: Gauge;
@@ -26,6 +27,8 @@ export interface MetricSources {
   /** completedAt (epoch ms) of the newest final report seen, or null. */
   newestCompletedAt(): number | null;
   pending(): number;
+  /** creationTimestamp (epoch ms) of the oldest RestoreReport still without a final status, or null. */
+  oldestPendingSince(): number | null;
   /** RestoreTests known from the list-watch: those whose deletion would retire them. */
   testsWatched(): number;
   now(): number;
@@ -59,6 +62,16 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
     },
   });
   new Gauge({
+    name: "kymaros_bridge_oldest_pending_report_age_seconds",
+    help: "Seconds since the creation of the oldest RestoreReport still without a final status (absent when none): Kymaros writes the status right after creating it, so an old one had its status patch fail and its run is never published",
+    registers: [registry],
+    collect() {
+      const oldest = sources.oldestPendingSince();
+      if (oldest === null) this.reset();
+      else this.set(Math.max(0, (sources.now() - oldest) / 1000));
+    },
+  });
+  new Gauge({
     name: "kymaros_bridge_publish_queue",
     help: "Events (runs and retirements) waiting to be acknowledged by Kafka",
     registers: [registry],
@@ -81,6 +94,11 @@ export function createBridgeMetrics(sources: MetricSources): BridgeMetrics {
     runsPublished: new Counter({
       name: "kymaros_bridge_runs_published_total",
       help: "RunCompleted events acknowledged by Kafka",
+      registers: [registry],
+    }),
+    failuresSeen: new Counter({
+      name: "kymaros_bridge_test_failures_seen_total",
+      help: "Outright failures (a RestoreTest failed with no RestoreReport) detected, each queued as a failed run",
       registers: [registry],
     }),
     testDeletions: new Counter({

@@ -1,6 +1,7 @@
 /**
  * Kymaros's own Kubernetes objects (restore.kymaros.io/v1alpha1) mapped to our events:
- * RestoreReports to runs, RestoreTests to what exists (prune), and the RFC 3339 and Go
+ * RestoreReports to runs, RestoreTests to what exists (prune) and to the failed runs no report
+ * covers, and the RFC 3339 and Go
  * duration strings those objects carry. Used by kymaros-backfill and kymaros-bridge.
  */
 export { parseGoDuration, parseGoDurationNanos } from "./go-duration.ts";
@@ -15,4 +16,12 @@ export {
   reportToRun,
   type SkippedReport,
 } from "./restore-report.ts";
+export {
+  type FailedRunOptions,
+  failedRunId,
+  failedRunOf,
+  lastReportOf,
+  reportNameOf,
+  reportStamp,
+} from "./restore-test.ts";
 export { formatRfc3339, parseRfc3339, parseTimestamp } from "./rfc3339.ts";

@@ -83,6 +83,12 @@ function optionalSeconds(root: unknown, path: string): number | null {
   return ms / 1000;
 }
 
+/** Kymaros writes "0s" for a test with no SLA (a Go struct is never omitted): that is no target. */
+function rtoTarget(report: unknown): number | null {
+  const seconds = optionalSeconds(report, "status.rto.target");
+  return seconds === 0 ? null : seconds;
+}
+
 /** spec.testRef: the test's name, or an object reference with a name. */
 function testName(report: unknown): string {
   const ref = at(report, "spec.testRef");
@@ -130,7 +136,7 @@ export function reportToRun(report: unknown, options: ConvertOptions = {}): RunC
     backupCreatedAt:
       optionalTimestamp(report, "status.backup.createdAt") ??
       optionalTimestamp(report, "status.backup.creationTimestamp"),
-    rtoTargetSeconds: optionalSeconds(report, "status.rto.target"),
+    rtoTargetSeconds: rtoTarget(report),
     cluster: options.cluster ?? null,
   };
   try {

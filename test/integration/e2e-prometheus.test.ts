@@ -518,6 +518,7 @@ for (const replicas of [1, 2] as const)
           "kymaros-operational/KymarosApiAbsent",
           "kymaros-operational/KymarosApiConsumerLag",
           "kymaros-operational/KymarosBridgeNotReady",
+          "kymaros-operational/KymarosBridgeReportPending",
         ],
       );
     });

@@ -369,6 +369,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
         "KymarosApiAbsent",
         "KymarosApiConsumerLag",
         "KymarosBridgeNotReady",
+        "KymarosBridgeReportPending",
       ],
     );
     const byName = new Map(operational.map((r) => [r.alert, r]));

@@ -85,6 +85,7 @@ describe("docs/metrics.md", () => {
       newestCompletedAt: () => null,
       pending: () => 0,
       testsWatched: () => 0,
+      oldestPendingSince: () => null,
       now: () => 0,
     });
     const expected = await registered(bridge.registry);

@@ -55,7 +55,8 @@ export interface KubeTransport {
   readonly server: string;
 }
 
-const PAGE_SIZE = 500;
+/** Small pages: a RestoreReport carries up to 512 KB of pod logs, and a page is held while it is handled. */
+const PAGE_SIZE = 50;
 /** The server ends a watch after this, and the loop resumes it: a dead connection cannot hang on. */
 const WATCH_TIMEOUT_SECONDS = 300;
 

@@ -12,8 +12,13 @@ import { KubeError, type KubeTransport, type Resource, type WatchEvent } from ".
 import { resourceVersionOf } from "./object.ts";
 
 export interface ListWatchHandler {
-  /** After each (re)list: every object that exists now. */
-  onList(items: unknown[]): void;
+  /**
+   * Each page of a (re)list as it arrives: pages are not kept, so memory holds one page of
+   * objects (reports carry up to 512 KB of pod logs each), not the whole list.
+   */
+  onPage(items: unknown[], first: boolean): void;
+  /** The (re)list is complete: its pages held every object that exists now. Not called for a list stopped part-way. */
+  onListed(): void;
   /** ADDED, MODIFIED or DELETED. */
   onEvent(event: WatchEvent): void;
 }
@@ -37,32 +42,40 @@ export interface ListWatch {
   stop(): Promise<void>;
 }
 
+/** A complete list, page by page to the handler; null when stopped part-way (a partial list would retire what exists). */
+async function listAll(o: ListWatchOptions, signal: AbortSignal, where: string): Promise<string | null> {
+  let count = 0;
+  let token: string | undefined;
+  let rv = "";
+  do {
+    const page = await o.transport.list(o.resource, o.namespace, token);
+    if (signal.aborted) return null;
+    o.handler.onPage(page.items, token === undefined);
+    count += page.items.length;
+    rv = page.resourceVersion;
+    token = page.continueToken;
+  } while (token !== undefined);
+  o.handler.onListed();
+  o.logger.info("listed", { resource: where, items: count, resourceVersion: rv });
+  return rv;
+}
+
 export function startListWatch(o: ListWatchOptions): ListWatch {
   const abort = new AbortController();
   let healthy = false;
   let stopWatch: (() => void) | undefined;
   const where = `${o.resource.plural}${o.namespace === null ? "" : ` in ${o.namespace}`}`;
 
-  async function list(): Promise<string> {
-    const items: unknown[] = [];
-    let token: string | undefined;
-    let rv = "";
-    do {
-      const page = await o.transport.list(o.resource, o.namespace, token);
-      items.push(...page.items);
-      rv = page.resourceVersion;
-      token = page.continueToken;
-    } while (token !== undefined && !abort.signal.aborted);
-    o.handler.onList(items);
-    o.logger.info("listed", { resource: where, items: items.length, resourceVersion: rv });
-    return rv;
-  }
-
   /** One watch until it ends; resolves with the last resourceVersion seen. */
   function watch(from: string): Promise<string> {
     return new Promise((resolve, reject) => {
       let last = from;
       let finished = false;
+      // An abort listener added to a signal already aborted never fires.
+      if (abort.signal.aborted) {
+        resolve(last);
+        return;
+      }
       // stop() aborts the watch without an onDone: end this wait too. Removed when the watch
       // ends, or every resumed watch (one per server timeout, for ever) would leave one behind.
       const onAbort = () => resolve(last);
@@ -107,10 +120,12 @@ export function startListWatch(o: ListWatchOptions): ListWatch {
     while (!abort.signal.aborted) {
       try {
         if (rv === null) {
-          rv = await list();
+          rv = await listAll(o, abort.signal, where);
+          if (rv === null) break;
           healthy = true;
           o.backoff.reset();
         }
+        if (abort.signal.aborted) break;
         rv = await watch(rv);
       } catch (caught) {
         if (abort.signal.aborted) break;

@@ -221,6 +221,27 @@ describe("RestoreReports to RunCompleted", () => {
     assert.throws(() => reportItems([]), InputError);
   });
 
+  test('rto.target "0s" (Kymaros, a test without an SLA) is no target, not a 0 s one', () => {
+    const withTarget = (target: string) =>
+      reportToRun({
+        apiVersion: "restore.kymaros.io/v1alpha1",
+        kind: "RestoreReport",
+        metadata: { name: "nightly-20260426-030512", namespace: "shop" },
+        spec: { testRef: "nightly" },
+        status: {
+          score: 80,
+          result: "partial",
+          startedAt: "2026-04-26T03:04:58Z",
+          completedAt: "2026-04-26T03:05:12Z",
+          rto: { measured: "14s", target, withinSLA: true },
+          backup: { name: "rp-daily-20260425030000-x7k2qa", age: "" },
+        },
+      });
+    assert.equal(withTarget("0s").rtoTargetSeconds, null);
+    assert.equal(withTarget("0s").rtoSeconds, 14);
+    assert.equal(withTarget("15m0s").rtoTargetSeconds, 900);
+  });
+
   test("result letter case does not matter; other words are refused", () => {
     for (const result of ["pass", "Pass", "PASS", "pAsS"])
       assert.equal(reportToRun(withStatus({ result })).result, "pass");

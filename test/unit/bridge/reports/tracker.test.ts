@@ -176,4 +176,30 @@ describe("bridge: report tracker", () => {
     assert.deepEqual(tracker.observe(null), { action: "none" });
     assert.equal(tracker.size(), 0);
   });
+
+  it("knows the oldest report still status-less (its status patch failed upstream) until it is final or gone", () => {
+    const created = (name: string, at: string) => ({
+      metadata: { namespace: "shop", name, creationTimestamp: at },
+      spec: { testRef: "nightly" },
+    });
+    const tracker = createReportTracker();
+    assert.equal(tracker.oldestPendingSince(), null);
+    tracker.relisted([created("a", "2026-04-01T03:00:00Z"), created("b", "2026-04-02T03:00:00Z")]);
+    assert.equal(tracker.oldestPendingSince(), Date.UTC(2026, 3, 1, 3));
+    tracker.observe({
+      ...created("a", "2026-04-01T03:00:00Z"),
+      status: {
+        result: "pass",
+        score: 100,
+        startedAt: "2026-04-01T02:59:00Z",
+        completedAt: "2026-04-01T03:00:00Z",
+      },
+    });
+    assert.equal(tracker.oldestPendingSince(), Date.UTC(2026, 3, 2, 3));
+    tracker.forget(created("b", "2026-04-02T03:00:00Z"));
+    assert.equal(tracker.oldestPendingSince(), null);
+    tracker.observe(created("c", "2026-04-03T03:00:00Z"));
+    tracker.relisted([]);
+    assert.equal(tracker.oldestPendingSince(), null);
+  });
 });

@@ -31,8 +31,9 @@ describe("bridge: RestoreTest tracker", () => {
             }
           }
           const survivors = names.filter((_, i) => !deletedFlags[i]).map((n) => restoreTest("ns", n));
-          for (const gone of tracker.relisted(survivors)) reported.push(`${gone.namespace}/${gone.test}`);
-          assert.deepEqual(tracker.relisted(survivors), []);
+          for (const gone of tracker.relisted(survivors).retired)
+            reported.push(`${gone.namespace}/${gone.test}`);
+          assert.deepEqual(tracker.relisted(survivors).retired, []);
           assert.deepEqual(reported.sort(), deleted.map((n) => `ns/${n}`).sort());
           assert.equal(tracker.size(), survivors.length);
         },
@@ -57,7 +58,7 @@ describe("bridge: RestoreTest tracker", () => {
               tracker.relisted(
                 all.filter((t) => t.metadata.namespace === ns),
                 ns,
-              ),
+              ).retired,
               [],
             );
           }
@@ -65,7 +66,7 @@ describe("bridge: RestoreTest tracker", () => {
           const ns = namespaces[pick % namespaces.length] as string;
           const deleted = names.filter((n) => deletes(n));
           const left = names.filter((n) => !deletes(n)).map((n) => restoreTest(ns, n));
-          const gone = tracker.relisted(left, ns).map((g) => `${g.namespace}/${g.test}`);
+          const gone = tracker.relisted(left, ns).retired.map((g) => `${g.namespace}/${g.test}`);
           assert.deepEqual(gone.sort(), deleted.map((n) => `${ns}/${n}`).sort());
           assert.equal(tracker.size(), all.length - deleted.length);
         },
@@ -95,7 +96,7 @@ describe("bridge: RestoreTest tracker", () => {
         tracker.relisted([restoreTest("ns", "x")]);
         // Kymaros's finalizer: a MODIFIED with the timestamp, then the DELETED.
         tracker.observe(deleting);
-        const gone = viaEvent ? tracker.deleted(restoreTest("ns", "x")) : tracker.relisted([])[0];
+        const gone = viaEvent ? tracker.deleted(restoreTest("ns", "x")) : tracker.relisted([]).retired[0];
         assert.deepEqual(gone, { namespace: "ns", test: "x", deletedAt: at });
       }),
     );
@@ -118,5 +119,56 @@ describe("bridge: RestoreTest tracker", () => {
         },
       ),
     );
+  });
+
+  it("a test deleted and re-created under the same name in a gap (another UID) retires the old life once", () => {
+    const life = (uid: string, created: string, extra: Record<string, unknown> = {}) => ({
+      metadata: { namespace: "ns", name: "x", uid, creationTimestamp: created, ...extra },
+    });
+    const tracker = createTestTracker();
+    assert.deepEqual(tracker.relisted([life("a", "2026-04-01T00:00:00Z")]).retired, []);
+    // The relist after the gap returns the new life.
+    assert.deepEqual(tracker.relisted([life("b", "2026-04-20T10:00:00Z")]).retired, [
+      { namespace: "ns", test: "x", deletedAt: Date.UTC(2026, 3, 20, 10) },
+    ]);
+    assert.deepEqual(tracker.observe(life("b", "2026-04-20T10:00:00Z")), { replaced: null, failed: null });
+    // Through a watch, with the old life's deletionTimestamp seen: that is when it ended.
+    tracker.observe(life("b", "2026-04-20T10:00:00Z", { deletionTimestamp: "2026-04-21T00:00:00Z" }));
+    assert.deepEqual(tracker.observe(life("c", "2026-04-22T00:00:00Z")).replaced, {
+      namespace: "ns",
+      test: "x",
+      deletedAt: Date.UTC(2026, 3, 21),
+    });
+    assert.equal(tracker.size(), 1);
+  });
+
+  it("reports each outright failure once, from events and relists alike; a later failure again", () => {
+    const failing = (lastRunAt: string, phase = "Failed") => ({
+      metadata: { namespace: "ns", name: "x", uid: "a" },
+      status: { phase, lastRunAt, lastResult: "fail", lastReportRef: "x-20260401-030000" },
+    });
+    const tracker = createTestTracker({ cluster: "eu" });
+    const first = tracker.observe(failing("2026-04-02T03:00:00Z")).failed;
+    assert.equal(first?.runId, "x-failed-20260402-030000");
+    assert.equal(first?.cluster, "eu");
+    assert.equal(tracker.observe(failing("2026-04-02T03:00:00Z", "Idle")).failed, null);
+    assert.deepEqual(tracker.relisted([failing("2026-04-02T03:00:00Z", "Idle")]).failed, []);
+    const second = tracker.relisted([failing("2026-04-03T03:00:00Z")]).failed;
+    assert.deepEqual(
+      second.map((r) => r.runId),
+      ["x-failed-20260403-030000"],
+    );
+    // A successful run in between, then the same failure time seen again: nothing new.
+    tracker.observe({
+      metadata: { namespace: "ns", name: "x", uid: "a" },
+      status: {
+        phase: "Idle",
+        lastRunAt: "2026-04-04T03:00:00Z",
+        lastResult: "pass",
+        lastScore: 90,
+        lastReportRef: "x-20260404-030000",
+      },
+    });
+    assert.equal(tracker.observe(failing("2026-04-05T03:00:00Z")).failed?.runId, "x-failed-20260405-030000");
   });
 });

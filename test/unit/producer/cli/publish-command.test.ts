@@ -77,7 +77,10 @@ describe("parsePublishArgs", () => {
     assert.equal(usage(["--reason", "x", ...RUN]), "--reason goes with --retire");
     assert.equal(usage(["--file", "-", "--test", "t"]), "--file and --test do not go together");
     assert.equal(usage([]), "give a run with --run-id, --test, ... or NDJSON with --file");
-    assert.equal(usage(["--schema-version", "4", "--file", "-"]), '--schema-version must be 1, 2 or 3, not "4"');
+    assert.equal(
+      usage(["--schema-version", "4", "--file", "-"]),
+      '--schema-version must be 1, 2 or 3, not "4"',
+    );
     assert.match(usage(["--nope"]), /Unknown option '--nope'/);
   });
 
