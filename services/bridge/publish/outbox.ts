@@ -54,6 +54,24 @@ function describe(item: Outgoing): Record<string, string> {
     : { test: item.retirement.test, namespace: item.retirement.namespace };
 }
 
+/** The leading events of one kind: one SDK call sends them, in order. */
+function leadingBatch(queue: readonly Outgoing[], batchSize: number): Outgoing[] {
+  const kind = queue[0]?.kind;
+  let end = 0;
+  while (end < queue.length && end < batchSize && queue[end]?.kind === kind) end++;
+  return queue.slice(0, end);
+}
+
+function send(publisher: EventPublisher, batch: readonly Outgoing[]): Promise<readonly unknown[]> {
+  const runs: RunCompleted[] = [];
+  const retirements: RetirementInput[] = [];
+  for (const item of batch) {
+    if (item.kind === "run") runs.push(item.run);
+    else retirements.push(item.retirement);
+  }
+  return runs.length > 0 ? publisher.publishMany(runs) : publisher.retireMany(retirements);
+}
+
 export function createOutbox(o: OutboxOptions): Outbox {
   const queue: Outgoing[] = [];
   const batchSize = o.batchSize ?? 500;
@@ -69,29 +87,11 @@ export function createOutbox(o: OutboxOptions): Outbox {
     o.onError("kafka", error);
   }
 
-  /** The leading events of one kind: one SDK call sends them, in order. */
-  function nextBatch(): Outgoing[] {
-    const kind = queue[0]?.kind;
-    let end = 0;
-    while (end < queue.length && end < batchSize && queue[end]?.kind === kind) end++;
-    return queue.slice(0, end);
-  }
-
-  function send(batch: readonly Outgoing[]): Promise<readonly unknown[]> {
-    const runs: RunCompleted[] = [];
-    const retirements: RetirementInput[] = [];
-    for (const item of batch) {
-      if (item.kind === "run") runs.push(item.run);
-      else retirements.push(item.retirement);
-    }
-    return runs.length > 0 ? o.publisher.publishMany(runs) : o.publisher.retireMany(retirements);
-  }
-
   async function publishBatch(): Promise<void> {
-    const batch = nextBatch();
+    const batch = leadingBatch(queue, batchSize);
     const kind = (batch[0] as Outgoing).kind;
     try {
-      await send(batch);
+      await send(o.publisher, batch);
       queue.splice(0, batch.length);
       o.onPublished(kind, batch.length);
       healthy = true;
