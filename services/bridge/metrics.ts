@@ -10,7 +10,6 @@ export const ERROR_KINDS = [
   "refused",
   "invalid_report",
 ] as const;
-export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export interface BridgeMetrics {
   registry: Registry;

@@ -10,7 +10,6 @@ export interface Logger {
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
-  enabled(level: LogLevel): boolean;
 }
 
 function serialise(value: unknown): unknown {
@@ -32,7 +31,7 @@ export function createLogger(
       for (const [k, v] of Object.entries(fields)) record[k] = serialise(v);
       write(`${JSON.stringify(record)}\n`);
     };
-  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), enabled };
+  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
 
 /** Writes nothing: for a client whose failures its caller reports. */
@@ -41,5 +40,4 @@ export const silentLogger: Logger = {
   info: () => {},
   warn: () => {},
   error: () => {},
-  enabled: () => false,
 };
