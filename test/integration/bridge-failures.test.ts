@@ -52,7 +52,9 @@ function failure(at: number): RunCompleted {
     namespace: NS,
     result: "fail",
     score: 0,
+    // Kymaros records no start for a failure: the run counts but is no duration.
     startedAt: at,
+    startedAtKnown: false,
     completedAt: at,
     rtoSeconds: null,
     backupName: null,
@@ -178,8 +180,12 @@ describe("kymaros-bridge: outright failures become runs", { timeout: 10 * 60_000
   });
 });
 
-/** promtool: KymarosTestFailed, from the shipped rules, on the series the service exposes. */
-function assertTestFailedFires(series: string): void {
+/**
+ * promtool: KymarosTestFailed, from the shipped rules, on the series the service exposes as
+ * Prometheus stores it (the rules select the scrape job).
+ */
+function assertTestFailedFires(exposed: string): void {
+  const series = exposed.replace("{", '{job="kymaros-api",');
   const rule = parse(readFileSync(`${k8sDir}/base/prometheusrule.yaml`, "utf8")) as { spec: unknown };
   const ws = rulesWorkspace(rule.spec, []);
   try {
