@@ -52,7 +52,7 @@ function failure(at: number): RunCompleted {
     namespace: NS,
     result: "fail",
     score: 0,
-    // Kymaros records no start for a failure: the run counts but is no duration.
+    // Kymaros records no start for a failure: the run counts but has no duration.
     startedAt: at,
     startedAtKnown: false,
     completedAt: at,
