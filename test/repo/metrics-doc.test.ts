@@ -89,7 +89,7 @@ describe("docs/metrics.md", () => {
       oldestPendingSince: () => null,
       now: () => 0,
     });
-    // main registers the Velero lookups' counter on the same registry.
+    // With backup age from Velero (the default), main adds the lookups' counter to this registry.
     createLookupCounter(bridge.registry);
     const expected = await registered(bridge.registry);
     assert.ok(expected.length >= 5, `only ${expected.length} kymaros_bridge_* metrics registered`);
