@@ -156,10 +156,16 @@ wait_secure_ready() {
   die "the SASL_SSL listener on 127.0.0.1:$KAFKA_SECURE_PORT did not authenticate $scram_user within 30s; see $logs/server.log"
 }
 
+# Liveness of the java we just started, by its pid: running_pid's command-line check would also
+# fail in the instant before the background shell execs it. An exit reports its status (137: SIGKILL).
 wait_ready() {
-  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))
+  local pid=$1 deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))
   while ((SECONDS < deadline)); do
-    running_pid >/dev/null || die "the broker exited during start; see $logs/server.log and $logs/stdout.log"
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local rc=0
+      wait "$pid" || rc=$?
+      die "the broker exited during start (status $rc); see $logs/server.log and $logs/stdout.log"
+    fi
     if node "$here/ready.mjs" "127.0.0.1:$KAFKA_PORT" 2>/dev/null; then return 0; fi
     sleep 0.5
   done
@@ -208,8 +214,9 @@ up() {
     -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$logs" \
     -cp "$cp" kafka.Kafka "$props" >"$logs/stdout.log" 2>&1 </dev/null &
-  echo $! >"$pidfile"
-  wait_ready
+  local started=$!
+  echo "$started" >"$pidfile"
+  wait_ready "$started"
   if is_secure; then
     ensure_scram_user
     wait_secure_ready
