@@ -3,7 +3,7 @@
  * rule tests, a PrometheusRule's `spec` written as a Prometheus rules file, then
  * `promtool check rules` / `promtool test rules`.
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -35,6 +35,17 @@ export function runPromtool(args: string[], cwd?: string, input?: string): ToolR
   const stdout = run.stdout ?? "";
   const stderr = run.stderr ?? "";
   return { code: run.status ?? -1, stdout, stderr, output: `${stdout}${stderr}` };
+}
+
+/** runPromtool without blocking, so that independent promtool runs can share the cores. */
+export function runPromtoolAsync(args: string[], cwd?: string): Promise<ToolRun> {
+  return new Promise((resolve, reject) => {
+    execFile(promtoolPath(), args, { cwd, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+      if (code === null) return reject(error);
+      resolve({ code, stdout, stderr, output: `${stdout}${stderr}` });
+    });
+  });
 }
 
 /** `promtool check metrics` on an exposition in the text format: exit code 0 and no output when clean. */
@@ -77,4 +88,8 @@ export function checkRules(rulesFile: string): ToolRun {
 /** `promtool test rules`, run in the test files' directory (rule_files resolve relative to it). */
 export function testRules(testFiles: string[], cwd: string): ToolRun {
   return runPromtool(["test", "rules", ...testFiles], cwd);
+}
+
+export function testRulesAsync(testFiles: string[], cwd: string): Promise<ToolRun> {
+  return runPromtoolAsync(["test", "rules", ...testFiles], cwd);
 }
