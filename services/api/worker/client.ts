@@ -61,7 +61,11 @@ export function startIngestWorker(
       pending.delete(id);
       return;
     }
-    const snapshot = { revision: message.revision, body: Buffer.from(message.body) };
+    const snapshot = {
+      revision: message.revision,
+      body: Buffer.from(message.body),
+      ...(message.rows ? { rows: Buffer.from(message.rows) } : {}),
+    };
     snapshots.put(message.format, message.gzip ? "gzip" : "plain", snapshot);
   });
   worker.on("error", (err) => onFatal(err));

@@ -89,6 +89,8 @@ export type FromWorker =
       revision: number;
       gzip: boolean;
       body: ArrayBuffer | SharedArrayBuffer;
+      /** A plain snapshot's status page rows, at its revision (JSON, in shared memory too). */
+      rows?: ArrayBuffer | SharedArrayBuffer;
     };
 
 /**

@@ -31,6 +31,7 @@ const snapshots = createSnapshots(createDomainView(state, labels), () => state.r
         revision: snapshot.revision,
         gzip: false,
         body: snapshot.body.buffer,
+        ...(snapshot.rows ? { rows: snapshot.rows.buffer } : {}),
       });
     }
   },
