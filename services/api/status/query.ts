@@ -3,6 +3,7 @@
  * result, sort, page. A bad value is refused with a line naming the parameter, never guessed.
  */
 import { RESULTS, type Result } from "../../contract/index.ts";
+import { MAX_NAME_LENGTH } from "../../contract/validate.ts";
 
 export const SORTS = ["result", "test", "score", "rto", "age", "completed"] as const;
 export type Sort = (typeof SORTS)[number];
@@ -29,8 +30,8 @@ export const DEFAULT_QUERY: TestsQuery = {
   per: 100,
 };
 export const MAX_PER_PAGE = 1000;
-/** Longer filters are refused: a test name is at most this long anyway (the contract's limit). */
-const MAX_FILTER = 1024;
+/** Longer filters are refused: no test name is longer (the contract's limit). */
+export const MAX_FILTER = MAX_NAME_LENGTH;
 
 export class QueryError extends Error {}
 

@@ -3,7 +3,7 @@
  * works with JavaScript off and the URL says what is shown.
  */
 import { RESULTS } from "../../../contract/index.ts";
-import { queryString, type Sort, type TestsQuery } from "../query.ts";
+import { MAX_FILTER, queryString, type Sort, type TestsQuery } from "../query.ts";
 import { SCORE_THRESHOLD, type TestRow } from "../row.ts";
 import type { TestsPage } from "../tests.ts";
 import { humanSeconds, utc } from "./format.ts";
@@ -96,7 +96,7 @@ function Filter(props: { q: TestsQuery }) {
   return (
     <form method="get" action="/" class="filter">
       <label for="f-test">test name contains</label>
-      <input id="f-test" name="test" type="search" value={q.test} maxlength={1024} />
+      <input id="f-test" name="test" type="search" value={q.test} maxlength={MAX_FILTER} />
       <label for="f-result">last result</label>
       <select id="f-result" name="result">
         <option value="" selected={q.result.length === 0}>
