@@ -2,18 +2,21 @@
 
 export const STYLESHEET = `
 :root { color-scheme: light; font-family: system-ui, sans-serif; color: #1b1f24; background: #fff; }
-body { margin: 0 auto; max-width: 84rem; padding: 0 1rem 2rem; }
+body { margin: 0 auto; max-width: 110rem; padding: 0 1rem 2rem; }
 header p { color: #444; margin-top: 0; }
 a { color: #0645ad; }
 h1 { margin-bottom: .25rem; }
-main { display: grid; grid-template-columns: minmax(0, 1fr) 22rem; gap: 1.5rem; align-items: start; }
+main { display: grid; grid-template-columns: minmax(0, 1fr) 24rem; gap: 1.5rem; align-items: start; }
 @media (max-width: 60rem) { main { grid-template-columns: 1fr; } }
+main > section { min-width: 0; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 caption { text-align: left; color: #444; padding: .25rem 0; }
 th, td { padding: .3rem .5rem; border-bottom: 1px solid #d8dde3; text-align: left; vertical-align: top; }
 thead th { background: #f2f4f7; white-space: nowrap; }
 th a { color: inherit; }
-.name { font-weight: 600; overflow-wrap: anywhere; max-width: 28rem; }
+.name { font-weight: 600; overflow-wrap: anywhere; min-width: 12rem; max-width: 28rem; }
+time { white-space: nowrap; }
 .where { display: block; font-weight: 400; color: #555; font-size: .85em; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .none { color: #555; }

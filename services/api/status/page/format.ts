@@ -14,3 +14,8 @@ export function humanSeconds(seconds: number): string {
 export function utc(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
+
+/** RFC 3339 as "2026-12-04 02:41", where the column says UTC. */
+export function utcMinutes(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}

@@ -44,12 +44,12 @@ function DeadLetters(props: { dl: ServiceStatus["deadLetters"] }) {
       {props.dl.recent.length > 0 && (
         <table class="compact">
           <caption>
-            Last refused messages (where they lie and why; their bytes are on the dead-letter topic)
+            Last refused messages of {props.dl.recent[0]?.topic}: where they lie and why (their bytes are on
+            the dead-letter topic)
           </caption>
           <thead>
             <tr>
               <th scope="col">refused at</th>
-              <th scope="col">topic</th>
               <th scope="col">partition</th>
               <th scope="col">offset</th>
               <th scope="col">reason</th>
@@ -58,8 +58,9 @@ function DeadLetters(props: { dl: ServiceStatus["deadLetters"] }) {
           <tbody>
             {props.dl.recent.map((d) => (
               <tr>
-                <td>{utc(d.at)}</td>
-                <td>{d.topic}</td>
+                <td>
+                  <time datetime={d.at}>{d.at.slice(11, 19)}</time>
+                </td>
                 <td class="num">{d.partition}</td>
                 <td class="num">{d.offset}</td>
                 <td>{d.reason}</td>

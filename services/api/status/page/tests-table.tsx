@@ -6,7 +6,9 @@ import { RESULTS } from "../../../contract/index.ts";
 import { MAX_FILTER, queryString, type Sort, type TestsQuery } from "../query.ts";
 import { SCORE_THRESHOLD, type TestRow } from "../row.ts";
 import type { TestsPage } from "../tests.ts";
-import { humanSeconds, utc } from "./format.ts";
+import { humanSeconds, utcMinutes } from "./format.ts";
+
+const FAILING_FIRST = ["fail", "partial", "pass"] as const;
 
 const COLUMNS: { sort: Sort; label: string }[] = [
   { sort: "test", label: "test" },
@@ -14,7 +16,7 @@ const COLUMNS: { sort: Sort; label: string }[] = [
   { sort: "score", label: "score" },
   { sort: "rto", label: "RTO" },
   { sort: "age", label: "backup age" },
-  { sort: "completed", label: "last run" },
+  { sort: "completed", label: "last run (UTC)" },
 ];
 
 function Header(props: { q: TestsQuery; sort: Sort; label: string }) {
@@ -76,7 +78,7 @@ function Row(props: { row: TestRow }) {
         </td>
       )}
       <td>
-        <time datetime={r.completedAt}>{utc(r.completedAt)}</time>
+        <time datetime={r.completedAt}>{utcMinutes(r.completedAt)}</time>
       </td>
       <td class="num" data-value={r.runs.pass}>
         {r.runs.pass}
@@ -120,7 +122,7 @@ function Counts(props: { q: TestsQuery; page: TestsPage }) {
   return (
     <p class="counts">
       <a href={`/${queryString(q, { result: [], page: 1 })}`}>{page.total} tests</a>
-      {RESULTS.map((r) => (
+      {FAILING_FIRST.map((r) => (
         <>
           {" · "}
           <a class={`result ${r}`} href={`/${queryString(q, { result: [r], page: 1 })}`}>
@@ -162,24 +164,26 @@ export function TestsSection(props: { q: TestsQuery; page: TestsPage }) {
         <>
           <Counts q={q} page={page} />
           <Filter q={q} />
-          <table class="tests">
-            <caption>Latest run of each test, as /metrics shows it; runs counted by result</caption>
-            <thead>
-              <tr>
-                {COLUMNS.map((c) => (
-                  <Header q={q} sort={c.sort} label={c.label} />
+          <section class="scroll" aria-label="tests table" tabindex={0}>
+            <table class="tests">
+              <caption>Latest run of each test, as /metrics shows it; runs counted by result</caption>
+              <thead>
+                <tr>
+                  {COLUMNS.map((c) => (
+                    <Header q={q} sort={c.sort} label={c.label} />
+                  ))}
+                  <th scope="col">pass</th>
+                  <th scope="col">fail</th>
+                  <th scope="col">partial</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.rows.map((r) => (
+                  <Row row={r} />
                 ))}
-                <th scope="col">pass</th>
-                <th scope="col">fail</th>
-                <th scope="col">partial</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.rows.map((r) => (
-                <Row row={r} />
-              ))}
-            </tbody>
-          </table>
+              </tbody>
+            </table>
+          </section>
           {page.rows.length === 0 && <p>No test matches.</p>}
           <Pager q={q} page={page} />
         </>
