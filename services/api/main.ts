@@ -29,7 +29,6 @@ import { createSelfMetrics, type SelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
 import { describeShard } from "./shard/shard.ts";
 import { createRecent, type Recent } from "./status/recent.ts";
-import { createTestsTable } from "./status/tests.ts";
 import { type IngestWorker, startIngestWorker } from "./worker/client.ts";
 
 const BINARY = "kymaros-api";
@@ -152,7 +151,7 @@ async function main(): Promise<void> {
     connected: () => parts.source?.connected() ?? false,
   };
   const status = {
-    table: createTestsTable(worker.snapshots),
+    table: worker.tests,
     parts: { metrics, live, recent, shard: { index: config.shard.index, total: config.shard.total } },
   };
   parts.http = await startHttpServer(createApp(view, readiness, logger, status), config.host, config.port);

@@ -10,7 +10,7 @@ import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import { acceptsGzip, type MetricsView, negotiateFormat } from "../metrics/serve/view.ts";
 import { addStatusRoutes, STATUS_PATHS } from "../status/routes.tsx";
 import type { StatusParts } from "../status/service.ts";
-import type { TestsTable } from "../status/tests.ts";
+import type { TestsSource } from "../status/tests.ts";
 
 /** The bytes of a part; a plain snapshot's live in memory shared with the worker (written, never held). */
 const bytes = (b: Buffer): Uint8Array<ArrayBuffer> =>
@@ -29,7 +29,7 @@ function bodyOf(parts: readonly Buffer[]): Uint8Array<ArrayBuffer> | ReadableStr
 
 /** What the status page reads: the tests of the /metrics snapshots, and the service's own state. */
 export interface StatusSources {
-  table: TestsTable;
+  table: TestsSource;
   parts: StatusParts;
 }
 

@@ -10,7 +10,7 @@ import { FAVICON, STYLESHEET } from "./assets.ts";
 import { StatusPage } from "./page/page.tsx";
 import { parseQuery, QueryError, type TestsQuery } from "./query.ts";
 import { type StatusParts, serviceStatus } from "./service.ts";
-import type { TestsTable } from "./tests.ts";
+import type { TestsSource } from "./tests.ts";
 
 export const STATUS_PATHS = ["/", "/api/v1/tests", "/api/v1/status", "/status.css", "/favicon.svg"];
 
@@ -34,21 +34,22 @@ function query(c: Context): TestsQuery | Response {
   }
 }
 
-export function addStatusRoutes(app: Hono, table: TestsTable, parts: StatusParts): void {
+export function addStatusRoutes(app: Hono, table: TestsSource, parts: StatusParts): void {
   app.get("/", async (c) => {
     const began = performance.now();
     const q = query(c);
     if (q instanceof Response) return q;
-    const html = `<!DOCTYPE html>${await (<StatusPage q={q} page={table.select(q)} status={await serviceStatus(parts)} />).toString()}`;
+    const [page, status] = await Promise.all([table.select(q), serviceStatus(parts)]);
+    const html = `<!DOCTYPE html>${await (<StatusPage q={q} page={page} status={status} />).toString()}`;
     return c.html(html, 200, {
       ...SECURITY_HEADERS,
       "server-timing": `render;dur=${(performance.now() - began).toFixed(2)}`,
     });
   });
-  app.get("/api/v1/tests", (c) => {
+  app.get("/api/v1/tests", async (c) => {
     const q = query(c);
     if (q instanceof Response) return q;
-    return c.json(table.select(q), 200, SECURITY_HEADERS);
+    return c.json(await table.select(q), 200, SECURITY_HEADERS);
   });
   app.get("/api/v1/status", async (c) => c.json(await serviceStatus(parts), 200, SECURITY_HEADERS));
   app.get("/status.css", (c) =>

@@ -1,7 +1,7 @@
 /**
  * The tests table over the rows of the newest /metrics snapshot: decoded once per revision
  * (only when a page or the API asks), each sort order kept for that revision, then filtered and
- * cut into a page per request.
+ * cut into a page per request. It runs on the ingest worker (worker/thread.ts).
  */
 import { RESULTS, type Result } from "../../contract/index.ts";
 import type { Order, Sort, TestsQuery } from "./query.ts";
@@ -68,6 +68,11 @@ function sorted(rows: readonly TestRow[], sort: Sort, order: Order): TestRow[] {
 
 export interface TestsTable {
   select(query: TestsQuery): TestsPage;
+}
+
+/** What the routes read: the table itself, or the worker's answers from it (worker/client.ts). */
+export interface TestsSource {
+  select(query: TestsQuery): TestsPage | Promise<TestsPage>;
 }
 
 interface Decoded {

@@ -11,8 +11,6 @@ export interface SnapshotSource {
   readonly enabled: boolean;
   /** The latest plain snapshot and, once made, its compressed form; waits for the first. */
   latest(format: ExpositionFormat): Promise<{ plain: Snapshot; gzip: Snapshot | null }>;
-  /** The status page's rows of the newest plain snapshot (any format); null until the replay caught up. */
-  latestRows(): { revision: number; rows: Buffer } | null;
 }
 
 export interface SnapshotStore extends SnapshotSource {
@@ -26,7 +24,6 @@ export interface SnapshotStore extends SnapshotSource {
 export function createSnapshotStore(render: (format: ExpositionFormat) => void): SnapshotStore {
   const latest = new Map<ExpositionFormat, { plain: Snapshot | null; gzip: Snapshot | null }>();
   const waiting = new Map<ExpositionFormat, (() => void)[]>();
-  let rows: { revision: number; rows: Buffer } | null = null;
 
   /** A scraper (or the caught-up switch) wants this format: the first time, the renderer is asked for it too. */
   const request = (format: ExpositionFormat) => {
@@ -41,13 +38,9 @@ export function createSnapshotStore(render: (format: ExpositionFormat) => void):
       return latest.get("text")?.plain != null;
     },
     publish: request,
-    latestRows: () => rows,
     put(format, kind, snapshot) {
       const entry = latest.get(format) ?? { plain: null, gzip: null };
       entry[kind] = snapshot;
-      if (kind === "plain" && snapshot.rows && (rows === null || snapshot.revision >= rows.revision)) {
-        rows = { revision: snapshot.revision, rows: snapshot.rows };
-      }
       latest.set(format, entry);
       for (const wake of waiting.get(format) ?? []) wake();
       waiting.delete(format);

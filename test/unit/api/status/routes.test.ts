@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { apply, createState } from "../../../../services/api/core/index.ts";
 import { createApp } from "../../../../services/api/http/app.ts";
+import { createDomainView } from "../../../../services/api/metrics/render/domain.ts";
 import { createSelfMetrics } from "../../../../services/api/metrics/serve/self.ts";
 import { createMetricsView } from "../../../../services/api/metrics/serve/view.ts";
 import { createRecent } from "../../../../services/api/status/recent.ts";
@@ -32,6 +33,7 @@ async function app() {
     apply(state, factsOf(run({ runId: `r${i}`, test: name, result, score: 50 + i })));
   }
   const { store } = localSnapshots(state);
+  const rows = createDomainView(state);
   store.publish("text");
   const metrics = createSelfMetrics();
   const recent = createRecent();
@@ -42,7 +44,7 @@ async function app() {
     live,
     createLogger("error", () => {}),
     {
-      table: createTestsTable(store),
+      table: createTestsTable({ latestRows: () => ({ revision: state.revision, rows: rows.rows() }) }),
       parts: { metrics, live, recent, shard: { index: 0, total: 1 } },
     },
   );
