@@ -219,6 +219,16 @@ function revisionOf(members: readonly Identity[]): number {
   return r;
 }
 
+/** The groups' rows with series, as one JSON array in memory from `allocate`. */
+function rowsJson(groups: readonly Group[], allocate: (length: number) => Buffer): Buffer {
+  const rows: string[] = [];
+  for (const group of groups) if (group.row !== "") rows.push(group.row);
+  const json = `[${rows.join(",")}]`;
+  const out = allocate(Buffer.byteLength(json));
+  out.write(json);
+  return out;
+}
+
 /**
  * Bytes, not strings: each group's lines are kept encoded, and a render is one copy of them into
  * the output (family by family, as the format groups samples). A group is the identities one
@@ -284,13 +294,6 @@ export function createDomainView(state: State, labels: IdentityLabels = "test"):
       for (const part of parts) at += part.copy(out, at);
       return out;
     },
-    rows(allocate = Buffer.allocUnsafe) {
-      const rows: string[] = [];
-      for (const group of current()) if (group.row !== "") rows.push(group.row);
-      const json = `[${rows.join(",")}]`;
-      const out = allocate(Buffer.byteLength(json));
-      out.write(json);
-      return out;
-    },
+    rows: (allocate = Buffer.allocUnsafe) => rowsJson(current(), allocate),
   };
 }

@@ -88,6 +88,10 @@ test("every status answer carries the CSP, and only GET and HEAD are allowed", a
       assert.equal(refused.headers.get("allow"), "GET, HEAD");
     }
   }
+  const head = await a.request("/", { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
+  assert.equal((await head.text()).length, 0);
   assert.match(CONTENT_SECURITY_POLICY, /default-src 'none'/);
 });
 
