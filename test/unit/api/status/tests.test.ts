@@ -1,15 +1,8 @@
-/** The tests table's filter, sort and pages against a direct computation, and its query string. */
+/** The tests table's filter, sort and pages against a direct computation. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import {
-  DEFAULT_QUERY,
-  parseQuery,
-  QueryError,
-  queryString,
-  SORTS,
-  type TestsQuery,
-} from "../../../../services/api/status/query.ts";
+import { DEFAULT_QUERY, SORTS, type TestsQuery } from "../../../../services/api/status/query.ts";
 import type { TestRow } from "../../../../services/api/status/row.ts";
 import { createTestsTable } from "../../../../services/api/status/tests.ts";
 
@@ -98,37 +91,4 @@ test("before the replay caught up there are no rows", () => {
   const page = createTestsTable({ latestRows: () => null }).select(DEFAULT_QUERY);
   assert.equal(page.revision, null);
   assert.equal(page.rows.length, 0);
-});
-
-test("the query string round-trips through parseQuery, defaults left out", () => {
-  fc.assert(
-    fc.property(queryArb, fc.string(), (q, test) => {
-      const query = { ...q, test };
-      const params = new URLSearchParams(queryString(query).slice(1));
-      assert.deepEqual(
-        parseQuery((n) => params.get(n) ?? undefined),
-        query,
-      );
-    }),
-  );
-  assert.equal(queryString(DEFAULT_QUERY), "");
-});
-
-test("a bad parameter is refused with its name", () => {
-  const bad: Record<string, string>[] = [
-    { result: "broken" },
-    { sort: "size" },
-    { order: "up" },
-    { page: "0" },
-    { per: "1001" },
-    { page: "1e3" },
-    { test: "x".repeat(254) },
-  ];
-  for (const params of bad) {
-    const [name] = Object.keys(params);
-    assert.throws(
-      () => parseQuery((n) => params[n]),
-      (e: unknown) => e instanceof QueryError && e.message.startsWith(name as string),
-    );
-  }
 });
