@@ -64,6 +64,27 @@ const READER_GAP_MS = 50;
 
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
 
+const ROUNDS = 6;
+
+/** Runs `work` while two readers far busier than people are load pages (each every READER_GAP_MS). */
+async function whileReading<T>(base: string, qs: readonly string[], work: () => Promise<T>): Promise<T> {
+  let stop = false;
+  const reader = async (offset: number) => {
+    for (let i = offset; !stop; i++) {
+      const began = performance.now();
+      await get(`${base}/${qs[i % qs.length]}`);
+      await new Promise((r) => setTimeout(r, Math.max(0, READER_GAP_MS - (performance.now() - began))));
+    }
+  };
+  const readers = [reader(0), reader(7)];
+  try {
+    return await work();
+  } finally {
+    stop = true;
+    await Promise.all(readers);
+  }
+}
+
 /** `ingest` starts the bench's background publisher and returns its stop. */
 export async function statusPageFigures(
   base: string,
@@ -82,20 +103,15 @@ export async function statusPageFigures(
     page.push((await get(`${base}/${q}`)).serverMs);
     json.push((await get(`${base}/api/v1/tests${q}`)).ms);
   }
-  const quiet = await scrapes(`${base}/metrics`, n);
-  // Readers far busier than people are (each a page every READER_GAP_MS) while Prometheus scrapes.
-  let stop = false;
-  const reader = async () => {
-    for (let i = 0; !stop; i++) {
-      const began = performance.now();
-      await get(`${base}/${qs[i % qs.length]}`);
-      await new Promise((r) => setTimeout(r, Math.max(0, READER_GAP_MS - (performance.now() - began))));
-    }
-  };
-  const readers = [reader(), reader()];
-  const loaded = await scrapes(`${base}/metrics`, n);
-  stop = true;
-  await Promise.all(readers);
+  // Scrapes with and without readers take turns, ROUNDS times, so that the machine's drift over
+  // the minute weighs on both alike.
+  const quiet: number[] = [];
+  const loaded: number[] = [];
+  const per = Math.max(1, Math.ceil(n / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    quiet.push(...(await scrapes(`${base}/metrics`, per)));
+    loaded.push(...(await whileReading(base, qs, () => scrapes(`${base}/metrics`, per))));
+  }
   await publisher.stop();
   const [p50q, p99q, p50l, p99l] = [
     percentile(quiet, 50),
