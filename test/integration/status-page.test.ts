@@ -5,7 +5,7 @@
  * axe-core's serious and critical rules, JavaScript off, and the README's screenshot.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -95,6 +95,9 @@ describe("the status page in Chromium", { timeout: 120_000 }, () => {
   const problems: string[] = [];
 
   before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`chromium not found at ${CHROMIUM}: apt-get install chromium, or set KYMAROS_CHROMIUM`);
+    }
     const kafka = testKafka();
     await createTopic(kafka, topic, 3);
     const producer = createProducer({ env: { KYMAROS_KAFKA_BROKERS: testBrokers().join(",") }, topic });

@@ -28,8 +28,13 @@ export interface TestsPage {
 /** Failing first: the order of the result sort. */
 const RESULT_RANK: Record<Result, number> = { fail: 0, partial: 1, pass: 2 };
 
+const compareStrings = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
+/** By name, then namespace and cluster (when the identity mode shows them). */
 const byName = (a: TestRow, b: TestRow): number =>
-  a.test < b.test ? -1 : a.test > b.test ? 1 : (a.namespace ?? "") < (b.namespace ?? "") ? -1 : 0;
+  compareStrings(a.test, b.test) ||
+  compareStrings(a.namespace ?? "", b.namespace ?? "") ||
+  compareStrings(a.cluster ?? "", b.cluster ?? "");
 
 /** null (no RTO, no backup time) sorts after every number, whichever the order. */
 function numeric(get: (r: TestRow) => number | null): (a: TestRow, b: TestRow) => number {
@@ -49,7 +54,7 @@ const COMPARE: Record<Sort, (a: TestRow, b: TestRow) => number> = {
   score: (a, b) => a.score - b.score,
   rto: numeric((r) => r.rtoSeconds),
   age: numeric((r) => r.backupAgeSeconds),
-  completed: (a, b) => (a.completedAt < b.completedAt ? -1 : a.completedAt > b.completedAt ? 1 : 0),
+  completed: (a, b) => compareStrings(a.completedAt, b.completedAt),
 };
 
 function sorted(rows: readonly TestRow[], sort: Sort, order: Order): TestRow[] {
