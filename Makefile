@@ -104,3 +104,7 @@ kube-down: ## stop the local API server and etcd
 
 kube-clean: ## stop them and delete their data and certificates
 	@tools/kube/kube.sh clean
+
+.PHONY: screenshot
+screenshot: deps ## rewrite docs/images/status-page.png (the README's picture) from the status page's browser test
+	@KYMAROS_UPDATE_SCREENSHOT=1 tools/with-kafka.sh $(NODE_TEST) test/integration/status-page.test.ts

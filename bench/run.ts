@@ -16,6 +16,7 @@ import { bareKafkajsReplay, kcatReplay, promClientRender } from "./baselines.ts"
 import { type Dataset, ensureDataset, makeRun, topicSize } from "./data.ts";
 import { percentile, scrapeOnce } from "./http.ts";
 import { replicaBench } from "./replicas.ts";
+import { statusPageFigures } from "./status-page.ts";
 
 const { values } = parseArgs({ options: { profile: { type: "string", default: "full" } } });
 const full = values.profile !== "smoke";
@@ -302,6 +303,12 @@ async function main(): Promise<void> {
 
   log(`scrape at ${P.big.tests} tests`);
   await scrapeFigures(String(P.big.tests), service, P.big, P.big.tests);
+  log(`status page at ${P.big.tests} tests`);
+  rows.push(
+    ...(await statusPageFigures(service.url, P.big.tests, P.scrapes, () =>
+      backgroundPublisher(bigTopic, P.big, 200),
+    )),
+  );
   await service.stop();
 
   log("replicas and shards: one shard of two, restart after SIGKILL, rolling restart");

@@ -17,6 +17,7 @@ import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
 import type { IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/serve/self.ts";
+import type { Recent } from "./status/recent.ts";
 import type { BatchOutcome, IngestBatch, NameCollision } from "./worker/protocol.ts";
 
 export interface BatchHandlerParts {
@@ -28,6 +29,8 @@ export interface BatchHandlerParts {
   logger: Logger;
   /** What keeps same-named tests apart in the series; the collision line says what it means. */
   testIdentity?: IdentityLabels;
+  /** Where the status page learns of the last refusals and collisions. */
+  recent?: Recent;
   now?: () => number;
 }
 
@@ -114,6 +117,8 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
         offset: String(offset),
         timestamp: String(origin.timestamps[reject.index]),
       });
+      const { topic, partition } = origin;
+      parts.recent?.deadLetter({ topic, partition, offset: String(offset), reason: reject.reason });
     }
     const published = await deadLetters.send(letters);
 
@@ -127,6 +132,7 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
     metrics.nameCollisions.set(result.collidingNames);
     if (result.retired > 0) metrics.retirements.inc(result.retired);
     for (const collision of result.newCollisions) {
+      parts.recent?.collision(collision);
       logger.warn("one test name is used by more than one namespace or cluster", {
         test: collision.test,
         hint: collisionHint(mode, collision),

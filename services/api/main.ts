@@ -28,6 +28,7 @@ import { prepareTopics } from "./kafka/topics.ts";
 import { createSelfMetrics, type SelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
 import { describeShard } from "./shard/shard.ts";
+import { createRecent, type Recent } from "./status/recent.ts";
 import { type IngestWorker, startIngestWorker } from "./worker/client.ts";
 
 const BINARY = "kymaros-api";
@@ -57,9 +58,14 @@ async function startKafka(
   config: Config,
   parts: Parts,
   worker: IngestWorker,
-  io: { logger: Logger; metrics: SelfMetrics; fatal: (what: string) => (error: Error) => void },
+  io: {
+    logger: Logger;
+    metrics: SelfMetrics;
+    recent: Recent;
+    fatal: (what: string) => (error: Error) => void;
+  },
 ): Promise<void> {
-  const { logger, metrics, fatal } = io;
+  const { logger, metrics, recent, fatal } = io;
   const kafka = createKafka(config.kafka, logger);
   const admin = kafka.admin();
   parts.admin = admin;
@@ -94,6 +100,7 @@ async function startKafka(
       metrics,
       logger,
       testIdentity: config.testIdentity,
+      recent,
     }),
     onHandled: (partition, next) => deadLetterGroup.handled(partition, next),
     onCaughtUp: () => worker.publish("text"),
@@ -137,7 +144,17 @@ async function main(): Promise<void> {
 
   // HTTP first: /healthz answers while the log replays.
   const view = createMetricsView(worker.snapshots, metrics);
-  parts.http = await startHttpServer(createApp(view, readiness, logger), config.host, config.port);
+  const recent = createRecent();
+  const live = {
+    notReadyReason: () => readiness.notReadyReason(),
+    caughtUp: () => parts.source?.caughtUp() ?? false,
+    connected: () => parts.source?.connected() ?? false,
+  };
+  const status = {
+    table: worker.tests,
+    parts: { metrics, live, recent, shard: { index: config.shard.index, total: config.shard.total } },
+  };
+  parts.http = await startHttpServer(createApp(view, readiness, logger, status), config.host, config.port);
   logger.info("listening", {
     host: config.host,
     port: parts.http.port,
@@ -146,7 +163,7 @@ async function main(): Promise<void> {
     shard: describeShard(config.shard),
   });
   metrics.shards.set({ shard: String(config.shard.index) }, config.shard.total);
-  await startKafka(config, parts, worker, { logger, metrics, fatal });
+  await startKafka(config, parts, worker, { logger, metrics, recent, fatal });
 }
 
 main().catch((err: unknown) => reportStartFailure(BINARY, err));

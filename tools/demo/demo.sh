@@ -25,6 +25,7 @@ cat >&2 <<MSG
 
   kymaros-api is running with sample data: four tests over the last week, from runners
   that write schema v1 (no cluster) and v2 (cluster "demo-cluster").
+  Status:    http://localhost:$port/
   Metrics:   http://localhost:$port/metrics
   Readiness: http://localhost:$port/readyz
   Publish a fifth test: see "Publishing runs" in README.md.

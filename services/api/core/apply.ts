@@ -90,6 +90,8 @@ export function apply(state: State, run: RunFacts): Outcome {
   identity.score = latest(state, identity, identity.score, run, entry, run.score);
   if (run.rtoSeconds !== null) {
     identity.rtoSeconds = latest(state, identity, identity.rtoSeconds, run, entry, run.rtoSeconds);
+    // This run is now the RTO's: its target goes with it (the status page shows RTO against it).
+    if (identity.rtoSeconds.entry === entry) identity.rtoTargetSeconds = run.rtoTargetSeconds;
   }
   if (run.backupCreatedAt !== null) {
     // From startedAt whether or not the start is known: then it is the producer's best bound.

@@ -16,6 +16,7 @@ function newIdentity(name: string, namespace: string, cluster: string, id: numbe
     durationSumMs: 0,
     score: { completedAt: Number.NEGATIVE_INFINITY, entry: -1, value: 0 },
     rtoSeconds: null,
+    rtoTargetSeconds: null,
     backupAgeMs: null,
     retiredAt: Number.NEGATIVE_INFINITY,
     runs: 0,

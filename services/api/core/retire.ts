@@ -55,7 +55,10 @@ export function retire(state: State, r: RetirementFacts): RetireOutcome {
     }
     // The latest run that carries an RTO (a backup) is the life's unless it is of the past one;
     // then no run of the life carries one.
-    if (t.rtoSeconds !== null && t.rtoSeconds.completedAt <= r.retiredAt) t.rtoSeconds = null;
+    if (t.rtoSeconds !== null && t.rtoSeconds.completedAt <= r.retiredAt) {
+      t.rtoSeconds = null;
+      t.rtoTargetSeconds = null;
+    }
     if (t.backupAgeMs !== null && t.backupAgeMs.completedAt <= r.retiredAt) t.backupAgeMs = null;
     t.revision += 1;
     state.revision += 1;

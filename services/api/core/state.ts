@@ -46,6 +46,8 @@ export interface Identity {
   /** The current life's latest run; completedAt is -Infinity while the life has none. */
   score: Latest<number>;
   rtoSeconds: Latest<number> | null;
+  /** The target carried by the run rtoSeconds is from (null when that run carried none). */
+  rtoTargetSeconds: number | null;
   backupAgeMs: Latest<number> | null;
   /** The greatest retiredAt applied; -Infinity while never retired. */
   retiredAt: number;

@@ -6,6 +6,8 @@ import { Worker } from "node:worker_threads";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
 import { createSnapshotStore, type SnapshotSource } from "../metrics/serve/snapshot-store.ts";
+import type { TestsQuery } from "../status/query.ts";
+import type { TestsPage, TestsSource } from "../status/tests.ts";
 import {
   type BatchOutcome,
   type FromWorker,
@@ -20,6 +22,8 @@ export interface IngestWorker {
   /** The replay caught up: make the domain metrics visible, in this format to begin with. */
   publish(format: ExpositionFormat): void;
   readonly snapshots: SnapshotSource;
+  /** The status page's tests, selected on the worker from the rows of its last snapshot. */
+  readonly tests: TestsSource;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,7 @@ export function startIngestWorker(
 ): IngestWorker {
   const worker = spawnWorker(labels);
   const pending = new Map<number, (outcome: BatchOutcome) => void>();
+  const pages = new Map<number, (page: TestsPage) => void>();
   let nextId = 0;
   let closing = false;
 
@@ -55,6 +60,11 @@ export function startIngestWorker(
   const snapshots = createSnapshotStore((format) => send({ type: "render", format }));
 
   worker.on("message", (message: FromWorker) => {
+    if (message.type === "tests") {
+      pages.get(message.id)?.(message.page);
+      pages.delete(message.id);
+      return;
+    }
     if (message.type === "done") {
       const { type: _t, id, ...outcome } = message;
       pending.get(id)?.(outcome);
@@ -80,6 +90,15 @@ export function startIngestWorker(
     },
     publish: (format) => snapshots.publish(format),
     snapshots,
+    tests: {
+      select(query: TestsQuery) {
+        const id = nextId++;
+        return new Promise<TestsPage>((resolve) => {
+          pages.set(id, resolve);
+          send({ type: "tests", id, query });
+        });
+      },
+    },
     async close() {
       closing = true;
       await worker.terminate();

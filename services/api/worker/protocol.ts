@@ -7,6 +7,8 @@
 import type { RejectReason } from "../ingest/index.ts";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
+import type { TestsQuery } from "../status/query.ts";
+import type { TestsPage } from "../status/tests.ts";
 
 /** What the worker is started with (its workerData). */
 export interface WorkerSettings {
@@ -79,10 +81,13 @@ export type IngestBatch = (messages: readonly RawMessage[]) => Promise<BatchOutc
 export type ToWorker =
   | ({ type: "batch"; id: number } & PackedBatch)
   /** Render this format from now on (the first call makes the domain metrics visible). */
-  | { type: "render"; format: ExpositionFormat };
+  | { type: "render"; format: ExpositionFormat }
+  /** A page of the status page's tests table, from the rows of the last snapshot sent. */
+  | { type: "tests"; id: number; query: TestsQuery };
 
 export type FromWorker =
   | ({ type: "done"; id: number } & BatchOutcome)
+  | { type: "tests"; id: number; page: TestsPage }
   | {
       type: "snapshot";
       format: ExpositionFormat;

@@ -8,6 +8,7 @@ import { createCodec, createFactsReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
 import { createDomainView } from "../metrics/render/domain.ts";
 import { createSnapshots } from "../metrics/render/snapshots.ts";
+import { createTestsTable } from "../status/tests.ts";
 import { ingestBatch } from "./ingest-batch.ts";
 import { type FromWorker, ownBuffer, type ToWorker, type WorkerSettings } from "./protocol.ts";
 
@@ -18,12 +19,22 @@ const read = createFactsReader(createCodec());
 const state = createState();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const labels = (workerData as WorkerSettings | null)?.labels ?? "test";
+/**
+ * The status page's rows of the last plain snapshot posted: a page is selected here, off the
+ * main thread (decoding and sorting 10k rows would delay scrapes), and from rows no newer than
+ * the /metrics snapshot the main thread holds by the time the answer arrives (posted after it).
+ */
+let rows: { revision: number; rows: Buffer } | null = null;
+const table = createTestsTable({ latestRows: () => rows });
 const snapshots = createSnapshots(createDomainView(state, labels), () => state.revision, {
   onSnapshot: (format, kind, snapshot) => {
     if (kind === "gzip") {
       const body = ownBuffer(snapshot.body);
       post({ type: "snapshot", format, revision: snapshot.revision, gzip: true, body }, [body]);
     } else {
+      if (snapshot.rows && (rows === null || snapshot.revision >= rows.revision)) {
+        rows = { revision: snapshot.revision, rows: snapshot.rows };
+      }
       // Rendered into shared memory (below): both threads read the same bytes, no copy.
       post({
         type: "snapshot",
@@ -43,6 +54,8 @@ port.on("message", (message: ToWorker) => {
     const outcome = ingestBatch(read, state, message);
     post({ type: "done", id: message.id, ...outcome });
     if (state.revision !== before) snapshots.changed();
+  } else if (message.type === "tests") {
+    post({ type: "tests", id: message.id, page: table.select(message.query) });
   } else {
     snapshots.request(message.format);
   }

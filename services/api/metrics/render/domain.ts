@@ -3,7 +3,9 @@
  * sample lines are cached with the revision they were rendered at, and the whole exposition with
  * the state's revision: a scrape re-renders only what changed since the previous one.
  */
+import type { Result } from "../../../contract/index.ts";
 import { DURATION_BUCKETS_SECONDS, type Identity, type Latest, type State } from "../../core/index.ts";
+import type { TestRow } from "../../status/row.ts";
 import { escapeHelp, formatFloat, formatMillisAsSeconds } from "./format.ts";
 import { groupKey, type IdentityLabels, identityLabels } from "./identity-labels.ts";
 
@@ -66,6 +68,10 @@ interface Merged {
   score: number;
   rtoSeconds: number | null;
   backupAgeMs: number | null;
+  /** The latest run's result and completion time, and the target of the run the RTO is from. */
+  result: Result;
+  completedAt: number;
+  rtoTargetSeconds: number | null;
 }
 
 /**
@@ -97,6 +103,9 @@ function merge(state: State, members: readonly Identity[]): Merged | null {
         score: 0,
         rtoSeconds: null,
         backupAgeMs: null,
+        result: "pass",
+        completedAt: 0,
+        rtoTargetSeconds: null,
       };
     }
     merged.results.pass += t.results.pass;
@@ -114,17 +123,41 @@ function merge(state: State, members: readonly Identity[]): Merged | null {
   }
   if (merged === null || score === null) return null;
   merged.score = score[1].value;
+  merged.result = state.runLog.result(score[1].entry);
+  merged.completedAt = score[1].completedAt;
   merged.rtoSeconds = rto ? rto[1].value : null;
+  merged.rtoTargetSeconds = rto ? rto[0].rtoTargetSeconds : null;
   merged.backupAgeMs = age ? age[1].value : null;
   return merged;
 }
 
 const NOTHING: Buffer[] = FAMILIES.map(() => Buffer.alloc(0));
 
-/** One group's sample lines, one buffer per family (empty when it has no such series). */
-function renderGroup(state: State, members: readonly Identity[], labels: IdentityLabels): Buffer[] {
+/** The status page's row (status/row.ts) of a group, from the values its lines show, as JSON. */
+function rowOf(t: Merged, first: Identity, labels: IdentityLabels): string {
+  const row: TestRow = {
+    test: first.name,
+    ...(labels !== "test" ? { namespace: first.namespace } : {}),
+    ...(labels === "cluster" ? { cluster: first.cluster } : {}),
+    result: t.result,
+    completedAt: new Date(t.completedAt).toISOString(),
+    score: t.score,
+    rtoSeconds: t.rtoSeconds,
+    rtoTargetSeconds: t.rtoTargetSeconds,
+    backupAgeSeconds: t.backupAgeMs === null ? null : t.backupAgeMs / 1000,
+    runs: { ...t.results },
+  };
+  return JSON.stringify(row);
+}
+
+/** One group's sample lines, one buffer per family (empty when it has no such series), and its row. */
+function renderGroup(
+  state: State,
+  members: readonly Identity[],
+  labels: IdentityLabels,
+): { lines: Buffer[]; row: string } {
   const t = merge(state, members);
-  if (t === null) return NOTHING;
+  if (t === null) return { lines: NOTHING, row: "" };
   const label = identityLabels(members[0] as Identity, labels);
   const total =
     `kymaros_tests_total{${label},result="pass"} ${t.results.pass}\n` +
@@ -147,18 +180,26 @@ function renderGroup(state: State, members: readonly Identity[], labels: Identit
     t.backupAgeMs !== null
       ? `kymaros_backup_age_seconds{${label}} ${formatMillisAsSeconds(t.backupAgeMs)}\n`
       : "";
-  return [total, score, rto, histogram, age].map((lines) => Buffer.from(lines));
+  const lines = [total, score, rto, histogram, age].map((l) => Buffer.from(l));
+  return { lines, row: rowOf(t, members[0] as Identity, labels) };
 }
 
 export interface DomainView {
   /** The five families, without the OpenMetrics # EOF terminator, in memory from `allocate`. */
   render(format: ExpositionFormat, allocate?: (length: number) => Buffer): Buffer;
+  /**
+   * The status page's rows (a JSON array of status/row.ts's TestRow, one per group with series,
+   * in the exposition's order), from the same cached values as the last render's lines.
+   */
+  rows(allocate?: (length: number) => Buffer): Buffer;
 }
 
 interface Group {
   readonly members: Identity[];
   revision: number;
   lines: Buffer[];
+  /** The group's TestRow as JSON; "" when it has no series. */
+  row: string;
 }
 
 /** Groups in the order of their first member's (test, namespace, cluster), as JavaScript compares strings. */
@@ -176,6 +217,16 @@ function revisionOf(members: readonly Identity[]): number {
   let r = 0;
   for (const t of members) r += t.revision;
   return r;
+}
+
+/** The groups' rows with series, as one JSON array in memory from `allocate`. */
+function rowsJson(groups: readonly Group[], allocate: (length: number) => Buffer): Buffer {
+  const rows: string[] = [];
+  for (const group of groups) if (group.row !== "") rows.push(group.row);
+  const json = `[${rows.join(",")}]`;
+  const out = allocate(Buffer.byteLength(json));
+  out.write(json);
+  return out;
 }
 
 /**
@@ -197,7 +248,7 @@ export function createDomainView(state: State, labels: IdentityLabels = "test"):
       const key = groupKey(t, labels);
       let group = groups.get(key);
       if (group === undefined) {
-        group = { members: [], revision: -1, lines: NOTHING };
+        group = { members: [], revision: -1, lines: NOTHING, row: "" };
         groups.set(key, group);
       }
       group.members.push(t);
@@ -206,18 +257,25 @@ export function createDomainView(state: State, labels: IdentityLabels = "test"):
     sorted = [...groups.values()].sort(byIdentity);
   }
 
+  /** Every group, its lines and row brought up to date with its members. */
+  function current(): Group[] {
+    update();
+    for (const group of sorted) {
+      const revision = revisionOf(group.members);
+      if (group.revision !== revision) {
+        group.revision = revision;
+        const { lines, row } = renderGroup(state, group.members, labels);
+        group.lines = lines;
+        group.row = row;
+      }
+    }
+    return sorted;
+  }
+
   return {
     render(format, allocate = Buffer.allocUnsafe) {
-      update();
       const parts: Buffer[] = [];
-      const perGroup = sorted.map((group) => {
-        const revision = revisionOf(group.members);
-        if (group.revision !== revision) {
-          group.revision = revision;
-          group.lines = renderGroup(state, group.members, labels);
-        }
-        return group.lines;
-      });
+      const perGroup = current().map((group) => group.lines);
       let length = 0;
       for (let f = 0; f < FAMILIES.length; f++) {
         const head = HEADERS[format][f] as Buffer;
@@ -236,5 +294,6 @@ export function createDomainView(state: State, labels: IdentityLabels = "test"):
       for (const part of parts) at += part.copy(out, at);
       return out;
     },
+    rows: (allocate = Buffer.allocUnsafe) => rowsJson(current(), allocate),
   };
 }

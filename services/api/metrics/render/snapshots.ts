@@ -15,6 +15,8 @@ import type { DomainView, ExpositionFormat } from "./domain.ts";
 export interface Snapshot {
   revision: number;
   body: Buffer;
+  /** A plain snapshot's status page rows at the same revision (DomainView.rows): one truth for both. */
+  rows?: Buffer;
 }
 
 export interface Snapshots {
@@ -60,6 +62,8 @@ export function createSnapshots(
   let renderMs = 0;
   let compressMs = 0;
   let lastRender = Number.NEGATIVE_INFINITY;
+  /** Rows are the same for every format: rendered once per revision. */
+  let rows: { revision: number; body: Buffer } | null = null;
 
   function compress(format: ExpositionFormat, state: FormatState): void {
     if (state.compressing || state.gzip?.revision === state.plain.revision) return;
@@ -83,7 +87,10 @@ export function createSnapshots(
   function render(format: ExpositionFormat): void {
     const began = now();
     lastRender = began;
-    const plain = { revision: revision(), body: domain.render(format, allocate) };
+    const at = revision();
+    const body = domain.render(format, allocate);
+    if (rows?.revision !== at) rows = { revision: at, body: domain.rows(allocate) };
+    const plain = { revision: at, body, rows: rows.body };
     renderMs = now() - began;
     let state = formats.get(format);
     if (state === undefined) {

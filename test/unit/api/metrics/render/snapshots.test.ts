@@ -36,6 +36,7 @@ test("rebuilds keep their gap, and each change is rendered as soon as the gap al
           clock += cost;
           return Buffer.from("x");
         },
+        rows: () => Buffer.from("[]"),
       };
       const snapshots = createSnapshots(domain, () => revision, {
         onSnapshot: () => {},
