@@ -17,6 +17,7 @@ import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
 import type { IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/serve/self.ts";
+import type { SchemaGate } from "./registry/gate.ts";
 import type { BatchOutcome, IngestBatch, NameCollision } from "./worker/protocol.ts";
 
 export interface BatchHandlerParts {
@@ -28,6 +29,8 @@ export interface BatchHandlerParts {
   logger: Logger;
   /** What keeps same-named tests apart in the series; the collision line says what it means. */
   testIdentity?: IdentityLabels;
+  /** With a schema registry: holds a batch until the writer schemas of its ids are known. */
+  gate?: SchemaGate;
   now?: () => number;
 }
 
@@ -145,5 +148,7 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
   }
 
   // Not async: the batch must not be captured by anything that waits.
-  return (batch) => finish(ingestBatch(batch.messages), originOf(batch));
+  const gate = parts.gate;
+  if (!gate) return (batch) => finish(ingestBatch(batch.messages), originOf(batch));
+  return (batch) => gate.pass(batch, () => finish(ingestBatch(batch.messages), originOf(batch)));
 }

@@ -94,7 +94,11 @@ function framed(message: Uint8Array): Buffer {
     throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);
   }
   if (message[0] !== 0xc3 || message[1] !== 0x01) {
-    throw new CodecError("bad_magic", "message does not start with C3 01 (not Avro single-object)");
+    const seen = Buffer.from(message.subarray(0, 2)).toString("hex").toUpperCase();
+    throw new CodecError(
+      "bad_magic",
+      `message does not start with C3 01 (not Avro single-object): it starts with ${seen}`,
+    );
   }
   return Buffer.isBuffer(message)
     ? message
