@@ -6,8 +6,11 @@
  * restart of the in-memory registry (ids start over) is shown for what it does.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
 import { createProducer, type RunProducer } from "../../services/producer/index.ts";
@@ -27,6 +30,7 @@ import {
 import { readTopic } from "../support/topic-reader.ts";
 
 const schema = (file: string) => readFileSync(new URL(`../../schemas/${file}`, import.meta.url), "utf8");
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RUN = "io.kymaros.events.RunCompleted";
 const RETIRED = "io.kymaros.events.TestRetired";
 
@@ -258,6 +262,45 @@ describe("the service with a schema registry", () => {
       framed,
     );
     await s.stop();
+  });
+
+  test("make registry-compat: schemas/ register with BACKWARD compatibility, v1 -> v2 -> v3 pass, a breaking change is refused", async () => {
+    const subjectTopic = `${topic}.compat`;
+    const { stdout } = await promisify(execFile)("make", ["-s", "registry-compat"], {
+      cwd: ROOT,
+      env: { ...process.env, KYMAROS_SCHEMA_REGISTRY_URL: registry.url, KYMAROS_TOPIC: subjectTopic },
+      timeout: 60_000,
+    });
+    const subject = `${subjectTopic}-${RUN}`;
+    for (const v of [1, 2, 3]) assert.match(stdout, new RegExp(`RunCompleted v${v} is BACKWARD compatible`));
+    assert.match(stdout, /a new field without a default is refused: .*HTTP 409/);
+    // What the registry itself holds: three versions, BACKWARD, and not the breaking one.
+    const versions = (await (await fetch(`${registry.url}/subjects/${subject}/versions`)).json()) as number[];
+    assert.equal(versions.length, 3);
+    const config = (await (await fetch(`${registry.url}/config/${subject}`)).json()) as {
+      compatibilityLevel: string;
+    };
+    assert.equal(config.compatibilityLevel, "BACKWARD");
+  });
+
+  test("lookup only (no auto-registration): a subject that is missing is a clear error", async () => {
+    const lookupOnly = createProducer({
+      env: {
+        KYMAROS_KAFKA_BROKERS: testBrokers().join(","),
+        KYMAROS_SCHEMA_REGISTRY_URL: registry.url,
+        KYMAROS_SCHEMA_REGISTRY_AUTO_REGISTER: "false",
+        KYMAROS_SCHEMA_REGISTRY_SUBJECT_STRATEGY: "record",
+      },
+      topic,
+    });
+    try {
+      await assert.rejects(
+        lookupOnly.publish(runOf(40)),
+        /subject io\.kymaros\.events\.RunCompleted does not exist.*AUTO_REGISTER=false/,
+      );
+    } finally {
+      await lookupOnly.close();
+    }
   });
 
   test("a restart of the in-memory registry: ids start over, the running service keeps the schemas it cached", async () => {
