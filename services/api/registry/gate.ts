@@ -31,8 +31,6 @@ export interface SchemaGate {
   close(): void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
-
 export function createSchemaGate(parts: SchemaGateParts): SchemaGate {
   const { cache, teach, metrics, logger } = parts;
   const firstDelay = parts.firstDelayMs ?? 250;
@@ -42,6 +40,18 @@ export function createSchemaGate(parts: SchemaGateParts): SchemaGate {
   const tails = new Map<number, Promise<void>>();
   let waiting = 0;
   let closed = false;
+  /** The sleeps between retries, cut short by close(). */
+  const sleeping = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        sleeping.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleeping.add(wake);
+    });
 
   /** Teaches what the cache knows; the ids it does not know yet, or null. */
   function unknown(messages: SourceBatch["messages"]): number[] | null {
@@ -122,6 +132,7 @@ export function createSchemaGate(parts: SchemaGateParts): SchemaGate {
     },
     close() {
       closed = true;
+      for (const wake of [...sleeping]) wake();
     },
   };
 }
