@@ -70,6 +70,13 @@ export interface RegistrySchema {
   schema: string | null;
   /** The registry's schemaType when not Avro (PROTOBUF, JSON). */
   schemaType?: string;
+  /**
+   * The schemas it references (named types registered on their own, as Apicurio's serde does
+   * with an enum), dependencies first, fetched by the client.
+   */
+  references?: string[];
+  /** Why the registry could not give the whole schema (a reference it does not serve, a 4xx). */
+  problem?: string;
 }
 
 type Writer =
@@ -87,7 +94,12 @@ export interface RegistryReader {
 const errorOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Which of our writers `schemaText` is or resolves to; refused with the id otherwise. */
-function writerOf(codec: Codec, { id, schema, schemaType }: RegistrySchema): Writer {
+function writerOf(
+  codec: Codec,
+  { id, schema, schemaType, references = [], problem }: RegistrySchema,
+): Writer {
+  if (problem !== undefined)
+    return { kind: "refused", reason: "incompatible_schema", detail: `schema id ${id}: ${problem}` };
   if (schema === null)
     return { kind: "refused", reason: "unknown_schema_id", detail: `schema id ${id} is not in the registry` };
   if (schemaType !== undefined && schemaType !== "AVRO") {
@@ -100,8 +112,11 @@ function writerOf(codec: Codec, { id, schema, schemaType }: RegistrySchema): Wri
   let parsed: unknown;
   let type: avro.Type;
   try {
-    parsed = JSON.parse(schema);
-    type = avro.Type.forSchema(parsed as avro.Schema);
+    // Referenced named types first, into one registry; the fingerprint is the expanded schema's.
+    const registry = {};
+    for (const ref of references) avro.Type.forSchema(JSON.parse(ref) as avro.Schema, { registry });
+    type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { registry });
+    parsed = type.schema();
   } catch (err) {
     return {
       kind: "refused",

@@ -128,17 +128,64 @@ function idOf(body: unknown, what: string): number {
 
 const subjectPath = (subject: string) => `/subjects/${encodeURIComponent(subject)}`;
 
+interface Reference {
+  subject: string;
+  version: number;
+}
+interface SchemaAnswer {
+  schema: string;
+  schemaType?: unknown;
+  references?: Reference[];
+}
+
+function schemaOf(body: unknown, what: string): SchemaAnswer {
+  const b = body as { schema?: unknown } | null;
+  if (typeof b?.schema !== "string") throw new RegistryUnavailable(`${what}: answer has no schema`);
+  return b as SchemaAnswer;
+}
+
+/** The referenced schemas' texts, each one's own references before it (depth-first), each once. */
+async function referencedSchemas(
+  settings: RegistrySettings,
+  refs: Reference[] | undefined,
+  seen = new Set<string>(),
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const { subject, version } of refs ?? []) {
+    const key = `${subject}/${version}`;
+    if (seen.has(key) || seen.size > 100) continue;
+    seen.add(key);
+    const path = `${subjectPath(subject)}/versions/${encodeURIComponent(String(version))}`;
+    const body = schemaOf(
+      expectOk(await call(settings, "GET", path), `reference ${key}`),
+      `reference ${key}`,
+    );
+    out.push(...(await referencedSchemas(settings, body.references, seen)), body.schema);
+  }
+  return out;
+}
+
 export function createRegistryClient(settings: RegistrySettings): RegistryClient {
   return {
     async schemaById(id) {
       const answer = await call(settings, "GET", `/schemas/ids/${id}`);
       if (answer.status === 404) return { id, schema: null };
-      const body = expectOk(answer, `schema id ${id}`) as { schema?: unknown; schemaType?: unknown } | null;
-      if (typeof body?.schema !== "string")
-        throw new RegistryUnavailable(`schema id ${id}: answer has no schema`);
-      return typeof body.schemaType === "string"
-        ? { id, schema: body.schema, schemaType: body.schemaType }
-        : { id, schema: body.schema };
+      let body: SchemaAnswer;
+      let references: string[];
+      try {
+        body = schemaOf(expectOk(answer, `schema id ${id}`), `schema id ${id}`);
+        references = await referencedSchemas(settings, body.references);
+      } catch (err) {
+        // A definite refusal (a reference the registry does not serve): the id cannot be read.
+        if (err instanceof RegistryRefusal) return { id, schema: null, problem: err.message };
+        throw err;
+      }
+      return {
+        id,
+        schema: body.schema,
+        ...(typeof body.schemaType === "string" ? { schemaType: body.schemaType } : {}),
+        ...(references.length > 0 ? { references } : {}),
+      };
     },
     async register(subject, schema) {
       const answer = await call(settings, "POST", `${subjectPath(subject)}/versions`, { schema });

@@ -1,6 +1,6 @@
 /**
  * Writer schemas by id, for the life of the process: an id names one schema forever, so each is
- * fetched once. A 404 is kept for a while only (notFoundMs): the id may be registered later, and
+ * fetched once. A 404 (or another refusal) is kept for a while only (notFoundMs): the id may be registered later, and
  * meanwhile one bad id does not cost a request per message. Concurrent asks share one request.
  */
 import type { RegistrySchema } from "../contract/index.ts";

@@ -15,6 +15,7 @@ import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import type { RunCompleted, TestRetired } from "../../services/contract/index.ts";
 import { createProducer, type RunProducer } from "../../services/producer/index.ts";
 import { domainSamples } from "../support/exposition.ts";
+import { javaSerdeEncode } from "../support/java-avro.ts";
 import { createTopic, testBrokers, testKafka, uniqueTopic } from "../support/kafka.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
 import { type OwnRegistry, ownRegistry, type Relay, relay } from "../support/registry.ts";
@@ -141,6 +142,17 @@ describe("the service with a schema registry", () => {
     });
     running.push(service);
     await waitReady(service, 60_000);
+    const text = await showsModel(service);
+    assert.equal(selfMetric(text, "kymaros_api_invalid_events_total"), 0);
+  });
+
+  test("events framed by Apicurio's Java serde (its default framing, 00 + id) give exact metrics", async () => {
+    const runs = [50, 51, 52].map((n) => runOf(n, { namespace: "java", cluster: "west" }));
+    const v3url = registry.url.replace("/apis/ccompat/v7", "/apis/registry/v3");
+    const hex = javaSerdeEncode(v3url, topic, 3, runs.map(v3));
+    for (const h of hex) assert.equal(h.slice(0, 2), "00", "Confluent magic byte");
+    await publish(runs.map((r, i) => ({ key: r.test, value: Buffer.from(hex[i] as string, "hex") })));
+    log.push(...runs);
     const text = await showsModel(service);
     assert.equal(selfMetric(text, "kymaros_api_invalid_events_total"), 0);
   });
