@@ -258,15 +258,20 @@ async function main(): Promise<void> {
   });
   let kept: Awaited<ReturnType<typeof startBuilt>> | undefined;
   for (let i = 0; i < 3; i++) {
-    log(`replay round ${i + 1} of 3: bare kafkajs consumer, kcat, the service registry-framed, the service`);
+    log(
+      `replay round ${i + 1} of 3: bare kafkajs consumer, kcat, the service single-object and registry-framed`,
+    );
     bareRuns.push(await bareKafkajsReplay(brokers, bigTopic, events));
     kcatRuns.push(await kcatReplay(brokers, bigTopic));
-    registryRuns.push(await framed.once());
+    // Before the single-object replay in rounds 1 and 3, after it in round 2 (its service stops
+    // first then): neither kind always runs right after kcat.
+    if (i !== 1) registryRuns.push(await framed.once());
     const run = await startBuilt(bigTopic);
     readies.push(run.readyMs);
     replays.push(run.replayMs);
     if (i < 2) await run.service.stop();
     else kept = run;
+    if (i === 1) registryRuns.push(await framed.once());
   }
   await framed.close();
   if (!kept) throw new Error("no replay ran");

@@ -31,30 +31,53 @@ export interface SchemaGate {
   close(): void;
 }
 
-export function createSchemaGate(parts: SchemaGateParts): SchemaGate {
-  const { cache, teach, metrics, logger } = parts;
-  const firstDelay = parts.firstDelayMs ?? 250;
-  const maxDelay = parts.maxDelayMs ?? 10_000;
+const STOPPING = "stopping: the batch waits for the schema registry and is not handled";
+
+class Gate implements SchemaGate {
   /** What the worker was taught per id (a refreshed 404 is taught again). */
-  const taught = new Map<number, RegistrySchema>();
-  const tails = new Map<number, Promise<void>>();
-  let waiting = 0;
-  let closed = false;
+  private readonly taught = new Map<number, RegistrySchema>();
+  /** Per partition, the last batch that waits: the next one of the partition goes after it. */
+  private readonly tails = new Map<number, Promise<void>>();
   /** The sleeps between retries, cut short by close(). */
-  const sleeping = new Set<() => void>();
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        sleeping.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      sleeping.add(wake);
-    });
+  private readonly sleeping = new Set<() => void>();
+  private waiting = 0;
+  private closed = false;
+
+  constructor(private readonly parts: SchemaGateParts) {}
+
+  pass(batch: SourceBatch, go: () => Promise<void>): Promise<void> {
+    const { partition } = batch;
+    const tail = this.tails.get(partition);
+    const ids = this.unknown(batch.messages);
+    if (tail === undefined && ids === null) return go();
+    let finish: Promise<void> = Promise.resolve();
+    const posted = (tail ?? Promise.resolve())
+      .then(() => (ids === null ? undefined : this.resolveAll(ids, partition)))
+      .then(() => {
+        // What the cache learned meanwhile (another partition's fetch) is taught before the batch.
+        this.unknown(batch.messages);
+        finish = go();
+      });
+    this.tails.set(partition, posted);
+    const clear = () => {
+      if (this.tails.get(partition) === posted) this.tails.delete(partition);
+    };
+    posted.then(clear, clear);
+    return posted.then(() => finish);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const wake of [...this.sleeping]) wake();
+  }
+
+  private learn(entry: RegistrySchema): void {
+    this.parts.teach(entry);
+    this.taught.set(entry.id, entry);
+  }
 
   /** Teaches what the cache knows; the ids it does not know yet, or null. */
-  function unknown(messages: SourceBatch["messages"]): number[] | null {
+  private unknown(messages: SourceBatch["messages"]): number[] | null {
     let ids: number[] | null = null;
     let last = -1;
     for (const m of messages) {
@@ -63,76 +86,67 @@ export function createSchemaGate(parts: SchemaGateParts): SchemaGate {
       const id = confluentId(v, 0, v.length);
       if (id === last || id < 0) continue;
       last = id;
-      const entry = cache.peek(id);
-      if (entry === undefined) (ids ??= []).push(id);
-      else if (taught.get(id) !== entry) {
-        teach(entry);
-        taught.set(id, entry);
-      }
+      const entry = this.parts.cache.peek(id);
+      if (entry === undefined) {
+        ids ??= [];
+        ids.push(id);
+      } else if (this.taught.get(id) !== entry) this.learn(entry);
     }
     return ids;
   }
 
-  async function fetchWaiting(id: number, partition: number): Promise<void> {
-    for (let delay = firstDelay, failures = 0; ; delay = Math.min(delay * 2, maxDelay)) {
-      if (closed) throw new Error("stopping: the batch waits for the schema registry and is not handled");
+  private async resolveAll(ids: number[], partition: number): Promise<void> {
+    const { metrics, cache } = this.parts;
+    metrics.registryWaiting.set(++this.waiting);
+    try {
+      for (const id of ids) {
+        const known = cache.peek(id);
+        if (known === undefined || this.taught.get(id) !== known) await this.fetchWaiting(id, partition);
+      }
+    } finally {
+      metrics.registryWaiting.set(--this.waiting);
+    }
+  }
+
+  private async fetchWaiting(id: number, partition: number): Promise<void> {
+    const { cache, metrics, logger } = this.parts;
+    const maxDelay = this.parts.maxDelayMs ?? 10_000;
+    for (let delay = this.parts.firstDelayMs ?? 250, failures = 0; ; delay = Math.min(delay * 2, maxDelay)) {
+      if (this.closed) throw new Error(STOPPING);
       try {
         const entry = await cache.get(id);
         if (failures > 0)
           logger.info("schema registry answers again: the partition goes on", { partition, id });
-        teach(entry);
-        taught.set(id, entry);
+        this.learn(entry);
         return;
       } catch (err) {
         if (!(err instanceof RegistryUnavailable)) throw err;
         metrics.registryFailures.inc();
         if (failures++ === 0) {
-          logger.warn("schema registry does not answer: the partition waits (nothing is dead-lettered)", {
-            partition,
-            id,
-            error: err.message,
-          });
+          const fields = { partition, id, error: err.message };
+          logger.warn(
+            "schema registry does not answer: the partition waits (nothing is dead-lettered)",
+            fields,
+          );
         }
-        await sleep(delay);
+        await this.sleep(delay);
       }
     }
   }
 
-  async function resolveAll(ids: number[], partition: number): Promise<void> {
-    metrics.registryWaiting.set(++waiting);
-    try {
-      for (const id of ids)
-        if (cache.peek(id) === undefined || taught.get(id) !== cache.peek(id))
-          await fetchWaiting(id, partition);
-    } finally {
-      metrics.registryWaiting.set(--waiting);
-    }
-  }
-
-  return {
-    pass(batch, go) {
-      const { partition } = batch;
-      const tail = tails.get(partition);
-      const ids = unknown(batch.messages);
-      if (tail === undefined && ids === null) return go();
-      let finish: Promise<void> = Promise.resolve();
-      const posted = (tail ?? Promise.resolve())
-        .then(() => (ids === null ? undefined : resolveAll(ids, partition)))
-        .then(() => {
-          // What the cache learned meanwhile (another partition's fetch) is taught before the batch.
-          unknown(batch.messages);
-          finish = go();
-        });
-      tails.set(partition, posted);
-      const clear = () => {
-        if (tails.get(partition) === posted) tails.delete(partition);
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleeping.delete(wake);
+        resolve();
       };
-      posted.then(clear, clear);
-      return posted.then(() => finish);
-    },
-    close() {
-      closed = true;
-      for (const wake of [...sleeping]) wake();
-    },
-  };
+      const timer = setTimeout(wake, ms);
+      this.sleeping.add(wake);
+    });
+  }
+}
+
+export function createSchemaGate(parts: SchemaGateParts): SchemaGate {
+  return new Gate(parts);
 }

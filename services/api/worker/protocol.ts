@@ -138,7 +138,9 @@ function headerHints(messages: readonly RawMessage[]): [number, FramingHint][] |
     const { value, headers } = messages[i] as RawMessage;
     if (headers === undefined || value === null || value[0] === 0xc3 || value[0] === 0) continue;
     const hint = framingHint(Object.keys(headers));
-    if (hint !== null) (hints ??= []).push([i, hint]);
+    if (hint === null) continue;
+    hints ??= [];
+    hints.push([i, hint]);
   }
   return hints;
 }
