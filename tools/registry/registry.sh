@@ -43,6 +43,8 @@ fetch() {
   rm -rf "$APP.tmp" && mkdir -p "$APP.tmp"
   tar xzf "$CACHE/apicurio-registry-app-$VERSION-all.tar.gz" -C "$APP.tmp"
   rm -rf "$APP" && mv "$APP.tmp" "$APP" && touch "$APP/.complete"
+  # Maven keeps its own copy in ~/.m2: the extracted app is all this cache needs.
+  rm -f "$CACHE/apicurio-registry-app-$VERSION-all.tar.gz"
 }
 
 # The pid file is ours only while it names a live java started for this REGISTRY_DIR.
