@@ -45,7 +45,7 @@ function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
     return json(200, { schema: '"x.F"', references: [{ name: "x.F", subject: "x.F", version: 1 }] });
   if (req.url === "/ccompat/schemas/ids/500") return json(500, { message: "boom" });
   if (req.url === "/ccompat/schemas/ids/401") return json(401, { message: "no" });
-  if (req.url === "/ccompat/schemas/ids/hang") return; // never answers
+  if (req.url === "/ccompat/schemas/ids/777") return; // never answers
   if (req.url === "/ccompat/subjects/s/versions" && req.method === "POST") return json(200, { id: 17 });
   json(404, { error_code: 40401, message: "not found" });
 }
@@ -112,12 +112,7 @@ test("an outage, a 5xx, refused credentials and a hang are RegistryUnavailable; 
   await assert.rejects(client.schemaById(500), RegistryUnavailable);
   await assert.rejects(client.schemaById(401), RegistryUnavailable);
   const began = Date.now();
-  await assert.rejects(
-    createRegistryClient(
-      settings({ url: `${httpUrl.replace("/ccompat", "")}/ccompat/schemas/ids/hang#` }),
-    ).schemaById(1),
-    RegistryUnavailable,
-  );
+  await assert.rejects(client.schemaById(777), /no answer within 500 ms/);
   assert.ok(Date.now() - began < 5000, "the deadline holds");
   await assert.rejects(
     createRegistryClient(settings({ url: "http://127.0.0.1:1" })).schemaById(1),
