@@ -175,6 +175,66 @@ describe("the service with a schema registry", () => {
     await showsModel(service);
   });
 
+  test("kymaros-publish with the registry setting publishes registry-framed, and it counts", async () => {
+    const r = runOf(60, {
+      namespace: "cli",
+      rtoSeconds: 120,
+      backupName: null,
+      backupCreatedAt: null,
+      rtoTargetSeconds: null,
+    });
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const count = (await readTopic(kafka, topic)).length;
+    await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "services/producer/cli/publish.ts",
+        "--run-id",
+        r.runId,
+        "--test",
+        r.test,
+        "--namespace",
+        r.namespace,
+        "--result",
+        r.result,
+        "--score",
+        String(r.score),
+        "--started-at",
+        iso(r.startedAt),
+        "--completed-at",
+        iso(r.completedAt),
+        "--rto-seconds",
+        "120",
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          KYMAROS_KAFKA_BROKERS: testBrokers().join(","),
+          KYMAROS_TOPIC: topic,
+          KYMAROS_SCHEMA_REGISTRY_URL: registry.url,
+        },
+        timeout: 60_000,
+      },
+    );
+    const records = await readTopic(kafka, topic);
+    assert.equal(records.length, count + 1);
+    const framed = records.filter((rec) => rec.key?.toString() === r.test && rec.value?.[0] === 0);
+    const decoded = await Promise.all(
+      framed.map(async (rec) => (await client.decode(rec.value as Buffer)) as RunCompleted),
+    );
+    const mine = decoded.find((d) => d.runId === r.runId);
+    assert.equal(
+      mine?.score,
+      r.score,
+      "the CLI's record is Confluent-framed and decodes with the independent client",
+    );
+    log.push(r);
+    await showsModel(service);
+  });
+
   test("unknown ids, schemas that do not resolve and unsupported framings are dead-lettered with their reasons", async () => {
     const body = (await client.encode(runId, v3(runOf(20)))).subarray(5);
     const { id: otherId } = await client.register(
