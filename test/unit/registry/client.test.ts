@@ -30,7 +30,7 @@ let dir: string;
 const seen: { method: string; url: string; auth: string | undefined; body: string }[] = [];
 
 /** The fake registry's answers by path. */
-function answer(req: IncomingMessage, res: ServerResponse, body: string): void {
+function answer(req: IncomingMessage, res: ServerResponse, body: string) {
   seen.push({ method: req.method ?? "", url: req.url ?? "", auth: req.headers.authorization, body });
   const json = (status: number, value: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
