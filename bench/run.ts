@@ -15,7 +15,7 @@ import { type RunningService, startService, waitReady } from "../test/support/se
 import { bareKafkajsReplay, kcatReplay, promClientRender } from "./baselines.ts";
 import { type Dataset, ensureDataset, makeRun, topicSize } from "./data.ts";
 import { percentile, scrapeOnce } from "./http.ts";
-import { openRegistryReplay } from "./registry.ts";
+import { ingestComparison, openRegistryReplay } from "./registry.ts";
 import { replicaBench } from "./replicas.ts";
 
 const { values } = parseArgs({ options: { profile: { type: "string", default: "full" } } });
@@ -305,6 +305,14 @@ async function main(): Promise<void> {
     baseline: `${fmt(oursRate / 1000, 1)}k/s`,
     ratio: fmt(registryRate / oursRate, 2),
     target: ">= 0.90",
+  });
+  const ingest = ingestComparison(full ? 200_000 : 20_000, 5);
+  rows.push({
+    figure: `ingest worker alone, ${full ? 200_000 : 20_000} events: registry-framed vs single-object, CPU (median of 5)`,
+    ours: `${fmt(ingest.framed, 0)} ms`,
+    baseline: `${fmt(ingest.single, 0)} ms`,
+    ratio: fmt(ingest.single / ingest.framed, 2),
+    target: ">= 0.90 (rate)",
   });
   rows.push({
     figure: "replay events/s vs kcat to /dev/null",
