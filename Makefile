@@ -108,3 +108,19 @@ kube-clean: ## stop them and delete their data and certificates
 .PHONY: screenshot
 screenshot: deps ## rewrite docs/images/status-page.png (the README's picture) from the status page's browser test
 	@KYMAROS_UPDATE_SCREENSHOT=1 tools/with-kafka.sh $(NODE_TEST) test/integration/status-page.test.ts
+
+# A local Apicurio Registry (in-memory) with the Confluent-compatible API at
+# http://127.0.0.1:8081/apis/ccompat/v7; fetched once per machine into ~/.cache/kymaros/apicurio.
+REGISTRY_URL ?= http://127.0.0.1:$${REGISTRY_PORT:-8081}/apis/ccompat/v7
+.PHONY: registry-up registry-down registry-schemas registry-compat
+registry-up: ## start a local Apicurio Registry 3.3.3 on 127.0.0.1:8081 (idempotent; Java 21+)
+	@tools/registry/registry.sh up
+
+registry-down: ## stop the local schema registry
+	@tools/registry/registry.sh down
+
+registry-schemas: deps ## register schemas/ into KYMAROS_SCHEMA_REGISTRY_URL (default: the local one) with BACKWARD compatibility
+	@KYMAROS_SCHEMA_REGISTRY_URL=$${KYMAROS_SCHEMA_REGISTRY_URL:-$(REGISTRY_URL)} node --import tsx tools/registry/schemas.ts
+
+registry-compat: deps ## registry-schemas, then show that a breaking change is refused
+	@KYMAROS_SCHEMA_REGISTRY_URL=$${KYMAROS_SCHEMA_REGISTRY_URL:-$(REGISTRY_URL)} node --import tsx tools/registry/schemas.ts --breaking

@@ -11,7 +11,14 @@ export interface Dataset {
   partitions: number;
 }
 
-export const topicFor = (d: Dataset) => `bench.runs.${d.tests}x${d.runsPerTest}.p${d.partitions}`;
+/** Another wire format of the same events (registry framing): its name goes into the topic's. */
+export interface Framing {
+  name: string;
+  frame: (singleObject: Buffer) => Buffer;
+}
+
+export const topicFor = (d: Dataset, framing?: Framing) =>
+  `bench.runs.${framing ? `${framing.name}.` : ""}${d.tests}x${d.runsPerTest}.p${d.partitions}`;
 
 const BASE = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -68,8 +75,14 @@ export async function topicSize(kafka: Kafka, topic: string): Promise<number | u
 }
 
 /** Publishes the dataset unless the topic already holds exactly it; returns the topic. */
-export async function ensureDataset(kafka: Kafka, d: Dataset, log: (s: string) => void): Promise<string> {
-  const topic = topicFor(d);
+export async function ensureDataset(
+  kafka: Kafka,
+  d: Dataset,
+  log: (s: string) => void,
+  framing?: Framing,
+): Promise<string> {
+  const topic = topicFor(d, framing);
+  const frame = framing?.frame ?? ((b: Buffer) => b);
   const total = d.tests * d.runsPerTest;
   const size = await topicSize(kafka, topic);
   // The scrape figures publish a few thousand live runs into it: reuse it while they stay few.
@@ -96,7 +109,7 @@ export async function ensureDataset(kafka: Kafka, d: Dataset, log: (s: string) =
   for (let r = 0; r < d.runsPerTest; r++) {
     for (let t = 0; t < d.tests; t++) {
       const run = makeRun(t, r, random);
-      messages.push({ key: run.test, value: codec.encode(run) });
+      messages.push({ key: run.test, value: frame(codec.encode(run)) });
       if (messages.length === BATCH) {
         pending.push(producer.send({ topic, acks: 1, messages }));
         messages = [];

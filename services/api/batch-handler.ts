@@ -17,6 +17,7 @@ import type { DeadLetter, DeadLetterSink } from "./kafka/dead-letters.ts";
 import type { BatchHandler, SourceBatch } from "./kafka/source.ts";
 import type { IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { recordBatch, type SelfMetrics } from "./metrics/serve/self.ts";
+import type { SchemaGate } from "./registry/gate.ts";
 import type { Recent } from "./status/recent.ts";
 import type { BatchOutcome, IngestBatch, NameCollision } from "./worker/protocol.ts";
 
@@ -31,6 +32,8 @@ export interface BatchHandlerParts {
   testIdentity?: IdentityLabels;
   /** Where the status page learns of the last refusals and collisions. */
   recent?: Recent;
+  /** With a schema registry: holds a batch until the writer schemas of its ids are known. */
+  gate?: SchemaGate;
   now?: () => number;
 }
 
@@ -151,5 +154,7 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
   }
 
   // Not async: the batch must not be captured by anything that waits.
-  return (batch) => finish(ingestBatch(batch.messages), originOf(batch));
+  const gate = parts.gate;
+  if (!gate) return (batch) => finish(ingestBatch(batch.messages), originOf(batch));
+  return (batch) => gate.pass(batch, () => finish(ingestBatch(batch.messages), originOf(batch)));
 }

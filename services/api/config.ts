@@ -2,6 +2,7 @@
 import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
 import { readHost, readLogLevel, readPort } from "../config/process.ts";
+import { type RegistrySettings, readRegistrySettings } from "../config/registry.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
 import type { LogLevel } from "../log/logger.ts";
 import { IDENTITY_LABELS, type IdentityLabels } from "./metrics/render/identity-labels.ts";
@@ -19,6 +20,8 @@ export interface Config {
   /** What keeps same-named tests apart in the series: nothing (test), namespace, or namespace and cluster. */
   testIdentity: IdentityLabels;
   shard: Shard;
+  /** Absent: Confluent-framed messages are dead-lettered as registry_not_configured. */
+  registry?: RegistrySettings;
 }
 
 export function readConfig(env: Env): Config {
@@ -41,7 +44,9 @@ export function readConfig(env: Env): Config {
     );
   }
   const host = readHost(env, "KYMAROS_HOST");
+  const registry = readRegistrySettings(env);
   return {
+    ...(registry ? { registry } : {}),
     kafka: readKafkaSettings(env, "kymaros-api"),
     topic,
     dlqTopic,

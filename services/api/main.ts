@@ -15,6 +15,8 @@ import { type HttpServer, startHttpServer } from "../http/server.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { EXIT } from "../process/exit-codes.ts";
 import { exitOnConfigError, onSignals, reportStartFailure, watchReadiness } from "../process/lifecycle.ts";
+import { createRegistryClient } from "../registry/client.ts";
+import { createSchemaCache } from "../registry/schema-cache.ts";
 import { createBatchHandler } from "./batch-handler.ts";
 import { type Config, readConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
@@ -27,6 +29,7 @@ import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
 import { prepareTopics } from "./kafka/topics.ts";
 import { createSelfMetrics, type SelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
+import { createSchemaGate, type SchemaGate } from "./registry/gate.ts";
 import { describeShard } from "./shard/shard.ts";
 import { createRecent, type Recent } from "./status/recent.ts";
 import { type IngestWorker, startIngestWorker } from "./worker/client.ts";
@@ -40,9 +43,11 @@ interface Parts {
   admin?: Admin;
   sink?: DeadLetterSink;
   http?: HttpServer;
+  gate?: SchemaGate;
 }
 
 async function closeAll(parts: Parts, worker: IngestWorker, logger: Logger): Promise<void> {
+  parts.gate?.close();
   await parts.source?.stop();
   logger.debug("source stopped");
   await parts.deadLetterGroup?.stop();
@@ -87,6 +92,10 @@ async function startKafka(
     onFatal: fatal("Kafka dead-letter group stopped for good"),
   });
   parts.deadLetterGroup = deadLetterGroup;
+  if (config.registry) {
+    const cache = createSchemaCache(createRegistryClient(config.registry));
+    parts.gate = createSchemaGate({ cache, teach: (entry) => worker.teach(entry), metrics, logger });
+  }
   const source = createKafkaSource({
     consumers: kafkaReaders(kafka, config.shard),
     admin,
@@ -101,6 +110,7 @@ async function startKafka(
       logger,
       testIdentity: config.testIdentity,
       recent,
+      ...(parts.gate ? { gate: parts.gate } : {}),
     }),
     onHandled: (partition, next) => deadLetterGroup.handled(partition, next),
     onCaughtUp: () => worker.publish("text"),
@@ -123,7 +133,11 @@ async function main(): Promise<void> {
     logger.error(what, { error });
     void lifecycle.stop(what, EXIT.failed);
   };
-  const worker = startIngestWorker(fatal("ingest worker failed"), config.testIdentity);
+  const worker = startIngestWorker(
+    fatal("ingest worker failed"),
+    config.testIdentity,
+    config.registry !== undefined,
+  );
   const lifecycle = onSignals(
     () => {
       metrics.ready.set(0);
@@ -161,6 +175,7 @@ async function main(): Promise<void> {
     topic: config.topic,
     brokers: config.kafka.brokers,
     shard: describeShard(config.shard),
+    ...(config.registry ? { schemaRegistry: config.registry.url } : {}),
   });
   metrics.shards.set({ shard: String(config.shard.index) }, config.shard.total);
   await startKafka(config, parts, worker, { logger, metrics, recent, fatal });

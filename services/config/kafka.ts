@@ -51,7 +51,7 @@ export function parseBrokers(value: string, setting = "KYMAROS_KAFKA_BROKERS"): 
   return brokers;
 }
 
-function flag(env: Env, setting: string): boolean | undefined {
+export function flag(env: Env, setting: string): boolean | undefined {
   const raw = env[setting];
   if (raw === undefined || raw === "") return undefined;
   const value = raw.trim().toLowerCase();
@@ -60,7 +60,7 @@ function flag(env: Env, setting: string): boolean | undefined {
   throw new ConfigError(setting, `"${raw}" is not true or false`);
 }
 
-function readCertificate(path: string, setting: string): string {
+export function readCertificate(path: string, setting: string): string {
   const pem = readSettingFile(path, setting);
   try {
     new X509Certificate(pem);
@@ -70,7 +70,7 @@ function readCertificate(path: string, setting: string): string {
   return pem;
 }
 
-function readPrivateKey(path: string, setting: string): Secret {
+export function readPrivateKey(path: string, setting: string): Secret {
   const key = readSecretFile(path, setting);
   try {
     createPrivateKey(key.reveal());

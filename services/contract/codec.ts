@@ -89,12 +89,17 @@ function framed(message: Uint8Array): Buffer {
   if (message.length < HEADER_BYTES) {
     // Whatever bytes there are must already be the magic: a lone 0x00 is not "truncated".
     if ((message.length >= 1 && message[0] !== 0xc3) || (message.length >= 2 && message[1] !== 0x01)) {
-      throw new CodecError("bad_magic", "message does not start with C3 01");
+      const seen = Buffer.from(message.subarray(0, 2)).toString("hex").toUpperCase();
+      throw new CodecError("bad_magic", `message does not start with C3 01: it starts with ${seen}`);
     }
     throw new CodecError("truncated", `message of ${message.length} bytes is shorter than the header`);
   }
   if (message[0] !== 0xc3 || message[1] !== 0x01) {
-    throw new CodecError("bad_magic", "message does not start with C3 01 (not Avro single-object)");
+    const seen = Buffer.from(message.subarray(0, 2)).toString("hex").toUpperCase();
+    throw new CodecError(
+      "bad_magic",
+      `message does not start with C3 01 (not Avro single-object): it starts with ${seen}`,
+    );
   }
   return Buffer.isBuffer(message)
     ? message

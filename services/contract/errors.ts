@@ -6,7 +6,12 @@ export type CodecErrorReason =
   | "truncated"
   | "trailing_bytes"
   | "undecodable"
-  | "schema_violation";
+  | "schema_violation"
+  // Schema-registry framing (registry-framing.ts):
+  | "unsupported_framing"
+  | "registry_not_configured"
+  | "unknown_schema_id"
+  | "incompatible_schema";
 
 export class CodecError extends Error {
   override readonly name = "CodecError";

@@ -332,7 +332,31 @@ export function retirementFactsOf(retirement: TestRetired): RetirementFacts {
   };
 }
 
+/**
+ * The body of a message whose writer is already known (a registry id that names one of our
+ * schemas): the datum at bytes[bodyStart .. stop); null when it is not the clean case.
+ */
+export type BodyReader = (
+  bytes: Buffer,
+  bodyStart: number,
+  stop: number,
+  version: SchemaVersion,
+) => EventFacts | null;
+
+export interface FactsReaders {
+  /** Single-object messages: the clean case here, the rest through the reference path. */
+  read: FactsReader;
+  /** A known writer's body, clean case only. */
+  body: BodyReader;
+  /** The reference path alone (avsc and validation), for single-object messages. */
+  reference: FactsReader;
+}
+
 export function createFactsReader(codec: Codec): FactsReader {
+  return createFactsReaders(codec).read;
+}
+
+export function createFactsReaders(codec: Codec): FactsReaders {
   for (const version of SCHEMA_VERSIONS) checkLayout(version);
   const names = new Names();
   // Namespaces and clusters recur as test names do: the same string back, none made per event.
@@ -349,10 +373,14 @@ export function createFactsReader(codec: Codec): FactsReader {
     if (stop - start > MAX_MESSAGE_BYTES || stop - start < HEADER_BYTES) return false;
     const version = codec.writerAt(bytes, start);
     if (version === 0) return false;
+    return cleanBody(bytes, start + HEADER_BYTES, stop, version);
+  }
 
+  /** Fills `facts` from the datum at bytes[bodyStart .. stop) written with `version`; false when not clean. */
+  function cleanBody(bytes: Buffer, bodyStart: number, stop: number, version: SchemaVersion): boolean {
     const c = cursor;
     c.bytes = bytes;
-    c.pos = start + HEADER_BYTES;
+    c.pos = bodyStart;
     c.end = stop;
     c.unclean = false;
     facts.runId.bytes = bytes;
@@ -393,8 +421,7 @@ export function createFactsReader(codec: Codec): FactsReader {
     return keptFieldsValid(facts);
   }
 
-  return (bytes, start, stop) => {
-    if (clean(bytes, start, stop)) return facts;
+  const reference: FactsReader = (bytes, start, stop) => {
     const event = codec.decodeEvent(bytes.subarray(start, stop));
     if (event.kind === "retired") {
       validateRetirement(event.retirement);
@@ -402,5 +429,11 @@ export function createFactsReader(codec: Codec): FactsReader {
     }
     validateRun(event.run);
     return factsOf(event.run);
+  };
+  return {
+    read: (bytes, start, stop) => (clean(bytes, start, stop) ? facts : reference(bytes, start, stop)),
+    body: (bytes, bodyStart, stop, version) =>
+      stop - bodyStart <= MAX_MESSAGE_BYTES && cleanBody(bytes, bodyStart, stop, version) ? facts : null,
+    reference,
   };
 }

@@ -22,6 +22,23 @@ export {
   type TestRetired,
   writerVersionFor,
 } from "./event.ts";
-export { createFactsReader, type FactsReader, factsOf, retirementFactsOf } from "./facts.ts";
+export {
+  createFactsReader,
+  createFactsReaders,
+  type FactsReader,
+  factsOf,
+  retirementFactsOf,
+} from "./facts.ts";
 export { crc64Avro, fingerprint, parsingCanonicalForm } from "./fingerprint.ts";
+export {
+  CONFLUENT_HEADER_BYTES,
+  confluentFrame,
+  confluentId,
+  createRegistryReader,
+  type FramingHint,
+  framingHint,
+  HINT_DETAIL,
+  type RegistryReader,
+  type RegistrySchema,
+} from "./registry-framing.ts";
 export { validateRetirement, validateRun } from "./validate.ts";

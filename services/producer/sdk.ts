@@ -9,6 +9,7 @@ import { ConfigError, type Env } from "../config/errors.ts";
 import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
 import { createKafkaClient } from "../config/kafka-client.ts";
 import type { ClientLogLevel } from "../config/kafka-log.ts";
+import { readRegistrySettings } from "../config/registry.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
 import {
   createCodec,
@@ -23,6 +24,7 @@ import { PublishError, type PublishResult, type RetireResult } from "./errors.ts
 import { EXPECTED_CLIENT_WARNINGS, type LineWriter, stderrLogger } from "./log.ts";
 import type { Placement } from "./placements.ts";
 import { type Prepared, prepareRetirementWith, prepareRunWith } from "./prepare.ts";
+import { registryConnection } from "./registry-connection.ts";
 import type { RetirementInput } from "./retirement-input.ts";
 import type { RunInput, WireRun } from "./run-fields.ts";
 
@@ -165,7 +167,9 @@ function resolve(options: ProducerOptions): Resolved {
     retry,
     allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
   });
-  return { topic, connection };
+  // KYMAROS_SCHEMA_REGISTRY_URL set: registry-framed (00 + id); otherwise single-object as ever.
+  const registry = readRegistrySettings(env);
+  return { topic, connection: registry ? registryConnection(connection, registry, topic) : connection };
 }
 
 /** Sends prepared records in order, in batches; a Kafka failure says how many were acknowledged. */

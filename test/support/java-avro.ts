@@ -98,3 +98,23 @@ export function javaFingerprint(schema: SchemaVersion | string): { fingerprint: 
   if (line.startsWith("ERROR ")) throw new Error(`java: ${line}`);
   return JSON.parse(line) as { fingerprint: string; canonical: string };
 }
+
+/**
+ * Apicurio's AvroKafkaSerializer (3.1.7) on each event, with its default framing (00 + id) and
+ * auto-registration against the registry's v3 API at `registryUrl`; hex per event.
+ */
+export function javaSerdeEncode(
+  registryUrl: string,
+  topic: string,
+  writer: SchemaVersion,
+  events: readonly RunCompleted[],
+): string[] {
+  const out = runJavaAvro(
+    ["serde-encode", registryUrl, topic, schemaFile(writer)],
+    events.map((event) => JSON.stringify(event)),
+  );
+  if (out.length !== events.length || out.some((l) => l.startsWith("ERROR "))) {
+    throw new Error(`java serde encoded ${out.length} of ${events.length} events: ${out.join("\n")}`);
+  }
+  return out;
+}

@@ -3,6 +3,7 @@
  * outcomes (in order), and keeps the latest snapshots the worker sent for the metrics view.
  */
 import { Worker } from "node:worker_threads";
+import type { RegistrySchema } from "../../contract/index.ts";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
 import { createSnapshotStore, type SnapshotSource } from "../metrics/serve/snapshot-store.ts";
@@ -19,6 +20,8 @@ import {
 
 export interface IngestWorker {
   ingestBatch: IngestBatch;
+  /** A registry id's writer schema, for the batches posted after it. */
+  teach(entry: RegistrySchema): void;
   /** The replay caught up: make the domain metrics visible, in this format to begin with. */
   publish(format: ExpositionFormat): void;
   readonly snapshots: SnapshotSource;
@@ -39,8 +42,8 @@ const entry = new URL(fromSources ? "./thread.ts" : "./thread.js", import.meta.u
 const resourceLimits = { maxYoungGenerationSizeMb: 12 };
 
 /** Built, the worker is plain JavaScript; from the sources (tsx), it needs tsx's loader too. */
-function spawnWorker(labels: IdentityLabels): Worker {
-  const workerData: WorkerSettings = { labels };
+function spawnWorker(labels: IdentityLabels, registry: boolean): Worker {
+  const workerData: WorkerSettings = { labels, registry };
   if (!fromSources) return new Worker(entry, { resourceLimits, workerData });
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(boot, { eval: true, resourceLimits, workerData });
@@ -49,8 +52,9 @@ function spawnWorker(labels: IdentityLabels): Worker {
 export function startIngestWorker(
   onFatal: (error: Error) => void,
   labels: IdentityLabels = "test",
+  registry = false,
 ): IngestWorker {
-  const worker = spawnWorker(labels);
+  const worker = spawnWorker(labels, registry);
   const pending = new Map<number, (outcome: BatchOutcome) => void>();
   const pages = new Map<number, (page: TestsPage) => void>();
   let nextId = 0;
@@ -82,12 +86,13 @@ export function startIngestWorker(
   return {
     ingestBatch(messages) {
       const id = nextId++;
-      const { data, index } = pack(messages);
+      const packed = pack(messages);
       return new Promise((resolve) => {
         pending.set(id, resolve);
-        send({ type: "batch", id, data, index }, [data, index.buffer as ArrayBuffer]);
+        send({ type: "batch", id, ...packed }, [packed.data, packed.index.buffer as ArrayBuffer]);
       });
     },
+    teach: (entry) => send({ type: "schema", entry }),
     publish: (format) => snapshots.publish(format),
     snapshots,
     tests: {

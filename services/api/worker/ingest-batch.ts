@@ -2,7 +2,7 @@
  * A packed batch through ingest, on the worker: each message read where it lies, and the
  * refused ones copied back out with their bytes, since the main thread no longer holds them.
  */
-import type { FactsReader } from "../../contract/index.ts";
+import { type FactsReader, HINT_DETAIL } from "../../contract/index.ts";
 import type { State } from "../core/index.ts";
 import { ingest } from "../ingest/index.ts";
 import {
@@ -33,6 +33,7 @@ function collision(state: State, test: string): NameCollision {
 export function ingestBatch(read: FactsReader, state: State, batch: PackedBatch): BatchOutcome {
   const data = Buffer.from(batch.data);
   const { index } = batch;
+  const hints = batch.hints === undefined ? undefined : new Map(batch.hints);
   let applied = 0;
   let retired = 0;
   let duplicate = 0;
@@ -52,7 +53,11 @@ export function ingestBatch(read: FactsReader, state: State, batch: PackedBatch)
       applied += 1;
       retired += 1;
     } else if (r === "duplicate") duplicate += 1;
-    else refused.push(refusedMessage(data, index, i, r.reason, r.detail));
+    else {
+      const hint = hints?.get(i);
+      if (hint === undefined) refused.push(refusedMessage(data, index, i, r.reason, r.detail));
+      else refused.push(refusedMessage(data, index, i, "unsupported_framing", HINT_DETAIL[hint]));
+    }
   }
   return {
     applied,

@@ -4,6 +4,7 @@
  * written down.
  * A batch travels packed in one transferred buffer: no per-message structured clone.
  */
+import { type FramingHint, framingHint, type RegistrySchema } from "../../contract/index.ts";
 import type { RejectReason } from "../ingest/index.ts";
 import type { ExpositionFormat } from "../metrics/render/domain.ts";
 import type { IdentityLabels } from "../metrics/render/identity-labels.ts";
@@ -13,12 +14,16 @@ import type { TestsPage } from "../status/tests.ts";
 /** What the worker is started with (its workerData). */
 export interface WorkerSettings {
   labels: IdentityLabels;
+  /** Whether a schema registry is configured (Confluent-framed messages are read). */
+  registry?: boolean;
 }
 
 /** A message as the Kafka client hands it over: only the bytes the worker reads. */
 export interface RawMessage {
   key: Buffer | null;
   value: Buffer | null;
+  /** Looked at only for values that are neither single-object nor Confluent-framed. */
+  headers?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -35,6 +40,8 @@ export const MESSAGE_FIELDS = 4;
 export interface PackedBatch {
   data: ArrayBuffer;
   index: Int32Array;
+  /** Messages whose headers name a framing we do not read (schema ids in headers), by position. */
+  hints?: [number, FramingHint][];
 }
 
 /** A refused message, with its own bytes (the batch it came from is gone by then). */
@@ -83,7 +90,10 @@ export type ToWorker =
   /** Render this format from now on (the first call makes the domain metrics visible). */
   | { type: "render"; format: ExpositionFormat }
   /** A page of the status page's tests table, from the rows of the last snapshot sent. */
-  | { type: "tests"; id: number; query: TestsQuery };
+  | { type: "tests"; id: number; query: TestsQuery }
+
+  /** A registry id's writer schema, sent before the first batch that carries the id. */
+  | { type: "schema"; entry: RegistrySchema };
 
 export type FromWorker =
   | ({ type: "done"; id: number } & BatchOutcome)
@@ -123,7 +133,22 @@ export function pack(messages: readonly RawMessage[]): PackedBatch {
       at += value.length;
     }
   }
-  return { data: data.buffer, index };
+  const hints = headerHints(messages);
+  return hints === undefined ? { data: data.buffer, index } : { data: data.buffer, index, hints };
+}
+
+/** Hints for the messages that are neither C3 01 nor 00 and carry a schema id in their headers. */
+function headerHints(messages: readonly RawMessage[]): [number, FramingHint][] | undefined {
+  let hints: [number, FramingHint][] | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const { value, headers } = messages[i] as RawMessage;
+    if (headers === undefined || value === null || value[0] === 0xc3 || value[0] === 0) continue;
+    const hint = framingHint(Object.keys(headers));
+    if (hint === null) continue;
+    hints ??= [];
+    hints.push([i, hint]);
+  }
+  return hints;
 }
 
 /** A copy of data[start .. start + length) alone (null for -1): a view would carry the whole batch along. */

@@ -4,7 +4,7 @@
  * Receives packed batches, answers with their outcomes, and sends snapshots after changes.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { createCodec, createFactsReader } from "../../contract/index.ts";
+import { createCodec, createRegistryReader } from "../../contract/index.ts";
 import { createState } from "../core/index.ts";
 import { createDomainView } from "../metrics/render/domain.ts";
 import { createSnapshots } from "../metrics/render/snapshots.ts";
@@ -15,10 +15,13 @@ import { type FromWorker, ownBuffer, type ToWorker, type WorkerSettings } from "
 const port = parentPort;
 if (!port) throw new Error("worker/thread.ts runs as a worker thread");
 
-const read = createFactsReader(createCodec());
+const settings = workerData as WorkerSettings | null;
+// Single-object messages read as before; Confluent-framed ones through the ids taught below.
+const registry = createRegistryReader(createCodec(), { configured: settings?.registry === true });
+const read = registry.read;
 const state = createState();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const labels = (workerData as WorkerSettings | null)?.labels ?? "test";
+const labels = settings?.labels ?? "test";
 /**
  * The status page's rows of the last plain snapshot posted: a page is selected here, off the
  * main thread (decoding and sorting 10k rows would delay scrapes), and from rows no newer than
@@ -56,6 +59,8 @@ port.on("message", (message: ToWorker) => {
     if (state.revision !== before) snapshots.changed();
   } else if (message.type === "tests") {
     post({ type: "tests", id: message.id, page: table.select(message.query) });
+  } else if (message.type === "schema") {
+    registry.learn(message.entry);
   } else {
     snapshots.request(message.format);
   }

@@ -28,6 +28,8 @@ export interface SelfMetrics {
   readonly shards: Gauge<"shard">;
   readonly deadLetterPartitions: Gauge;
   readonly partitionCountChanged: Gauge<"topic">;
+  readonly registryWaiting: Gauge;
+  readonly registryFailures: Counter;
 }
 
 /**
@@ -169,6 +171,20 @@ export function createSelfMetrics(): SelfMetrics {
       labelNames: ["topic"],
       registers,
     }),
+    registryWaiting: new Gauge({
+      name: "kymaros_api_schema_registry_waiting_partitions",
+      help: "Partitions held back because the schema registry does not answer: their messages wait, uncommitted and in order, until it does.",
+      registers,
+    }),
+    registryFailures: counter(
+      {
+        name: "kymaros_api_schema_registry_failures_total",
+        help: "Schema-registry requests that failed (unreachable, timed out, 5xx or refused credentials) and are retried.",
+        labelNames: [],
+      },
+      text,
+      openMetrics,
+    ),
   };
 }
 
