@@ -4,6 +4,7 @@ import { type KafkaSettings, readKafkaSettings } from "../config/kafka.ts";
 import { readHost, readLogLevel, readPort } from "../config/process.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
 import type { LogLevel } from "../log/logger.ts";
+import { type ReplicationSettings, readReplication } from "./kafka/replication.ts";
 import { IDENTITY_LABELS, type IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { readShard } from "./shard/settings.ts";
 import type { Shard } from "./shard/shard.ts";
@@ -19,6 +20,8 @@ export interface Config {
   /** What keeps same-named tests apart in the series: nothing (test), namespace, or namespace and cluster. */
   testIdentity: IdentityLabels;
   shard: Shard;
+  /** How the topics the service creates are replicated. */
+  replication: ReplicationSettings;
 }
 
 export function readConfig(env: Env): Config {
@@ -51,5 +54,6 @@ export function readConfig(env: Env): Config {
     logLevel,
     testIdentity: testIdentity as IdentityLabels,
     shard: readShard(env),
+    replication: readReplication(env),
   };
 }

@@ -352,7 +352,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     });
   });
 
-  it("the operational group alerts on stale tests, the service down or absent, and consumer lag", () => {
+  it("the operational group alerts on stale tests, the service down or absent, consumer lag and Kafka away", () => {
     const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
     assert.deepEqual(
       groups.map((g) => g.name),
@@ -368,6 +368,8 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
         "KymarosApiShardDown",
         "KymarosApiAbsent",
         "KymarosApiConsumerLag",
+        "KymarosApiKafkaUnreachable",
+        "KymarosApiPartitionStale",
         "KymarosBridgeNotReady",
         "KymarosBridgeReportPending",
       ],
@@ -382,6 +384,12 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     assert.match(byName.get("KymarosApiAbsent")?.expr ?? "", /^absent\(up\{job=~"kymaros\|kymaros-api"\}\)$/);
     assert.match(byName.get("KymarosApiConsumerLag")?.expr ?? "", /kymaros_api_consumer_lag\) > 1000$/);
     assert.equal(byName.get("KymarosApiConsumerLag")?.for, "10m");
+    assert.match(
+      byName.get("KymarosApiKafkaUnreachable")?.expr ?? "",
+      /kymaros_api_kafka_connected\{job=~"kymaros\|kymaros-api"\}\) == 0$/,
+    );
+    assert.equal(byName.get("KymarosApiKafkaUnreachable")?.for, "5m");
+    assert.equal(byName.get("KymarosApiPartitionStale")?.for, "5m");
     assert.match(byName.get("KymarosBridgeNotReady")?.expr ?? "", /up\{job="kymaros-bridge"\}/);
     assert.match(
       byName.get("KymarosBridgeNotReady")?.expr ?? "",
