@@ -192,6 +192,8 @@ describe("k8s manifests: the Deployment", () => {
     assert.match(env.get("KYMAROS_KAFKA_BROKERS") ?? "", /^[a-z0-9.-]+:\d+(,[a-z0-9.-]+:\d+)*$/);
     assert.equal(env.get("KYMAROS_TOPIC"), "kymaros.run-completed");
     assert.equal(env.get("KYMAROS_DLQ_TOPIC"), "kymaros.run-completed.dlq");
+    assert.equal(env.get("KYMAROS_TOPIC_REPLICATION_FACTOR"), "3");
+    assert.equal(env.get("KYMAROS_TOPIC_MIN_INSYNC_REPLICAS"), "2");
     assert.equal(env.get("KYMAROS_PORT"), "8080");
     assert.equal(env.get("KYMAROS_LOG_LEVEL"), "info");
     // Service links would inject KYMAROS_API_PORT=tcp://... for the kymaros-api Service.
