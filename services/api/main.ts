@@ -23,6 +23,7 @@ import { kafkaGroupMembers, kafkaReaders } from "./kafka/consumers.ts";
 import { createDeadLetterGroup, type DeadLetterGroup, GROUP_SESSION_MS } from "./kafka/dead-letter-group.ts";
 import { DeadLetterOwnership } from "./kafka/dead-letter-ownership.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
+import { explainDenied } from "./kafka/denied.ts";
 import { retrying } from "./kafka/retry.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
 import { prepareTopics } from "./kafka/topics.ts";
@@ -152,7 +153,9 @@ async function main(): Promise<void> {
     shard: describeShard(config.shard),
   });
   metrics.shards.set({ shard: String(config.shard.index) }, config.shard.total);
-  await startKafka(config, parts, worker, { logger, metrics, fatal });
+  await startKafka(config, parts, worker, { logger, metrics, fatal }).catch((err: unknown) => {
+    throw explainDenied(err, config);
+  });
 }
 
 main().catch((err: unknown) => reportStartFailure(BINARY, err));

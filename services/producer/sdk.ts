@@ -41,9 +41,10 @@ export interface ProducerOptions {
   /** Writer schema for publishes that do not say; the codec's choice (the latest) by default. */
   schemaVersion?: SchemaVersion;
   /**
-   * Attempts after the first (>= 1) before a publish fails with kind "kafka": default 6, about
-   * 25 s of backoff, more than a broker failover takes (the controller moves a dead broker's
-   * leaderships after its 9 s session), so a leader's crash delays publishes but fails none.
+   * Attempts after the first (>= 1) before a publish fails with kind "kafka": default 8, about
+   * 45 s of backoff. A broker failover takes 9-20 s before kafkajs sends to the new leader (the
+   * controller moves a dead broker's leaderships after its 9 s session), so a leader's crash, or
+   * two, delays publishes but fails none; an unreachable cluster fails after that long.
    */
   retries?: number;
   /** kafkajs timeouts, in milliseconds. */
@@ -159,7 +160,7 @@ function resolve(options: ProducerOptions): Resolved {
   };
   if (settings.brokers.length === 0) throw new ConfigError("brokers", "no broker given");
   const topic = options.topic === undefined ? readTopic(env) : checkTopic(options.topic, "topic");
-  const retries = options.retries ?? 6;
+  const retries = options.retries ?? 8;
   if (!Number.isInteger(retries) || retries < 1) {
     // kafkajs refuses an idempotent producer that may not retry at all.
     throw new ConfigError("retries", `${retries} must be an integer >= 1`);

@@ -5,11 +5,11 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { freePort } from "./service.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,18 +28,30 @@ export interface KafkaCluster {
   clean(): Promise<void>;
 }
 
-/** Free ports p whose p + 1 (the node's controller port) is free too. */
-async function portPairs(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    if (port < 65_000 && !ports.includes(port) && !ports.includes(port - 1)) ports.push(port);
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Three pairs of free ports (a node's client port and its controller port, + 1) below the
+ * ephemeral range (32768+ on Linux): a port the kernel may hand to any outgoing connection in the
+ * seconds before a broker binds it would fail that broker's start.
+ */
+async function portPairs(): Promise<number[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 1_000) * 6;
+    const all = Array.from({ length: 6 }, (_, i) => base + i);
+    if ((await Promise.all(all.map(portFree))).every(Boolean)) return [base, base + 2, base + 4];
   }
-  return ports;
+  throw new Error("no six free ports in 20000-25999");
 }
 
 export async function kafkaCluster(): Promise<KafkaCluster> {
-  const ports = await portPairs(3);
+  const ports = await portPairs();
   const dir = mkdtempSync(join(tmpdir(), "kymaros-cluster-"));
   const env = {
     ...process.env,

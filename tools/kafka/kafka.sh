@@ -31,6 +31,9 @@ KAFKA_CLUSTER_ID=${KAFKA_CLUSTER_ID:-}
 KAFKA_REPLICATION=${KAFKA_REPLICATION:-1}
 KAFKA_MIN_ISR=${KAFKA_MIN_ISR:-1}
 KAFKA_WAIT=${KAFKA_WAIT:-1}
+# KAFKA_AUTHORIZER=1: the StandardAuthorizer, deny by default; the PLAINTEXT listener's
+# principal (User:ANONYMOUS) is the super user that creates topics and ACLs.
+KAFKA_AUTHORIZER=${KAFKA_AUTHORIZER:-0}
 # More broker settings, one key=value per line, appended to server.properties.
 KAFKA_EXTRA_PROPS=${KAFKA_EXTRA_PROPS:-}
 # Another instance (a test's own KAFKA_DIR) may share the jars of the default one.
@@ -106,6 +109,13 @@ share.coordinator.state.topic.min.isr=$KAFKA_MIN_ISR
 group.initial.rebalance.delay.ms=0
 PROPS
   [ -z "$KAFKA_EXTRA_PROPS" ] || printf '%s\n' "$KAFKA_EXTRA_PROPS" >>"$props"
+  if [ "$KAFKA_AUTHORIZER" = 1 ]; then
+    cat >>"$props" <<PROPS
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:ANONYMOUS
+PROPS
+  fi
   if is_secure; then
     # PEM keystore with an unencrypted key (file mode 600): no keystore password to store here.
     cat >>"$props" <<PROPS
