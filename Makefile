@@ -81,13 +81,18 @@ kafka-cluster-up: deps ## a local 3-broker KRaft cluster (RF 3, min ISR 2) on 12
 kafka-cluster-down: ## stop the local 3-broker cluster (its data is kept in .kafka-cluster/)
 	@tools/kafka/cluster.sh down
 
+.PHONY: test-cluster
+test-cluster: deps ## the three-broker tests' long profile: two leader kills under load, a start with a broker down
+	@KYMAROS_CLUSTER_FULL=1 $(NODE_TEST) test/integration/kafka-cluster.test.ts
+
 .PHONY: kafka-up-secure
 kafka-up-secure: deps ## the local broker plus a SASL_SSL (TLS + SCRAM-SHA-512) listener on 127.0.0.1:9094
 	@KAFKA_SECURE=1 tools/kafka/kafka.sh up
 
 .PHONY: reliability reliability-ci
-reliability: deps ## reliability suite, full profile: crashes, broker outage, duplicates, hostile input, scrape load
+reliability: deps ## reliability suite, full profile: crashes, broker outage, duplicates, hostile input, scrape load; then the three-broker long profile
 	@tools/with-kafka.sh node --import tsx test/reliability/run.ts --profile full
+	@$(MAKE) --no-print-directory test-cluster
 
 reliability-ci: deps ## the reliability suite's short profile (a few minutes; run by CI)
 	@tools/with-kafka.sh node --import tsx test/reliability/run.ts --profile ci

@@ -25,6 +25,11 @@ import {
   waitReady,
 } from "../support/service.ts";
 
+/**
+ * CI's profile kills one leader; the long one (KYMAROS_CLUSTER_FULL=1, make test-cluster and make
+ * reliability) kills two in a row and starts a service while a broker is down.
+ */
+const FULL = process.env.KYMAROS_CLUSTER_FULL === "1";
 const DURABLE = { KYMAROS_TOPIC_REPLICATION_FACTOR: "3", KYMAROS_TOPIC_MIN_INSYNC_REPLICAS: "2" };
 
 /** Distinct runs (unique runIds), so the expected values do not depend on which copy came first. */
@@ -167,7 +172,7 @@ describe("on a three-broker cluster", { timeout: 600_000 }, () => {
         published.push(...batch);
       }
     })();
-    for (const partition of [0, 1]) {
+    for (const partition of FULL ? [0, 1] : [0]) {
       const leader = await leaderOf(partition);
       await cluster.kill(leader);
       await new Promise((r) => setTimeout(r, 6_000));
@@ -188,7 +193,9 @@ describe("on a three-broker cluster", { timeout: 600_000 }, () => {
     assert.match(text, new RegExp(`kymaros_api_kafka_fetch_age_seconds\\{topic="${topic}",partition="0"\\}`));
   });
 
-  test("a service that starts with a broker down replays, is ready and exact", async () => {
+  test("a service that starts with a broker down replays, is ready and exact", {
+    skip: !FULL && "KYMAROS_CLUSTER_FULL=1 runs it",
+  }, async () => {
     await cluster.kill(3);
     try {
       const second = await start();
