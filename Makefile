@@ -74,13 +74,25 @@ test-node: deps ## unit tests and a short integration profile on Node.js NODE_MA
 	  printf '\n== make test-node: Node.js %s, integration profile\n\n' "$$(node --version)" && \
 	  tools/with-kafka.sh $(NODE_TEST) $(NODE_INTEGRATION_TESTS)
 
+.PHONY: kafka-cluster-up kafka-cluster-down
+kafka-cluster-up: deps ## a local 3-broker KRaft cluster (RF 3, min ISR 2) on 127.0.0.1:19192,19292,19392 (idempotent)
+	@tools/kafka/cluster.sh up
+
+kafka-cluster-down: ## stop the local 3-broker cluster (its data is kept in .kafka-cluster/)
+	@tools/kafka/cluster.sh down
+
+.PHONY: test-cluster
+test-cluster: deps ## the three-broker tests' long profile: two leader kills under load, a start with a broker down
+	@KYMAROS_CLUSTER_FULL=1 $(NODE_TEST) test/integration/kafka-cluster.test.ts
+
 .PHONY: kafka-up-secure
 kafka-up-secure: deps ## the local broker plus a SASL_SSL (TLS + SCRAM-SHA-512) listener on 127.0.0.1:9094
 	@KAFKA_SECURE=1 tools/kafka/kafka.sh up
 
 .PHONY: reliability reliability-ci
-reliability: deps ## reliability suite, full profile: crashes, broker outage, duplicates, hostile input, scrape load
+reliability: deps ## reliability suite, full profile: crashes, broker outage, duplicates, hostile input, scrape load; then the three-broker long profile
 	@tools/with-kafka.sh node --import tsx test/reliability/run.ts --profile full
+	@$(MAKE) --no-print-directory test-cluster
 
 reliability-ci: deps ## the reliability suite's short profile (a few minutes; run by CI)
 	@tools/with-kafka.sh node --import tsx test/reliability/run.ts --profile ci

@@ -5,6 +5,7 @@ import { readHost, readLogLevel, readPort } from "../config/process.ts";
 import { type RegistrySettings, readRegistrySettings } from "../config/registry.ts";
 import { checkTopic, readTopic } from "../config/topic.ts";
 import type { LogLevel } from "../log/logger.ts";
+import { type ReplicationSettings, readReplication } from "./kafka/replication.ts";
 import { IDENTITY_LABELS, type IdentityLabels } from "./metrics/render/identity-labels.ts";
 import { readShard } from "./shard/settings.ts";
 import type { Shard } from "./shard/shard.ts";
@@ -22,6 +23,8 @@ export interface Config {
   shard: Shard;
   /** Absent: Confluent-framed messages are dead-lettered as registry_not_configured. */
   registry?: RegistrySettings;
+  /** How the topics the service creates are replicated. */
+  replication: ReplicationSettings;
 }
 
 export function readConfig(env: Env): Config {
@@ -56,5 +59,6 @@ export function readConfig(env: Env): Config {
     logLevel,
     testIdentity: testIdentity as IdentityLabels,
     shard: readShard(env),
+    replication: readReplication(env),
   };
 }

@@ -25,6 +25,8 @@ import { kafkaGroupMembers, kafkaReaders } from "./kafka/consumers.ts";
 import { createDeadLetterGroup, type DeadLetterGroup, GROUP_SESSION_MS } from "./kafka/dead-letter-group.ts";
 import { DeadLetterOwnership } from "./kafka/dead-letter-ownership.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
+import { explainDenied } from "./kafka/denied.ts";
+import { retrying } from "./kafka/retry.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
 import { prepareTopics } from "./kafka/topics.ts";
 import { createSelfMetrics, type SelfMetrics } from "./metrics/serve/self.ts";
@@ -74,7 +76,9 @@ async function startKafka(
   const kafka = createKafka(config.kafka, logger);
   const admin = kafka.admin();
   parts.admin = admin;
-  await admin.connect();
+  // kafkajs gives up a connect at once when the seed broker it picked is down: a start with one
+  // broker of the list away must pick another.
+  await retrying(logger, "connect to Kafka", () => admin.connect());
   await prepareTopics(admin, config, logger, metrics);
 
   const sink = await createDeadLetterSink(kafka, config.dlqTopic, logger);
@@ -119,6 +123,7 @@ async function startKafka(
     metrics,
   });
   parts.source = source;
+  metrics.observeKafka(config.topic, source);
   // Seeded before the first batch is handed over: letters below these commits are skipped.
   deadLetterGroup.start(await source.start());
   await source.follow();
@@ -149,8 +154,10 @@ async function main(): Promise<void> {
   const readiness: Readiness = {
     notReadyReason() {
       if (lifecycle.stopping) return "shutting down";
+      // Only the start's replay holds readiness back: once caught up, the view is exact as of
+      // what it has read, and a broker outage shows in the Kafka gauges, not as every replica
+      // leaving the Service at once.
       if (!parts.source?.caughtUp() || !worker.snapshots.enabled) return "replaying the log";
-      if (!parts.source.connected()) return "not connected to Kafka";
       return null;
     },
   };
@@ -178,7 +185,9 @@ async function main(): Promise<void> {
     ...(config.registry ? { schemaRegistry: config.registry.url } : {}),
   });
   metrics.shards.set({ shard: String(config.shard.index) }, config.shard.total);
-  await startKafka(config, parts, worker, { logger, metrics, recent, fatal });
+  await startKafka(config, parts, worker, { logger, metrics, recent, fatal }).catch((err: unknown) => {
+    throw explainDenied(err, config);
+  });
 }
 
 main().catch((err: unknown) => reportStartFailure(BINARY, err));

@@ -4,7 +4,16 @@
  * in-sync replicas (acks=-1).
  */
 import { type Kafka, type Message, Partitioners, type RetryOptions } from "kafkajs";
-import { type Placement, placements } from "./placements.ts";
+import { acknowledged, type Placement } from "./placements.ts";
+
+/**
+ * Sends of the records a send left unacknowledged. kafkajs answers a send once every broker it
+ * sent to answered; when a partition's leader died mid-send and the partition moved to a broker
+ * that had already answered for others, kafkajs does not send it again and leaves it out of its
+ * answer. Those records were never acknowledged: they are sent again (a copy the dead leader
+ * may have written is a duplicate by runId, which the service does not count twice).
+ */
+const RESENDS = 3;
 
 export interface Connection {
   /** Sends one batch; where each record landed, in the batch's order. */
@@ -51,12 +60,22 @@ export function openConnection(kafka: Kafka, options: ConnectionOptions): Connec
   return {
     async send(messages) {
       await connect();
-      const metadata = await producer.send({ topic: options.topic, acks: -1, messages: [...messages] });
-      return placements(
-        options.topic,
-        metadata,
-        messages.map((m) => partitionOf.get(m)),
-      );
+      const landed: Placement[] = [];
+      let pending = messages.map((_, i) => i);
+      for (let resend = 0; ; resend++) {
+        const batch = pending.map((i) => messages[i] as Message);
+        const metadata = await producer.send({ topic: options.topic, acks: -1, messages: batch });
+        const partitions = batch.map((m) => partitionOf.get(m));
+        const missing: number[] = [];
+        acknowledged(options.topic, metadata, partitions).forEach((p, j) => {
+          const i = pending[j] as number;
+          if (p === undefined) missing.push(i);
+          else landed[i] = p;
+        });
+        if (missing.length === 0) return landed;
+        if (resend === RESENDS) throw new Error(`no acknowledgement for record ${missing[0]} of the batch`);
+        pending = missing;
+      }
     },
     async close() {
       if (!connecting) return;

@@ -9,13 +9,13 @@ export type Placement = Pick<PublishResult, "topic" | "partition" | "offset">;
 
 /**
  * `partitions[i]` is the partition record i of the batch was sent to (undefined if unknown).
- * Throws when a partition answered an error or a record has no acknowledgement.
+ * A record whose partition did not answer is undefined. Throws when a partition answered an error.
  */
-export function placements(
+export function acknowledged(
   topic: string,
   metadata: readonly RecordMetadata[],
   partitions: readonly (number | undefined)[],
-): Placement[] {
+): (Placement | undefined)[] {
   const nextOffset = new Map<number, bigint>();
   for (const m of metadata) {
     if (m.errorCode !== 0 || m.baseOffset === undefined) {
@@ -23,12 +23,22 @@ export function placements(
     }
     nextOffset.set(m.partition, BigInt(m.baseOffset));
   }
-  return partitions.map((partition, i) => {
+  return partitions.map((partition) => {
     const offset = partition === undefined ? undefined : nextOffset.get(partition);
-    if (partition === undefined || offset === undefined) {
-      throw new Error(`no acknowledgement for record ${i} of the batch`);
-    }
+    if (partition === undefined || offset === undefined) return undefined;
     nextOffset.set(partition, offset + 1n);
     return { topic, partition, offset: offset.toString() };
+  });
+}
+
+/** acknowledged(), where a record with no acknowledgement is an error. */
+export function placements(
+  topic: string,
+  metadata: readonly RecordMetadata[],
+  partitions: readonly (number | undefined)[],
+): Placement[] {
+  return acknowledged(topic, metadata, partitions).map((p, i) => {
+    if (p === undefined) throw new Error(`no acknowledgement for record ${i} of the batch`);
+    return p;
   });
 }

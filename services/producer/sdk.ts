@@ -42,7 +42,12 @@ export interface ProducerOptions {
   topic?: string;
   /** Writer schema for publishes that do not say; the codec's choice (the latest) by default. */
   schemaVersion?: SchemaVersion;
-  /** Attempts after the first (>= 1) before a publish fails with kind "kafka" (default 5, ~10 s). */
+  /**
+   * Attempts after the first (>= 1) before a publish fails with kind "kafka": default 8, about
+   * 45 s of backoff. A broker failover takes 9-20 s before kafkajs sends to the new leader (the
+   * controller moves a dead broker's leaderships after its 9 s session), so a leader's crash, or
+   * two, delays publishes but fails none; an unreachable cluster fails after that long.
+   */
   retries?: number;
   /** kafkajs timeouts, in milliseconds. */
   connectionTimeoutMs?: number;
@@ -101,16 +106,28 @@ export interface EventProducer {
   close(): Promise<void>;
 }
 
-/** A kafkajs error in one line, with a hint for the common missing-topic case. */
+/** The broker's answers a publisher can act on, and what to do about each. */
+const KAFKA_HINTS: Record<string, (topic: string) => string> = {
+  UNKNOWN_TOPIC_OR_PARTITION: (t) => `does topic ${t} exist? Topics are not created on publish`,
+  NOT_ENOUGH_REPLICAS: (t) =>
+    `fewer in-sync replicas of ${t} than its min.insync.replicas: brokers are down or behind; nothing was written`,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: (t) =>
+    `fewer in-sync replicas of ${t} than its min.insync.replicas acknowledged the write: brokers are down or behind`,
+  TOPIC_AUTHORIZATION_FAILED: (t) =>
+    `this principal may not write topic ${t}: grant it Write and Describe on the topic (docs/security.md)`,
+  CLUSTER_AUTHORIZATION_FAILED: () =>
+    "this principal may not use an idempotent producer: grant it IdempotentWrite on the cluster (docs/security.md)",
+};
+
+/** A kafkajs error in one line, with a hint for the broker answers a publisher can act on. */
 export function describeKafkaError(err: unknown, topic?: string): string {
   if (!(err instanceof Error)) return String(err);
   // kafkajs wraps the broker's error (retries exhausted) in a KafkaJSNonRetriableError.
   let inner: unknown = err;
   while (inner instanceof Error && !("type" in inner) && inner.cause !== undefined) inner = inner.cause;
-  if (inner instanceof Error && "type" in inner && inner.type === "UNKNOWN_TOPIC_OR_PARTITION") {
-    return `${err.message} (does topic ${topic ?? "KYMAROS_TOPIC"} exist? Topics are not created on publish)`;
-  }
-  return err.message;
+  const type = inner instanceof Error && "type" in inner ? String(inner.type) : undefined;
+  const hint = type === undefined ? undefined : KAFKA_HINTS[type];
+  return hint === undefined ? err.message : `${err.message} (${hint(topic ?? "KYMAROS_TOPIC")})`;
 }
 
 const runResult = ({ run }: { run: WireRun }, p: Placement): PublishResult => ({
@@ -145,12 +162,12 @@ function resolve(options: ProducerOptions): Resolved {
   };
   if (settings.brokers.length === 0) throw new ConfigError("brokers", "no broker given");
   const topic = options.topic === undefined ? readTopic(env) : checkTopic(options.topic, "topic");
-  const retries = options.retries ?? 5;
+  const retries = options.retries ?? 8;
   if (!Number.isInteger(retries) || retries < 1) {
     // kafkajs refuses an idempotent producer that may not retry at all.
     throw new ConfigError("retries", `${retries} must be an integer >= 1`);
   }
-  const retry = { retries };
+  const retry = { retries, initialRetryTime: 500, maxRetryTime: 10_000 };
   const clientLog = options.clientLogLevel ?? "warn";
   const kafka = createKafkaClient(settings, {
     log: options.logger ?? stderrLogger(clientLog, options.logWriter),

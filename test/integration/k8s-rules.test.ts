@@ -168,6 +168,23 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
     ],
     ["KymarosApiAbsent", "for 5m -> 15m", (r) => (r.for = "15m")],
     ["KymarosApiConsumerLag", "threshold 1000 -> 10000", (r) => (r.expr = r.expr.replace("1000", "10000"))],
+    ["KymarosApiKafkaUnreachable", "for 5m -> 10m", (r) => (r.for = "10m")],
+    [
+      "KymarosApiKafkaUnreachable",
+      "as soon as one replica lost Kafka",
+      (r) => (r.expr = r.expr.replace("max without", "min without")),
+    ],
+    [
+      "KymarosApiKafkaUnreachable",
+      "any job",
+      (r) => (r.expr = r.expr.replace('{job=~"kymaros|kymaros-api"}', "")),
+    ],
+    ["KymarosApiPartitionStale", "threshold 300 -> 600", (r) => (r.expr = r.expr.replace("> 300", "> 600"))],
+    [
+      "KymarosApiPartitionStale",
+      "as soon as one replica is stuck",
+      (r) => (r.expr = r.expr.replace("min without", "max without")),
+    ],
     [
       "KymarosTestFailed",
       "no job matcher (Kymaros's controller's series too)",

@@ -192,6 +192,8 @@ describe("k8s manifests: the Deployment", () => {
     assert.match(env.get("KYMAROS_KAFKA_BROKERS") ?? "", /^[a-z0-9.-]+:\d+(,[a-z0-9.-]+:\d+)*$/);
     assert.equal(env.get("KYMAROS_TOPIC"), "kymaros.run-completed");
     assert.equal(env.get("KYMAROS_DLQ_TOPIC"), "kymaros.run-completed.dlq");
+    assert.equal(env.get("KYMAROS_TOPIC_REPLICATION_FACTOR"), "3");
+    assert.equal(env.get("KYMAROS_TOPIC_MIN_INSYNC_REPLICAS"), "2");
     assert.equal(env.get("KYMAROS_PORT"), "8080");
     assert.equal(env.get("KYMAROS_LOG_LEVEL"), "info");
     // Service links would inject KYMAROS_API_PORT=tcp://... for the kymaros-api Service.
@@ -352,7 +354,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     });
   });
 
-  it("the operational group alerts on stale tests, the service down or absent, and consumer lag", () => {
+  it("the operational group alerts on stale tests, the service down or absent, consumer lag and Kafka away", () => {
     const groups = field(rule, "spec.groups") as Array<{ name: string; rules: AlertRule[] }>;
     assert.deepEqual(
       groups.map((g) => g.name),
@@ -368,6 +370,8 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
         "KymarosApiShardDown",
         "KymarosApiAbsent",
         "KymarosApiConsumerLag",
+        "KymarosApiKafkaUnreachable",
+        "KymarosApiPartitionStale",
         "KymarosBridgeNotReady",
         "KymarosBridgeReportPending",
       ],
@@ -382,6 +386,12 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
     assert.match(byName.get("KymarosApiAbsent")?.expr ?? "", /^absent\(up\{job=~"kymaros\|kymaros-api"\}\)$/);
     assert.match(byName.get("KymarosApiConsumerLag")?.expr ?? "", /kymaros_api_consumer_lag\) > 1000$/);
     assert.equal(byName.get("KymarosApiConsumerLag")?.for, "10m");
+    assert.match(
+      byName.get("KymarosApiKafkaUnreachable")?.expr ?? "",
+      /kymaros_api_kafka_connected\{job=~"kymaros\|kymaros-api"\}\) == 0$/,
+    );
+    assert.equal(byName.get("KymarosApiKafkaUnreachable")?.for, "5m");
+    assert.equal(byName.get("KymarosApiPartitionStale")?.for, "5m");
     assert.match(byName.get("KymarosBridgeNotReady")?.expr ?? "", /up\{job="kymaros-bridge"\}/);
     assert.match(
       byName.get("KymarosBridgeNotReady")?.expr ?? "",

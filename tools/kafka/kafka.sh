@@ -10,6 +10,11 @@
 # The user is created at format time (StorageTool --add-scram) or, for a data dir formatted
 # without it, through the admin API once the broker is up. The readiness probe uses PLAINTEXT,
 # then checks that the secure listener authenticates kymaros.
+#
+# One node of a cluster (tools/kafka/cluster.sh starts three): KAFKA_NODE_ID, KAFKA_VOTERS (the
+# controller quorum, id@host:port,...), KAFKA_CLUSTER_ID (one id formatted into every node),
+# KAFKA_REPLICATION (default and internal topics' replication factor), KAFKA_MIN_ISR, and
+# KAFKA_WAIT=0 to return once started (a node alone cannot serve until a quorum is up).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +25,17 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
 KAFKA_SECURE=${KAFKA_SECURE:-0}
 KAFKA_SECURE_PORT=${KAFKA_SECURE_PORT:-9094}
+KAFKA_NODE_ID=${KAFKA_NODE_ID:-1}
+KAFKA_VOTERS=${KAFKA_VOTERS:-$KAFKA_NODE_ID@127.0.0.1:$KAFKA_CONTROLLER_PORT}
+KAFKA_CLUSTER_ID=${KAFKA_CLUSTER_ID:-}
+KAFKA_REPLICATION=${KAFKA_REPLICATION:-1}
+KAFKA_MIN_ISR=${KAFKA_MIN_ISR:-1}
+KAFKA_WAIT=${KAFKA_WAIT:-1}
+# KAFKA_AUTHORIZER=1: the StandardAuthorizer, deny by default; the PLAINTEXT listener's
+# principal (User:ANONYMOUS) is the super user that creates topics and ACLs.
+KAFKA_AUTHORIZER=${KAFKA_AUTHORIZER:-0}
+# More broker settings, one key=value per line, appended to server.properties.
+KAFKA_EXTRA_PROPS=${KAFKA_EXTRA_PROPS:-}
 # Another instance (a test's own KAFKA_DIR) may share the jars of the default one.
 libs=${KAFKA_LIBS:-$KAFKA_DIR/libs}
 secure=$KAFKA_DIR/secure
@@ -72,8 +88,8 @@ write_props() {
   fi
   cat >"$props" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+node.id=$KAFKA_NODE_ID
+controller.quorum.voters=$KAFKA_VOTERS
 listeners=$listeners
 advertised.listeners=$advertised
 listener.security.protocol.map=$protocols
@@ -82,14 +98,24 @@ inter.broker.listener.name=PLAINTEXT
 log.dirs=$data
 num.partitions=3
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+default.replication.factor=$KAFKA_REPLICATION
+min.insync.replicas=$KAFKA_MIN_ISR
+offsets.topic.replication.factor=$KAFKA_REPLICATION
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=$KAFKA_REPLICATION
+transaction.state.log.min.isr=$KAFKA_MIN_ISR
+share.coordinator.state.topic.replication.factor=$KAFKA_REPLICATION
+share.coordinator.state.topic.min.isr=$KAFKA_MIN_ISR
 group.initial.rebalance.delay.ms=0
 PROPS
+  [ -z "$KAFKA_EXTRA_PROPS" ] || printf '%s\n' "$KAFKA_EXTRA_PROPS" >>"$props"
+  if [ "$KAFKA_AUTHORIZER" = 1 ]; then
+    cat >>"$props" <<PROPS
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:ANONYMOUS
+PROPS
+  fi
   if is_secure; then
     # PEM keystore with an unencrypted key (file mode 600): no keystore password to store here.
     cat >>"$props" <<PROPS
@@ -192,7 +218,8 @@ up() {
   local cp="$libs/*"
   if [ ! -f "$data/meta.properties" ]; then
     local id
-    id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    id=$KAFKA_CLUSTER_ID
+    [ -n "$id" ] || id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     local jvm=(-cp "$cp" -Dlog4j2.configurationFile="$here/log4j2.yaml" -Dkafka.logs.dir="$logs")
     local format=(kafka.tools.StorageTool format -t "$id" -c "$props")
     if is_secure; then
@@ -216,6 +243,10 @@ up() {
     -cp "$cp" kafka.Kafka "$props" >"$logs/stdout.log" 2>&1 </dev/null &
   local started=$!
   echo "$started" >"$pidfile"
+  if [ "$KAFKA_WAIT" = 0 ]; then
+    say "started node $KAFKA_NODE_ID (pid $started); not waiting for it to serve"
+    return 0
+  fi
   wait_ready "$started"
   if is_secure; then
     ensure_scram_user
@@ -247,6 +278,16 @@ down() {
   say "stopped (pid $pid)"
 }
 
+# SIGKILL, as a crash: no controlled shutdown, no leadership handed over first.
+kill_now() {
+  local pid
+  pid=$(running_pid) || { say "not running"; return 0; }
+  kill -KILL "$pid"
+  while [ -d "/proc/$pid" ]; do sleep 0.05; done
+  rm -f "$pidfile"
+  say "killed (pid $pid)"
+}
+
 clean() {
   down
   rm -rf "$data" "$logs" "$props"
@@ -256,7 +297,9 @@ clean() {
 case "${1:-}" in
 up) up ;;
 down) down ;;
+kill) kill_now ;;
+wait) if pid=$(running_pid); then wait_ready "$pid"; say "ready on 127.0.0.1:$KAFKA_PORT"; else die "not running"; fi ;;
 clean) clean ;;
 status) if pid=$(running_pid); then say "running (pid $pid)"; else say "not running"; exit 1; fi ;;
-*) die "usage: $0 up|down|clean|status" ;;
+*) die "usage: $0 up|down|kill|wait|clean|status" ;;
 esac

@@ -9,11 +9,14 @@ import { ownerPlan, readerPlan } from "../shard/assignment.ts";
 import type { Shard } from "../shard/shard.ts";
 import { decodeOwned, shardAssigner } from "./assigners.ts";
 import type { GroupConsumerFactory } from "./dead-letter-group.ts";
+import { retrying } from "./retry.ts";
 import type { ReaderFactory } from "./source.ts";
 
 /** The dead-letter group's assigner; its name is on the wire, so it keeps the one of earlier versions. */
 const DEAD_LETTER_ASSIGNER = "KymarosShardLedger";
 const READER_ASSIGNER = "KymarosShardReader";
+/** kafkajs itself warns of each failed connection. */
+const QUIET = { info: () => {} };
 
 export function kafkaReaders(kafka: Kafka, shard: Shard, sessionMs = 10_000): ReaderFactory {
   return ({ groupId, topic }, events) => {
@@ -33,7 +36,7 @@ export function kafkaReaders(kafka: Kafka, shard: Shard, sessionMs = 10_000): Re
     c.on(c.events.GROUP_JOIN, ({ payload }) =>
       events.joined(payload.memberAssignment[topic] ?? [], payload.duration),
     );
-    c.on(c.events.FETCH, () => events.contact());
+    c.on(c.events.FETCH, ({ payload }) => events.fetched(payload.nodeId));
     c.on(c.events.HEARTBEAT, () => events.contact());
     c.on(c.events.CRASH, ({ payload }) => events.crashed(payload.error, payload.restart));
     return {
@@ -78,7 +81,8 @@ export function kafkaGroupMembers(kafka: Kafka, shard: Shard, sessionMs: number)
     c.on(c.events.CRASH, ({ payload }) => events.crashed(payload.error, payload.restart));
     return {
       async run() {
-        await c.connect();
+        // kafkajs gives up a connect at once when the seed broker it picked is down.
+        await retrying(QUIET, "connect the dead-letter group member", () => c.connect());
         await c.subscribe({ topic, fromBeginning: false });
         await c.run({ autoCommit: false, eachBatch: async () => {} });
       },

@@ -4,7 +4,7 @@
  */
 import type { Kafka, Message, Producer } from "kafkajs";
 import type { Logger } from "../../log/logger.ts";
-import { withRetry } from "./retry.ts";
+import { retrying, withRetry } from "./retry.ts";
 
 export const DLQ_HEADERS = {
   reason: "kymaros.dlq.reason",
@@ -101,7 +101,7 @@ export async function createDeadLetterSink(
   logger: Logger,
 ): Promise<DeadLetterSink> {
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  await retrying(logger, "connect the dead-letter producer", () => producer.connect());
   let closed = false;
 
   /** A broker outage must not take the service down: retry until sent (or shutting down). */

@@ -46,6 +46,11 @@ export class PartitionTracker {
     return this.#partitions.size;
   }
 
+  /** The partitions known at start. */
+  partitions(): IterableIterator<number> {
+    return this.#partitions.keys();
+  }
+
   /** Where a partition assigned on a group join resumes; undefined for one not known at start. */
   seekOffset(partition: number): number | undefined {
     return this.#partitions.get(partition)?.dispatched;

@@ -19,6 +19,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
 import { recordedCount } from "../shard/partition-count.ts";
 import { describeShard, ownsPartition, type Shard, shardPartitions, shardProblem } from "../shard/shard.ts";
+import { Freshness, type PartitionAge } from "./freshness.ts";
 import { type PartitionOffsets, PartitionTracker } from "./partitions.ts";
 import { retrying } from "./retry.ts";
 
@@ -55,8 +56,10 @@ export interface BatchControl {
 export interface ReaderEvents {
   /** The group (re)joined and gave this member these partitions of the topic. */
   joined(partitions: readonly number[], durationMs: number): void;
-  /** A fetch or a heartbeat: the broker answered. */
+  /** A heartbeat: the group coordinator answered. */
   contact(): void;
+  /** A fetch from broker `nodeId` answered. */
+  fetched(nodeId: number): void;
   /** The consumer crashed; `restart` when the client restarts it by itself. */
   crashed(error: Error, restart: boolean): void;
 }
@@ -76,7 +79,10 @@ export type ReaderFactory = (
 ) => ReaderConsumer;
 
 /** What the source asks of the admin client (the caller connects and disconnects it). */
-export type SourceAdmin = Pick<Admin, "fetchTopicOffsets" | "fetchOffsets" | "deleteGroups">;
+export type SourceAdmin = Pick<
+  Admin,
+  "fetchTopicOffsets" | "fetchOffsets" | "deleteGroups" | "fetchTopicMetadata"
+>;
 
 /** What start() read: where the replay begins, and what the dead-letter group had committed. */
 export interface ReplayStart {
@@ -119,6 +125,8 @@ export interface KafkaSource {
   stop(): Promise<void>;
   caughtUp(): boolean;
   connected(): boolean;
+  /** Per partition of the shard, the seconds since a fetch last answered for it. */
+  fetchAges(): PartitionAge[];
 }
 
 /** The partition count changed: reported, never silent, since a test's runs may now lie in two partitions (and shards). */
@@ -169,6 +177,7 @@ interface Reader {
   readonly tracker: PartitionTracker;
   readonly now: () => number;
   readonly inFlight: Set<Promise<void>>;
+  readonly freshness: Freshness;
   consumer: ReaderConsumer | undefined;
   lastContact: number;
   stopping: boolean;
@@ -210,6 +219,10 @@ function readerEvents(r: Reader): ReaderEvents {
     contact() {
       r.lastContact = r.now();
     },
+    fetched(nodeId) {
+      r.lastContact = r.now();
+      r.freshness.fetched(nodeId, r.lastContact);
+    },
     crashed(error, restart) {
       if (!restart && !r.stopping) options.onFatal(error);
     },
@@ -229,6 +242,7 @@ async function dispatch(r: Reader, batch: FetchedBatch, control: BatchControl): 
   }
   const next = Number(batch.lastOffset()) + 1;
   tracker.dispatch(partition, Number(batch.firstOffset()), next);
+  r.freshness.delivered(partition, r.now());
   const highWatermark = Number(batch.highWatermark);
   // The callback below must not capture `batch`: its messages would live until it runs.
   const done = options.handle({ topic: batch.topic, partition, messages: batch.messages }).then(() => {
@@ -251,6 +265,12 @@ async function dispatch(r: Reader, batch: FetchedBatch, control: BatchControl): 
   await control.heartbeat();
 }
 
+/** Which broker leads each partition: a fetch answered by it keeps the partition fresh. */
+async function refreshLeaders(r: Reader): Promise<void> {
+  const { topics } = await r.options.admin.fetchTopicMetadata({ topics: [r.options.topic] });
+  r.freshness.leaders(new Map((topics[0]?.partitions ?? []).map((p) => [p.partitionId, p.leader])));
+}
+
 async function refreshLag(r: Reader): Promise<void> {
   const { options } = r;
   if (!connectedNow(r)) return;
@@ -259,6 +279,7 @@ async function refreshLag(r: Reader): Promise<void> {
       const lag = r.tracker.lag(partition, Number(high));
       if (lag !== undefined) options.metrics.consumerLag.set({ topic: options.topic, partition }, lag);
     }
+    await refreshLeaders(r);
   } catch (err) {
     options.logger.debug("lag refresh failed", { error: err });
   }
@@ -277,6 +298,7 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
     tracker: new PartitionTracker(),
     now: options.now ?? Date.now,
     inFlight: new Set(),
+    freshness: new Freshness(Number.NEGATIVE_INFINITY),
     consumer: undefined,
     lastContact: Number.NEGATIVE_INFINITY,
     stopping: false,
@@ -288,14 +310,16 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
   return {
     async start() {
       r.startedAt = r.now();
+      r.freshness.restart(r.startedAt);
       const c = options.consumers({ groupId: options.readerGroupId, topic }, readerEvents(r));
       r.consumer = c;
       // The consumer's connection and the admin's questions do not depend on each other: they overlap.
-      const connecting = c.connect();
+      const connecting = retrying(logger, "connect the consumer", () => c.connect());
       connecting.catch(() => {}); // awaited below; a failure before then must not go unhandled
       const read = await readStart(options);
       r.partitionCount = read.partitionCount;
       r.tracker.load(read.offsets);
+      await refreshLeaders(r).catch((err: unknown) => logger.debug("leaders not read", { error: err }));
       logger.info("replay starting", {
         topic,
         shard: describeShard(options.shard),
@@ -332,5 +356,6 @@ export function createKafkaSource(options: SourceOptions): KafkaSource {
 
     caughtUp: () => r.tracker.caughtUp,
     connected: () => connectedNow(r),
+    fetchAges: () => r.freshness.ages(r.tracker.partitions(), r.now()),
   };
 }

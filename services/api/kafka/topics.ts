@@ -1,21 +1,29 @@
 /**
  * Topic setup, the first thing a start does with Kafka: creates the events and dead-letter
- * topics when missing, and checks (and exports) the events topic's retention.
+ * topics when missing (with the replication settings), and checks (and exports) the events
+ * topic's retention and both topics' replication.
  */
 import type { Admin, ConfigResourceTypes } from "kafkajs";
 import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
+import {
+  checkReplication,
+  creationFields,
+  type ReplicationAdmin,
+  type ReplicationSettings,
+} from "./replication.ts";
 import { retrying } from "./retry.ts";
 
 // kafkajs is CommonJS and Node's ESM loader cannot see this export: the protocol value of TOPIC.
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** What topic setup asks of the admin client. */
-export type TopicAdmin = Pick<Admin, "listTopics" | "createTopics" | "describeConfigs">;
+export type TopicAdmin = Pick<Admin, "listTopics" | "createTopics" | "describeConfigs"> & ReplicationAdmin;
 
 export interface TopicNames {
   topic: string;
   dlqTopic: string;
+  replication: ReplicationSettings;
 }
 
 const EVENTS_TOPIC_PARTITIONS = 6;
@@ -27,13 +35,10 @@ interface RetentionCheck {
   cleanupPolicy: string | undefined;
 }
 
-async function ensureTopics(
-  admin: TopicAdmin,
-  topic: string,
-  dlqTopic: string,
-  logger: Logger,
-): Promise<void> {
+async function ensureTopics(admin: TopicAdmin, names: TopicNames, logger: Logger): Promise<void> {
+  const { topic, dlqTopic } = names;
   const existing = new Set(await admin.listTopics());
+  const { configEntries: durability, ...replicas } = creationFields(names.replication);
   const wanted = [
     // The log is the system of record: it must never forget a run.
     {
@@ -46,7 +51,9 @@ async function ensureTopics(
       ],
     },
     { topic: dlqTopic, numPartitions: 1, configEntries: [{ name: "retention.ms", value: "-1" }] },
-  ].filter((t) => !existing.has(t.topic));
+  ]
+    .filter((t) => !existing.has(t.topic))
+    .map((t) => ({ ...t, ...replicas, configEntries: [...t.configEntries, ...durability] }));
   if (wanted.length === 0) return;
   try {
     await admin.createTopics({ topics: wanted, waitForLeaders: true });
@@ -87,11 +94,15 @@ async function checkRetention(admin: TopicAdmin, topic: string): Promise<Retenti
  */
 export async function prepareTopics(
   admin: TopicAdmin,
-  { topic, dlqTopic }: TopicNames,
+  names: TopicNames,
   logger: Logger,
-  metrics: Pick<SelfMetrics, "retentionFinite">,
+  metrics: Pick<SelfMetrics, "retentionFinite" | "topicReplicationWeak">,
 ): Promise<void> {
-  await ensureTopics(admin, topic, dlqTopic, logger);
+  const { topic, dlqTopic } = names;
+  await ensureTopics(admin, names, logger);
+  await retrying(logger, "describe the topics' replication", () =>
+    checkReplication(admin, [topic, dlqTopic], logger, metrics),
+  );
   const retention = await retrying(logger, "describe the topic's configuration", () =>
     checkRetention(admin, topic),
   );

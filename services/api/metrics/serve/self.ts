@@ -7,6 +7,12 @@
 import { Counter, Gauge, type OpenMetricsContentType, Registry } from "prom-client";
 import { collectProcessMetrics } from "../../../http/process-metrics.ts";
 
+/** What the Kafka gauges read at each scrape (the Kafka source). */
+export interface KafkaObservation {
+  connected(): boolean;
+  fetchAges(): ReadonlyArray<{ partition: number; seconds: number }>;
+}
+
 export interface SelfMetrics {
   readonly text: Registry;
   readonly openMetrics: Registry<OpenMetricsContentType>;
@@ -30,6 +36,9 @@ export interface SelfMetrics {
   readonly partitionCountChanged: Gauge<"topic">;
   readonly registryWaiting: Gauge;
   readonly registryFailures: Counter;
+  readonly topicReplicationWeak: Gauge<"topic">;
+  /** From now on, the Kafka gauges read `source` (of `topic`) at each scrape. */
+  observeKafka(topic: string, source: KafkaObservation): void;
 }
 
 /**
@@ -65,6 +74,28 @@ export function createSelfMetrics(): SelfMetrics {
   processOpenMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   collectProcessMetrics(processText);
   collectProcessMetrics(processOpenMetrics);
+  let observed: { topic: string; source: KafkaObservation } | undefined;
+  new Gauge({
+    name: "kymaros_api_kafka_connected",
+    help: "1 while the consumer hears from Kafka (a fetch or a heartbeat within the last 6 s); the view serves on meanwhile, as of what it has read.",
+    registers,
+    collect() {
+      this.set(observed?.source.connected() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "kymaros_api_kafka_fetch_age_seconds",
+    help: "Seconds since a fetch last answered for the partition (from its leader, or with its records): how stale the view of it may be.",
+    labelNames: ["topic", "partition"],
+    registers,
+    collect() {
+      this.reset();
+      if (!observed) return;
+      for (const { partition, seconds } of observed.source.fetchAges()) {
+        this.set({ topic: observed.topic, partition }, seconds);
+      }
+    },
+  });
 
   return {
     text,
@@ -145,7 +176,7 @@ export function createSelfMetrics(): SelfMetrics {
     }),
     ready: new Gauge({
       name: "kymaros_api_ready",
-      help: "1 when caught up with the log and connected to Kafka (what /readyz answers).",
+      help: "1 once the start's replay caught up with the log (what /readyz answers); a broker outage after that leaves it 1.",
       registers,
     }),
     retentionFinite: new Gauge({
@@ -185,6 +216,15 @@ export function createSelfMetrics(): SelfMetrics {
       text,
       openMetrics,
     ),
+    topicReplicationWeak: new Gauge({
+      name: "kymaros_api_topic_replication_weak",
+      help: "1 when a topic of the service has fewer than 3 replicas or min.insync.replicas below 2 on a cluster of 3 brokers or more: one broker's loss could lose acknowledged runs.",
+      labelNames: ["topic"],
+      registers,
+    }),
+    observeKafka(topic, source) {
+      observed = { topic, source };
+    },
   };
 }
 

@@ -27,6 +27,8 @@ interface Topic {
   /** The dead-letter group's commits: partition -> offset, with the partition count recorded. */
   committed?: Map<number, number>;
   recordedCount?: number;
+  /** The broker leading each partition (by index); node 1 for all when not given. */
+  leaders?: number[];
 }
 
 function fakeAdmin(t: Topic): SourceAdmin & { deleted: string[][] } {
@@ -57,6 +59,16 @@ function fakeAdmin(t: Topic): SourceAdmin & { deleted: string[][] } {
     async deleteGroups(groupIds) {
       deleted.push(groupIds);
       return [];
+    },
+    async fetchTopicMetadata() {
+      const partitions = t.ends.map((_, partitionId) => ({
+        partitionId,
+        leader: t.leaders?.[partitionId] ?? 1,
+        partitionErrorCode: 0,
+        replicas: [],
+        isr: [],
+      }));
+      return { topics: [{ name: TOPIC, partitions }] };
     },
   };
 }
@@ -338,6 +350,41 @@ test("connected while the broker answered within the contact timeout; the reader
   await s.stop();
   assert.equal(consumer.disconnected, true);
   assert.deepEqual(admin.deleted, [["kymaros-api.reader.1"]]);
+});
+
+test("a partition's fetch age: since start, then since its leader's last fetch or its last records", async () => {
+  let now = 1_000_000;
+  const { options, consumer } = source(
+    {
+      ends: [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ],
+      leaders: [1, 2, 2],
+    },
+    { now: () => now },
+  );
+  const s = createKafkaSource(options);
+  await s.start();
+  await s.follow();
+  const ages = () => s.fetchAges().map((a) => a.seconds);
+  now += 4_000;
+  assert.deepEqual(ages(), [4, 4, 4]);
+  consumer.events.fetched(2);
+  now += 1_000;
+  assert.deepEqual(ages(), [5, 1, 1]);
+  // Node 1 goes away: partition 0 ages while node 2's partitions stay fresh with each fetch.
+  now += 9_000;
+  consumer.events.fetched(2);
+  assert.deepEqual(ages(), [14, 0, 0]);
+  await consumer.fetch(0, 0, 2);
+  assert.deepEqual(ages(), [0, 0, 0]);
+  // A fetch from a broker that leads none of them freshens nothing.
+  now += 3_000;
+  consumer.events.fetched(3);
+  assert.deepEqual(ages(), [3, 3, 3]);
+  assert.equal(s.connected(), true, "a fetch is contact");
 });
 
 test("a crash the client does not restart is fatal; one during the stop is not", async () => {
