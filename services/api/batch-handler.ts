@@ -145,5 +145,5 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
   }
 
   // Not async: the batch must not be captured by anything that waits.
-  return (batch) => finish(ingestBatch(batch.messages), originOf(batch));
+  return (batch) => finish(ingestBatch(batch.messages, batch.partition), originOf(batch));
 }

@@ -23,7 +23,11 @@ import { kafkaGroupMembers, kafkaReaders } from "./kafka/consumers.ts";
 import { createDeadLetterGroup, type DeadLetterGroup, GROUP_SESSION_MS } from "./kafka/dead-letter-group.ts";
 import { DeadLetterOwnership } from "./kafka/dead-letter-ownership.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
+import { restoreState } from "./kafka/restore-state.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
+import { createStateProducer, type StateProducer } from "./kafka/state-producer.ts";
+import { prepareStateTopic } from "./kafka/state-topic.ts";
+import { createStateWriter, type StateWriter } from "./kafka/state-writer.ts";
 import { prepareTopics } from "./kafka/topics.ts";
 import { createSelfMetrics, type SelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
@@ -36,6 +40,8 @@ const BINARY = "kymaros-api";
 interface Parts {
   source?: KafkaSource;
   deadLetterGroup?: DeadLetterGroup;
+  stateWriter?: StateWriter;
+  stateProducer?: StateProducer;
   admin?: Admin;
   sink?: DeadLetterSink;
   http?: HttpServer;
@@ -45,6 +51,8 @@ async function closeAll(parts: Parts, worker: IngestWorker, logger: Logger): Pro
   await parts.source?.stop();
   logger.debug("source stopped");
   await parts.deadLetterGroup?.stop();
+  await parts.stateWriter?.stop();
+  await parts.stateProducer?.close();
   await parts.admin?.disconnect();
   await parts.sink?.close();
   logger.debug("dead-letter producer closed");
@@ -65,6 +73,28 @@ async function startKafka(
   parts.admin = admin;
   await admin.connect();
   await prepareTopics(admin, config, logger, metrics);
+  await prepareStateTopic(admin, config, logger);
+  const resumeFrom = await restoreState({
+    consumers: kafkaReaders(kafka, config.shard),
+    admin,
+    worker,
+    topic: config.topic,
+    stateTopic: config.stateTopic,
+    rebuild: config.stateRebuild,
+    groupId: `${config.groupId}.restore.${randomBytes(6).toString("hex")}`,
+    shard: config.shard,
+    logger,
+    metrics,
+  });
+  const stateProducer = await createStateProducer(kafka, config.stateTopic, logger);
+  parts.stateProducer = stateProducer;
+  const stateWriter = createStateWriter({
+    send: (partition, records) => stateProducer.send(partition, records),
+    flush: (partition, next) => worker.flush(partition, next),
+    logger,
+    metrics,
+  });
+  parts.stateWriter = stateWriter;
 
   const sink = await createDeadLetterSink(kafka, config.dlqTopic, logger);
   parts.sink = sink;
@@ -79,6 +109,8 @@ async function startKafka(
     logger,
     metrics,
     onFatal: fatal("Kafka dead-letter group stopped for good"),
+    // The partition's owner alone writes its state changelog, as it writes its dead letters.
+    ownerApplied: (partition, next) => stateWriter.applied(partition, next),
   });
   parts.deadLetterGroup = deadLetterGroup;
   const source = createKafkaSource({
@@ -88,8 +120,9 @@ async function startKafka(
     groupId: config.groupId,
     readerGroupId: `${config.groupId}.reader.${randomBytes(6).toString("hex")}`,
     shard: config.shard,
+    resumeFrom,
     handle: createBatchHandler({
-      ingestBatch: (messages) => worker.ingestBatch(messages),
+      ingestBatch: (messages, partition) => worker.ingestBatch(messages, partition),
       deadLetters: deadLetterGroup,
       metrics,
       logger,

@@ -16,14 +16,19 @@ import {
   ChangelogError,
   decodeRecord,
   type LatestRecord,
-  type RawRecord,
   type RunRecord,
   type StateRecord,
   type TestStateRecord,
 } from "./record.ts";
 
+/** A changelog record as read back: a tombstone's value is null. */
+export interface ReadRecord {
+  key: Buffer;
+  value: Buffer | null;
+}
+
 /** The newest record per key of a partition's changelog. */
-function newest(partition: number, records: Iterable<RawRecord>): Map<string, StateRecord> {
+function newest(partition: number, records: Iterable<ReadRecord>): Map<string, StateRecord> {
   const byKey = new Map<string, StateRecord>();
   for (const raw of records) {
     const record = decodeRecord(raw.value);
@@ -104,7 +109,7 @@ export interface Restored {
  * Loads one partition's changelog into `state`, which holds no identity of this partition yet.
  * Throws a ChangelogError (nothing served) when a record cannot be read or the records disagree.
  */
-export function restorePartition(state: State, partition: number, records: Iterable<RawRecord>): Restored {
+export function restorePartition(state: State, partition: number, records: Iterable<ReadRecord>): Restored {
   const byKey = newest(partition, records);
   let checkpoint = 0;
   let identities = 0;

@@ -5,9 +5,11 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createCodec, createFactsReader } from "../../contract/index.ts";
+import { ChangeTracker } from "../changelog/tracker.ts";
 import { createState } from "../core/index.ts";
 import { createDomainView } from "../metrics/render/domain.ts";
 import { createSnapshots } from "../metrics/render/snapshots.ts";
+import { flushPartition, restorePacked } from "./changelog.ts";
 import { ingestBatch } from "./ingest-batch.ts";
 import { type FromWorker, ownBuffer, type ToWorker, type WorkerSettings } from "./protocol.ts";
 
@@ -16,6 +18,7 @@ if (!port) throw new Error("worker/thread.ts runs as a worker thread");
 
 const read = createFactsReader(createCodec());
 const state = createState();
+const tracker = new ChangeTracker(state);
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const labels = (workerData as WorkerSettings | null)?.labels ?? "test";
 const snapshots = createSnapshots(createDomainView(state, labels), () => state.revision, {
@@ -41,8 +44,15 @@ port.on("message", (message: ToWorker) => {
   if (message.type === "batch") {
     const before = state.revision;
     const outcome = ingestBatch(read, state, message);
+    tracker.note(message.partition);
     post({ type: "done", id: message.id, ...outcome });
     if (state.revision !== before) snapshots.changed();
+  } else if (message.type === "restore") {
+    post({ type: "restored", id: message.id, ...restorePacked(state, tracker, message) });
+    snapshots.changed();
+  } else if (message.type === "flush") {
+    const packed = flushPartition(tracker, message.partition, message.appliedThrough);
+    post({ type: "flushed", id: message.id, ...packed }, [packed.data, packed.index.buffer as ArrayBuffer]);
   } else {
     snapshots.request(message.format);
   }

@@ -28,6 +28,12 @@ export interface SelfMetrics {
   readonly shards: Gauge<"shard">;
   readonly deadLetterPartitions: Gauge;
   readonly partitionCountChanged: Gauge<"topic">;
+  readonly stateRecordsRestored: Gauge;
+  readonly stateRestoreSeconds: Gauge;
+  readonly stateCheckpointLag: Gauge<"partition">;
+  readonly stateCheckpointAge: Gauge<"partition">;
+  readonly stateBytesWritten: Counter;
+  readonly stateGaps: Counter<"partition">;
 }
 
 /**
@@ -169,6 +175,46 @@ export function createSelfMetrics(): SelfMetrics {
       labelNames: ["topic"],
       registers,
     }),
+    stateRecordsRestored: new Gauge({
+      name: "kymaros_api_state_records_restored",
+      help: "State changelog records read at start (this shard's partitions).",
+      registers,
+    }),
+    stateRestoreSeconds: new Gauge({
+      name: "kymaros_api_state_restore_duration_seconds",
+      help: "How long reading and loading the state changelog took at start.",
+      registers,
+    }),
+    stateCheckpointLag: new Gauge({
+      name: "kymaros_api_state_checkpoint_lag",
+      help: "Events applied beyond the partition's last checkpoint written (on the replica that writes the partition's changelog).",
+      labelNames: ["partition"],
+      registers,
+    }),
+    stateCheckpointAge: new Gauge({
+      name: "kymaros_api_state_checkpoint_age_seconds",
+      help: "Seconds since the partition's last checkpoint was written by this replica, while events wait for one (0 when none waits).",
+      labelNames: ["partition"],
+      registers,
+    }),
+    stateBytesWritten: counter(
+      {
+        name: "kymaros_api_state_changelog_bytes_written_total",
+        help: "Bytes of state changelog records written (keys and values).",
+        labelNames: [],
+      },
+      text,
+      openMetrics,
+    ),
+    stateGaps: counter(
+      {
+        name: "kymaros_api_state_gaps_total",
+        help: "Starts at which the events topic's log start lay beyond the partition's checkpoint: events were deleted before the changelog held them.",
+        labelNames: ["partition"],
+      },
+      text,
+      openMetrics,
+    ),
   };
 }
 

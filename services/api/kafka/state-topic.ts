@@ -1,0 +1,81 @@
+/**
+ * The state changelog's topic (docs/changelog.md): created compacted, with the events topic's
+ * partition count (partition p holds source partition p's records), when missing; an existing
+ * one is checked, and a layout this version cannot use stops the start with the fix.
+ */
+import type { Admin, ConfigResourceTypes } from "kafkajs";
+import { ConfigError } from "../../config/errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import { retrying } from "./retry.ts";
+
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+export type StateTopicAdmin = Pick<
+  Admin,
+  "listTopics" | "createTopics" | "describeConfigs" | "fetchTopicMetadata"
+>;
+
+async function partitionCount(admin: StateTopicAdmin, topic: string): Promise<number> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  return topics[0]?.partitions.length ?? 0;
+}
+
+async function create(admin: StateTopicAdmin, stateTopic: string, partitions: number, logger: Logger) {
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: stateTopic,
+          numPartitions: partitions,
+          configEntries: [
+            { name: "cleanup.policy", value: "compact" },
+            // Records stay until a newer one of their key replaces them: no time or size limit.
+            { name: "retention.ms", value: "-1" },
+            { name: "retention.bytes", value: "-1" },
+          ],
+        },
+      ],
+    });
+    logger.info("created topic", { topic: stateTopic, partitions, cleanupPolicy: "compact" });
+  } catch (err) {
+    // Another instance may have created it at the same time.
+    if (!(await admin.listTopics()).includes(stateTopic)) throw err;
+  }
+}
+
+async function cleanupPolicy(admin: StateTopicAdmin, topic: string): Promise<string | undefined> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ["cleanup.policy"] }],
+  });
+  return described.resources[0]?.configEntries.find((e) => e.configName === "cleanup.policy")?.configValue;
+}
+
+/** The state topic exists, compacted, with as many partitions as the events topic. */
+export async function prepareStateTopic(
+  admin: StateTopicAdmin,
+  { topic, stateTopic }: { topic: string; stateTopic: string },
+  logger: Logger,
+): Promise<void> {
+  const sourcePartitions = await retrying(logger, "read the topic's partitions", () =>
+    partitionCount(admin, topic),
+  );
+  if (!(await admin.listTopics()).includes(stateTopic)) {
+    await create(admin, stateTopic, sourcePartitions, logger);
+  }
+  const policy = await retrying(logger, "describe the state topic", () => cleanupPolicy(admin, stateTopic));
+  if (policy !== "compact") {
+    throw new ConfigError(
+      "KYMAROS_STATE_TOPIC",
+      `topic ${stateTopic} has cleanup.policy=${policy ?? "unknown"}: it must be compact alone (set cleanup.policy=compact, or delete the topic to have it created)`,
+    );
+  }
+  const count = await partitionCount(admin, stateTopic);
+  if (count !== sourcePartitions) {
+    throw new ConfigError(
+      "KYMAROS_STATE_TOPIC",
+      `topic ${stateTopic} has ${count} partitions, ${topic} has ${sourcePartitions}: delete ${stateTopic} (it is created again) and start once with KYMAROS_STATE_REBUILD=true`,
+    );
+  }
+}
