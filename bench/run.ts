@@ -13,6 +13,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { createProducer } from "../services/producer/index.ts";
 import { type RunningService, startService, waitReady } from "../test/support/service.ts";
 import { bareKafkajsReplay, kcatReplay, promClientRender } from "./baselines.ts";
+import { changelogBench } from "./changelog.ts";
 import { type Dataset, ensureDataset, makeRun, topicSize } from "./data.ts";
 import { percentile, scrapeOnce } from "./http.ts";
 import { replicaBench } from "./replicas.ts";
@@ -71,9 +72,16 @@ async function metricsText(url: string): Promise<string> {
  */
 async function startBuilt(
   topic: string,
+  env: Record<string, string> = {},
 ): Promise<{ service: RunningService; readyMs: number; replayMs: number }> {
   const began = performance.now();
-  const service = await startService({ topic, groupId: `bench-${randomUUID()}`, brokers, nodeArgs: [MAIN] });
+  const service = await startService({
+    topic,
+    groupId: `bench-${randomUUID()}`,
+    brokers,
+    nodeArgs: [MAIN],
+    env,
+  });
   await waitReady(service, 120_000);
   const readyMs = performance.now() - began;
   const replayMs =
@@ -252,7 +260,8 @@ async function main(): Promise<void> {
     log(`replay round ${i + 1} of 3: bare kafkajs consumer, kcat, the service`);
     bareRuns.push(await bareKafkajsReplay(brokers, bigTopic, events));
     kcatRuns.push(await kcatReplay(brokers, bigTopic));
-    const run = await startBuilt(bigTopic);
+    // A full replay, as every start did before the state changelog (its rows come below).
+    const run = await startBuilt(bigTopic, { KYMAROS_STATE_REBUILD: "true" });
     readies.push(run.readyMs);
     replays.push(run.replayMs);
     if (i < 2) await run.service.stop();
@@ -269,7 +278,7 @@ async function main(): Promise<void> {
   );
   const oursRate = events / (replayMs / 1000);
   rows.push({
-    figure: `restart to ready, ${events} events (median of 3)`,
+    figure: `restart to ready, full replay of ${events} events (median of 3)`,
     ours: `${fmt(readyMs / 1000, 2)} s`,
     baseline: `${fmt(bareS, 2)} s (kafkajs)`,
     ratio: fmt(readyMs / 1000 / bareS, 2),
@@ -303,6 +312,16 @@ async function main(): Promise<void> {
   log(`scrape at ${P.big.tests} tests`);
   await scrapeFigures(String(P.big.tests), service, P.big, P.big.tests);
   await service.stop();
+
+  rows.push(
+    ...(await changelogBench({
+      brokers,
+      nodeArgs: [MAIN],
+      log,
+      metrics: (s) => metricsText(`${s.url}/metrics`),
+      rssMb,
+    }).rows(bigTopic, P.big, readyMs, kcatS, full ? 3 : 1)),
+  );
 
   log("replicas and shards: one shard of two, restart after SIGKILL, rolling restart");
   const replicas = replicaBench({ brokers, nodeArgs: [MAIN], log });

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import type { Admin } from "kafkajs";
+import type { Admin, ConfigResourceTypes } from "kafkajs";
 import type { RunCompleted } from "../../services/contract/index.ts";
 import { createProducer, type RunProducer } from "../../services/producer/index.ts";
 import { domainSamples } from "../support/exposition.ts";
@@ -173,3 +173,111 @@ describe("the state changelog", () => {
 });
 
 const kafka = () => testKafka().producer();
+
+const TOPIC_CONFIG = 2 as ConfigResourceTypes;
+
+/** Until the replica's checkpoints cover what it applied, on all three partitions. */
+async function allCheckpointed(s: RunningService): Promise<void> {
+  await waitFor(
+    "the checkpoints to cover every partition",
+    async () => {
+      const text = await scrape(s);
+      const lines = text.split("\n").filter((l) => l.startsWith("kymaros_api_state_checkpoint_lag{"));
+      return lines.length === 3 && selfMetric(text, "kymaros_api_state_checkpoint_lag") === 0
+        ? true
+        : undefined;
+    },
+    30_000,
+    s,
+  );
+}
+
+describe("the state changelog with two replicas and real retention", () => {
+  const topic = uniqueTopic("changelog-ha");
+
+  test("the writer SIGKILLed during writes, the other replica takes over; after the broker's own retention deleted old segments, a restart is exact", async () => {
+    const kafkaClient = testKafka();
+    const a = kafkaClient.admin();
+    await a.connect();
+    try {
+      await createTopic(kafkaClient, topic, 3);
+      const groupId = `${topic}.g`;
+      const first = await startService({ topic, groupId });
+      const second = await startService({ topic, groupId });
+      running.push(first, second);
+      await Promise.all([waitReady(first), waitReady(second)]);
+      const p = createProducer({ env: { KYMAROS_KAFKA_BROKERS: testBrokers().join(",") }, topic });
+      try {
+        // Both own partitions once the group settled: each writes its partitions' changelog.
+        await waitFor("both replicas to own partitions", async () => {
+          const owned = await Promise.all(
+            [first, second].map(async (s) =>
+              selfMetric(await scrape(s), "kymaros_api_dead_letter_partitions"),
+            ),
+          );
+          return owned.every((n) => n > 0) && (owned[0] ?? 0) + (owned[1] ?? 0) === 3 ? true : undefined;
+        });
+        const runs: RunCompleted[] = [];
+        for (let round = 0; round < 8; round++) {
+          const batch = TESTS.flatMap((t) => [runOf(`${t}-ha`, round * 2), runOf(`${t}-ha`, round * 2 + 1)]);
+          runs.push(...batch);
+          await p.publishMany(batch);
+          // SIGKILL the first writer in the middle of the rounds, while its changelog writes go on.
+          if (round === 3) await first.stop("SIGKILL");
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        await showsModel(second, runs);
+        await waitFor(
+          "the survivor to own every partition",
+          async () =>
+            selfMetric(await scrape(second), "kymaros_api_dead_letter_partitions") === 3 ? true : undefined,
+          40_000,
+          second,
+        );
+        await allCheckpointed(second);
+
+        // The broker's own retention: short retention and segments, and a roll, until the log start moves.
+        await a.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: TOPIC_CONFIG,
+              name: topic,
+              configEntries: [
+                { name: "retention.ms", value: "1000" },
+                { name: "segment.ms", value: "100" },
+              ],
+            },
+          ],
+        });
+        const deleted = await waitFor(
+          "retention to delete the old segments",
+          async () => {
+            await new Promise((r) => setTimeout(r, 300));
+            // One event per test (its runs are in all partitions) rolls each partition's segment.
+            const roll = TESTS.map((t, i) => runOf(`${t}-ha`, 100 + i + runs.length, { score: 90 }));
+            runs.push(...roll);
+            await p.publishMany(roll);
+            const offsets = await a.fetchTopicOffsets(topic);
+            return offsets.every((o) => Number(o.low) > 0) ? offsets : undefined;
+          },
+          40_000,
+        );
+        assert.ok(deleted.every((o) => Number(o.low) > 0));
+        await showsModel(second, runs);
+        await allCheckpointed(second);
+        await second.stop("SIGKILL");
+
+        const third = await startService({ topic, groupId });
+        running.push(third);
+        await waitReady(third);
+        const text = await showsModel(third, runs);
+        assert.equal(selfMetric(text, "kymaros_api_state_gaps_total"), 0);
+      } finally {
+        await p.close();
+      }
+    } finally {
+      await a.disconnect();
+    }
+  });
+});

@@ -368,6 +368,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
         "KymarosApiShardDown",
         "KymarosApiAbsent",
         "KymarosApiConsumerLag",
+        "KymarosApiStateGap",
         "KymarosBridgeNotReady",
         "KymarosBridgeReportPending",
       ],

@@ -89,6 +89,9 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# Retention deletes a topic's expired segments within a second (the changelog test lets the
+# broker itself delete old events); topics without a finite retention are not affected.
+log.retention.check.interval.ms=1000
 PROPS
   if is_secure; then
     # PEM keystore with an unencrypted key (file mode 600): no keystore password to store here.

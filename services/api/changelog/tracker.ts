@@ -26,6 +26,17 @@ export class ChangeTracker {
   #written: Written[] = [];
   #seenEntries = 0;
   #seenIdentities = 0;
+  /** Per identity, its revision and retirement as the last note() saw them. */
+  #seenRevision: number[] = [];
+  #seenRetiredAt: number[] = [];
+  /**
+   * Partitions that applied events of an identity of another partition (the events topic's
+   * partition count changed, so a test's runs lie in two): their checkpoint no longer moves,
+   * since the other partition's changelog holds that identity. A restart reads them again from
+   * there; if retention deleted them meanwhile, the restore reports a gap, never a wrong count.
+   */
+  readonly #frozen = new Set<number>();
+  #notedPartition = -1;
   readonly #state: State;
 
   constructor(state: State) {
@@ -35,6 +46,7 @@ export class ChangeTracker {
   /** What the state gained since the last call came from `partition` (batches are applied one by one). */
   note(partition: number): void {
     const state = this.#state;
+    this.#notedPartition = partition;
     for (; this.#seenIdentities < state.identities.length; this.#seenIdentities++) {
       const id = this.#seenIdentities;
       this.#partitionOf[id] = partition;
@@ -47,6 +59,24 @@ export class ChangeTracker {
     }
     const { runIds } = state;
     for (; this.#seenEntries < runIds.size; this.#seenEntries++) this.#push(runIds.testId(this.#seenEntries));
+    this.#foreign(partition);
+  }
+
+  /** Whether the batch just noted changed an identity of another partition: one pass over them. */
+  #foreign(partition: number): void {
+    const { identities } = this.#state;
+    for (let id = 0; id < identities.length; id++) {
+      const t = identities[id] as (typeof identities)[number];
+      if (t.revision === this.#seenRevision[id] && Object.is(t.retiredAt, this.#seenRetiredAt[id])) continue;
+      this.#seenRevision[id] = t.revision;
+      this.#seenRetiredAt[id] = t.retiredAt;
+      if (this.#partitionOf[id] !== partition) this.#frozen.add(partition);
+    }
+  }
+
+  /** Whether the partition's checkpoint stopped moving (see #frozen). */
+  frozen(partition: number): boolean {
+    return this.#frozen.has(partition);
   }
 
   #push(id: number): void {
@@ -59,6 +89,7 @@ export class ChangeTracker {
     }
     entries[count] = this.#seenEntries;
     this.#counts[id] = count + 1;
+    if (this.#partitionOf[id] !== this.#notedPartition) this.#frozen.add(this.#notedPartition);
   }
 
   /** Marks the state's identities as written as they now are (after a restore loaded them). */
@@ -97,7 +128,7 @@ export class ChangeTracker {
       bodies.push(...identityBodies(this.#state, t, this.#entries[id] as Int32Array, count, fromChunk));
       this.#markWritten(id);
     }
-    bodies.push({ kind: "checkpoint" });
+    if (!this.#frozen.has(partition)) bodies.push({ kind: "checkpoint" });
     return bodies.map((body) => encodeRecord({ sourcePartition: partition, appliedThrough, body }));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The state changelog's topic (docs/changelog.md): created compacted, with the events topic's
  * partition count (partition p holds source partition p's records), when missing; an existing
- * one is checked, and a layout this version cannot use stops the start with the fix.
+ * one is checked (a delete policy, or more partitions than the topic, stops the start with the
+ * fix), and grown when the events topic grew.
  */
 import type { Admin, ConfigResourceTypes } from "kafkajs";
 import { ConfigError } from "../../config/errors.ts";
@@ -12,7 +13,7 @@ const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 export type StateTopicAdmin = Pick<
   Admin,
-  "listTopics" | "createTopics" | "describeConfigs" | "fetchTopicMetadata"
+  "listTopics" | "createTopics" | "describeConfigs" | "fetchTopicMetadata" | "createPartitions"
 >;
 
 async function partitionCount(admin: StateTopicAdmin, topic: string): Promise<number> {
@@ -61,8 +62,10 @@ export async function prepareStateTopic(
   const sourcePartitions = await retrying(logger, "read the topic's partitions", () =>
     partitionCount(admin, topic),
   );
-  if (!(await admin.listTopics()).includes(stateTopic)) {
-    await create(admin, stateTopic, sourcePartitions, logger);
+  if (!(await retrying(logger, "list the topics", () => admin.listTopics())).includes(stateTopic)) {
+    await retrying(logger, "create the state topic", () =>
+      create(admin, stateTopic, sourcePartitions, logger),
+    );
   }
   const policy = await retrying(logger, "describe the state topic", () => cleanupPolicy(admin, stateTopic));
   if (policy !== "compact") {
@@ -71,11 +74,21 @@ export async function prepareStateTopic(
       `topic ${stateTopic} has cleanup.policy=${policy ?? "unknown"}: it must be compact alone (set cleanup.policy=compact, or delete the topic to have it created)`,
     );
   }
-  const count = await partitionCount(admin, stateTopic);
-  if (count !== sourcePartitions) {
+  const count = await retrying(logger, "read the state topic's partitions", () =>
+    partitionCount(admin, stateTopic),
+  );
+  if (count > sourcePartitions) {
     throw new ConfigError(
       "KYMAROS_STATE_TOPIC",
-      `topic ${stateTopic} has ${count} partitions, ${topic} has ${sourcePartitions}: delete ${stateTopic} (it is created again) and start once with KYMAROS_STATE_REBUILD=true`,
+      `topic ${stateTopic} has ${count} partitions, ${topic} has ${sourcePartitions}: it is not this topic's changelog (delete ${stateTopic} and start with KYMAROS_STATE_REBUILD=true)`,
     );
+  }
+  if (count < sourcePartitions) {
+    // The events topic grew: its new partitions get theirs. A test whose runs now lie in two
+    // partitions stops the checkpoint of the second (changelog/tracker.ts), so nothing is served wrong.
+    await retrying(logger, "add the state topic's partitions", () =>
+      admin.createPartitions({ topicPartitions: [{ topic: stateTopic, count: sourcePartitions }] }),
+    );
+    logger.warn("state topic grown with the events topic", { stateTopic, from: count, to: sourcePartitions });
   }
 }

@@ -14,7 +14,7 @@ export interface StateWriterOptions {
   /** Sends one partition's records in order, resolving once acknowledged (retrying meanwhile). */
   send(partition: number, records: RawMessage[]): Promise<void>;
   /** The records that bring the partition up to date (the worker's). */
-  flush(partition: number, appliedThrough: number): Promise<RawMessage[]>;
+  flush(partition: number, appliedThrough: number): Promise<{ records: RawMessage[]; frozen: boolean }>;
   logger: Logger;
   metrics: Pick<SelfMetrics, "stateCheckpointLag" | "stateCheckpointAge" | "stateBytesWritten">;
   quietMs?: number;
@@ -43,17 +43,28 @@ export function createStateWriter(options: StateWriterOptions): StateWriter {
   const maxEvents = options.maxEvents ?? 20_000;
   const pending = new Map<number, Pending>();
   const written = new Map<number, { offset: number; at: number }>();
+  const frozenSaid = new Set<number>();
   let writing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   /** A write is under way: more events wait for the next one rather than queue writes. */
   let busy = false;
 
   async function write(partition: number, next: number): Promise<void> {
-    const records = await options.flush(partition, next);
+    const { records, frozen } = await options.flush(partition, next);
     await options.send(partition, records);
     let bytes = 0;
     for (const r of records) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
     metrics.stateBytesWritten.inc(bytes);
+    if (frozen) {
+      if (!frozenSaid.has(partition)) {
+        frozenSaid.add(partition);
+        logger.error(
+          "state checkpoint no longer moves: this partition applied runs of a test of another partition (the topic's partition count changed); recreate the state topic and start with KYMAROS_STATE_REBUILD=true while the topic still starts at offset 0",
+          { partition },
+        );
+      }
+      return;
+    }
     written.set(partition, { offset: next, at: now() });
     const waiting = pending.get(partition);
     metrics.stateCheckpointLag.set({ partition }, waiting ? waiting.next - next : 0);

@@ -47,6 +47,6 @@ export function flushPartition(
   tracker: ChangeTracker,
   partition: number,
   appliedThrough: number,
-): PackedBatch {
-  return pack(tracker.flush(partition, appliedThrough));
+): PackedBatch & { frozen: boolean } {
+  return { ...pack(tracker.flush(partition, appliedThrough)), frozen: tracker.frozen(partition) };
 }

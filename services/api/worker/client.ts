@@ -37,12 +37,18 @@ function unpack({ data, index }: PackedBatch): RawMessage[] {
   return out;
 }
 
+/** A partition's changelog records; frozen: without a checkpoint (see changelog/tracker.ts). */
+export interface FlushOutcome {
+  records: RawMessage[];
+  frozen: boolean;
+}
+
 export interface IngestWorker {
   ingestBatch: IngestBatch;
   /** Loads a partition's changelog records into the state (before its first batch). */
   restore(partition: number, records: readonly RawMessage[]): Promise<RestoreOutcome>;
   /** The changelog records that bring the partition up to date, checkpoint at appliedThrough. */
-  flush(partition: number, appliedThrough: number): Promise<RawMessage[]>;
+  flush(partition: number, appliedThrough: number): Promise<FlushOutcome>;
   /** The replay caught up: make the domain metrics visible, in this format to begin with. */
   publish(format: ExpositionFormat): void;
   readonly snapshots: SnapshotSource;
@@ -125,7 +131,7 @@ export function startIngestWorker(
       const id = nextId++;
       return new Promise((resolve) => {
         answers.set(id, (m) => {
-          if (m.type === "flushed") resolve(unpack(m));
+          if (m.type === "flushed") resolve({ records: unpack(m), frozen: m.frozen });
         });
         send({ type: "flush", id, partition, appliedThrough });
       });

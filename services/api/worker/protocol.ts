@@ -96,7 +96,7 @@ export type ToWorker =
 export type FromWorker =
   | ({ type: "done"; id: number } & BatchOutcome)
   | ({ type: "restored"; id: number } & RestoreOutcome)
-  | ({ type: "flushed"; id: number } & PackedBatch)
+  | ({ type: "flushed"; id: number; frozen: boolean } & PackedBatch)
   | {
       type: "snapshot";
       format: ExpositionFormat;

@@ -179,3 +179,38 @@ test("a corrupt record is refused with what is wrong, never loaded", () => {
   assert.equal(withoutChunk.length, records.length - 1);
   assert.throws(() => restorePartition(createState(), 0, withoutChunk), /chunk 0 lacks some/);
 });
+
+test("a partition that applies runs of another partition's test stops its checkpoint, and a restore stays exact", () => {
+  const state = createState();
+  const tracker = new ChangeTracker(state);
+  // "a" lives in partition 0; after a partition count change its runs also come through partition 1.
+  const p0 = [run({ runId: "a-1", test: "a" }), run({ runId: "b-1", test: "b" })];
+  const p1 = [run({ runId: "c-1", test: "c" }), run({ runId: "a-2", test: "a", result: "fail" })];
+  applyAll(state, p0);
+  tracker.note(0);
+  applyAll(state, [p1[0] as RunCompleted]);
+  tracker.note(1);
+  const first = [...tracker.flush(0, 2), ...tracker.flush(1, 1)];
+  applyAll(state, [p1[1] as RunCompleted]);
+  tracker.note(1);
+  assert.equal(tracker.frozen(1), true);
+  assert.equal(tracker.frozen(0), false);
+  const second = tracker.flush(1, 2);
+  assert.equal(
+    second.some((r) => r.key.toString().startsWith('["checkpoint"')),
+    false,
+    "no checkpoint for partition 1",
+  );
+  const isPartition = (p: number) => (r: RawRecord) =>
+    (r.key.toString().startsWith(`["`) && r.key.includes(`,${p},`)) ||
+    r.key.toString() === `["checkpoint",${p}]`;
+  const full = exposition((s) => applyAll(s, [...p0, ...p1]));
+  const restored = exposition((s) => {
+    const c0 = restorePartition(s, 0, first.filter(isPartition(0))).checkpoint;
+    const c1 = restorePartition(s, 1, [...first, ...second].filter(isPartition(1))).checkpoint;
+    assert.deepEqual([c0, c1], [2, 1]);
+    // Partition 1 is read again from its last checkpoint: a-2 (not in partition 0's records) counts.
+    applyAll(s, p1.slice(c1));
+  });
+  assert.equal(restored, full);
+});
