@@ -9,7 +9,7 @@
  * dead-letter group is seeded with that and the reader follows the topic.
  */
 import { randomBytes } from "node:crypto";
-import type { Admin } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import type { Readiness } from "../http/probes.ts";
 import { type HttpServer, startHttpServer } from "../http/server.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
@@ -60,19 +60,17 @@ async function closeAll(parts: Parts, worker: IngestWorker, logger: Logger): Pro
   await worker.close();
 }
 
-/** The Kafka side, from the topics to the replay; `parts` learns each piece as it starts. */
-async function startKafka(
+/**
+ * The state changelog: its topic checked, this shard's part restored into the worker (where the
+ * source reads on from), and its writer, which the dead-letter group's owner drives.
+ */
+async function startStateChangelog(
   config: Config,
   parts: Parts,
   worker: IngestWorker,
-  io: { logger: Logger; metrics: SelfMetrics; fatal: (what: string) => (error: Error) => void },
-): Promise<void> {
-  const { logger, metrics, fatal } = io;
-  const kafka = createKafka(config.kafka, logger);
-  const admin = kafka.admin();
-  parts.admin = admin;
-  await admin.connect();
-  await prepareTopics(admin, config, logger, metrics);
+  io: { kafka: Kafka; admin: Admin; logger: Logger; metrics: SelfMetrics },
+): Promise<{ resumeFrom: Map<number, number>; stateWriter: StateWriter }> {
+  const { kafka, admin, logger, metrics } = io;
   await prepareStateTopic(admin, config, logger);
   const resumeFrom = await restoreState({
     consumers: kafkaReaders(kafka, config.shard),
@@ -95,6 +93,28 @@ async function startKafka(
     metrics,
   });
   parts.stateWriter = stateWriter;
+  return { resumeFrom, stateWriter };
+}
+
+/** The Kafka side, from the topics to the replay; `parts` learns each piece as it starts. */
+async function startKafka(
+  config: Config,
+  parts: Parts,
+  worker: IngestWorker,
+  io: { logger: Logger; metrics: SelfMetrics; fatal: (what: string) => (error: Error) => void },
+): Promise<void> {
+  const { logger, metrics, fatal } = io;
+  const kafka = createKafka(config.kafka, logger);
+  const admin = kafka.admin();
+  parts.admin = admin;
+  await admin.connect();
+  await prepareTopics(admin, config, logger, metrics);
+  const { resumeFrom, stateWriter } = await startStateChangelog(config, parts, worker, {
+    kafka,
+    admin,
+    logger,
+    metrics,
+  });
 
   const sink = await createDeadLetterSink(kafka, config.dlqTopic, logger);
   parts.sink = sink;

@@ -11,6 +11,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
 import { type Shard, shardPartitions } from "../shard/shard.ts";
 import type { IngestWorker } from "../worker/client.ts";
+import type { RawMessage } from "../worker/protocol.ts";
 import { readChangelog } from "./changelog-reader.ts";
 import { retrying } from "./retry.ts";
 import type { ReaderFactory } from "./source.ts";
@@ -38,9 +39,41 @@ function refuseRebuild(topic: string, starts: Map<number, number>): void {
   );
 }
 
+/** One partition's records loaded: where it reads on from. Refuses what cannot be served right; says a gap. */
+async function loadPartition(
+  options: RestoreOptions,
+  partition: number,
+  records: RawMessage[],
+  { low, high }: { low: number; high: number },
+): Promise<number> {
+  const { topic, stateTopic, logger, metrics } = options;
+  const restored = await options.worker.restore(partition, records);
+  const fix = `delete ${stateTopic} and start with KYMAROS_STATE_REBUILD=true while ${topic} still starts at offset 0`;
+  if (restored.error !== null) {
+    throw new ConfigError(
+      "KYMAROS_STATE_TOPIC",
+      `topic ${stateTopic} partition ${partition} cannot be read: ${restored.error} (${fix})`,
+    );
+  }
+  if (restored.checkpoint > high) {
+    throw new ConfigError(
+      "KYMAROS_STATE_TOPIC",
+      `topic ${stateTopic} partition ${partition} has a checkpoint at ${restored.checkpoint}, beyond the end of ${topic} (${high}): it belongs to another history of the topic (${fix})`,
+    );
+  }
+  if (low > restored.checkpoint) {
+    metrics.stateGaps.inc({ partition });
+    logger.error(
+      "gap: events were deleted from the topic before the state changelog held them; their runs are missing",
+      { topic, partition, logStart: low, checkpoint: restored.checkpoint },
+    );
+  }
+  return restored.checkpoint;
+}
+
 /** Where each of this shard's partitions is read on from. */
 export async function restoreState(options: RestoreOptions): Promise<Map<number, number>> {
-  const { topic, stateTopic, logger, metrics, worker } = options;
+  const { topic, stateTopic, logger, metrics } = options;
   const now = options.now ?? Date.now;
   const startedAt = now();
   const ends = await retrying(logger, "fetch the topic's offsets", () =>
@@ -50,13 +83,14 @@ export async function restoreState(options: RestoreOptions): Promise<Map<number,
     options.shard,
     ends.map((e) => e.partition),
   );
-  const starts = new Map(
-    ends.filter((e) => mine.includes(e.partition)).map((e) => [e.partition, Number(e.low)]),
+  const spans = new Map(
+    ends
+      .filter((e) => mine.includes(e.partition))
+      .map((e) => [e.partition, { low: Number(e.low), high: Number(e.high) }]),
   );
-  const endsOf = new Map(ends.map((e) => [e.partition, Number(e.high)]));
   const resume = new Map<number, number>();
   if (options.rebuild) {
-    refuseRebuild(topic, starts);
+    refuseRebuild(topic, new Map([...spans].map(([p, span]) => [p, span.low])));
     logger.warn(
       "state changelog ignored (KYMAROS_STATE_REBUILD): replaying the whole topic and writing it anew",
       {
@@ -73,44 +107,14 @@ export async function restoreState(options: RestoreOptions): Promise<Map<number,
   );
   let records = 0;
   for (const [partition, list] of read.records) {
-    const restored = await worker.restore(partition, list);
-    if (restored.error !== null) {
-      throw new ConfigError(
-        "KYMAROS_STATE_TOPIC",
-        `topic ${stateTopic} partition ${partition} cannot be read: ${restored.error} (delete the topic and start with KYMAROS_STATE_REBUILD=true while ${topic} still starts at offset 0)`,
-      );
-    }
+    const span = spans.get(partition) ?? { low: 0, high: 0 };
+    resume.set(partition, await loadPartition(options, partition, list, span));
     records += list.length;
-    if (restored.checkpoint > (endsOf.get(partition) ?? 0)) {
-      throw new ConfigError(
-        "KYMAROS_STATE_TOPIC",
-        `topic ${stateTopic} partition ${partition} has a checkpoint at ${restored.checkpoint}, beyond the end of ${topic} (${endsOf.get(partition)}): it belongs to another topic's history (delete ${stateTopic} and start with KYMAROS_STATE_REBUILD=true)`,
-      );
-    }
-    resume.set(partition, restored.checkpoint);
-    const low = starts.get(partition) ?? 0;
-    if (low > restored.checkpoint) {
-      metrics.stateGaps.inc({ partition });
-      logger.error(
-        "gap: events were deleted from the topic before the state changelog held them; their runs are missing",
-        {
-          topic,
-          partition,
-          logStart: low,
-          checkpoint: restored.checkpoint,
-        },
-      );
-    }
   }
   const seconds = (now() - startedAt) / 1000;
   metrics.stateRecordsRestored.set(records);
   metrics.stateRestoreSeconds.set(seconds);
-  logger.info("state changelog restored", {
-    stateTopic,
-    records,
-    bytes: read.bytes,
-    seconds,
-    resume: Object.fromEntries(resume),
-  });
+  const at = Object.fromEntries(resume);
+  logger.info("state changelog restored", { stateTopic, records, bytes: read.bytes, seconds, resume: at });
   return resume;
 }

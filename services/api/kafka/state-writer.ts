@@ -35,89 +35,107 @@ interface Pending {
   since: number;
 }
 
-export function createStateWriter(options: StateWriterOptions): StateWriter {
-  const { metrics, logger } = options;
-  const now = options.now ?? Date.now;
-  const quietMs = options.quietMs ?? 500;
-  const maxDelayMs = options.maxDelayMs ?? 5_000;
-  const maxEvents = options.maxEvents ?? 20_000;
-  const pending = new Map<number, Pending>();
-  const written = new Map<number, { offset: number; at: number }>();
-  const frozenSaid = new Set<number>();
-  let writing: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
+/** A writer's state while it runs: what the functions below share. */
+interface Writer {
+  readonly options: StateWriterOptions;
+  readonly now: () => number;
+  readonly pending: Map<number, Pending>;
+  /** Per partition, the last checkpoint written and when. */
+  readonly written: Map<number, { offset: number; at: number }>;
+  readonly frozenSaid: Set<number>;
+  writing: Promise<void>;
+  timer: NodeJS.Timeout | undefined;
   /** A write is under way: more events wait for the next one rather than queue writes. */
-  let busy = false;
+  busy: boolean;
+}
 
-  async function write(partition: number, next: number): Promise<void> {
-    const { records, frozen } = await options.flush(partition, next);
-    await options.send(partition, records);
-    let bytes = 0;
-    for (const r of records) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    metrics.stateBytesWritten.inc(bytes);
-    if (frozen) {
-      if (!frozenSaid.has(partition)) {
-        frozenSaid.add(partition);
-        logger.error(
-          "state checkpoint no longer moves: this partition applied runs of a test of another partition (the topic's partition count changed); recreate the state topic and start with KYMAROS_STATE_REBUILD=true while the topic still starts at offset 0",
-          { partition },
-        );
-      }
-      return;
-    }
-    written.set(partition, { offset: next, at: now() });
-    const waiting = pending.get(partition);
-    metrics.stateCheckpointLag.set({ partition }, waiting ? waiting.next - next : 0);
-    logger.debug("state changelog written", {
-      partition,
-      appliedThrough: next,
-      records: records.length,
-      bytes,
+function sayFrozen(w: Writer, partition: number): void {
+  if (w.frozenSaid.has(partition)) return;
+  w.frozenSaid.add(partition);
+  w.options.logger.error(
+    "state checkpoint no longer moves: this partition applied runs of a test of another partition (the topic's partition count changed); recreate the state topic and start with KYMAROS_STATE_REBUILD=true while the topic still starts at offset 0",
+    { partition },
+  );
+}
+
+async function write(w: Writer, partition: number, next: number): Promise<void> {
+  const { options } = w;
+  const { records, frozen } = await options.flush(partition, next);
+  await options.send(partition, records);
+  let bytes = 0;
+  for (const r of records) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  options.metrics.stateBytesWritten.inc(bytes);
+  if (frozen) return sayFrozen(w, partition);
+  w.written.set(partition, { offset: next, at: w.now() });
+  const waiting = w.pending.get(partition);
+  options.metrics.stateCheckpointLag.set({ partition }, waiting ? waiting.next - next : 0);
+  options.logger.debug("state changelog written", {
+    partition,
+    appliedThrough: next,
+    records: records.length,
+    bytes,
+  });
+}
+
+function flushAll(w: Writer): Promise<void> {
+  const due = [...w.pending.entries()];
+  w.pending.clear();
+  w.busy = true;
+  w.writing = w.writing
+    .then(async () => {
+      for (const [partition, p] of due) await write(w, partition, p.next);
+    })
+    .catch((err: unknown) => w.options.logger.warn("state changelog not written", { error: err }))
+    .finally(() => {
+      w.busy = false;
+      if (w.pending.size > 0) schedule(w);
     });
-  }
+  return w.writing;
+}
 
-  function flushAll(): Promise<void> {
-    const due = [...pending.entries()];
-    pending.clear();
-    busy = true;
-    writing = writing.then(async () => {
-      for (const [partition, p] of due) await write(partition, p.next);
-    });
-    writing = writing.finally(() => {
-      busy = false;
-      if (pending.size > 0) schedule();
-    });
-    writing = writing.catch((err: unknown) => logger.warn("state changelog not written", { error: err }));
-    return writing;
-  }
+/** After a quiet spell, and at the latest maxDelayMs after the oldest pending event. */
+function schedule(w: Writer): void {
+  if (w.timer) clearTimeout(w.timer);
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const p of w.pending.values()) oldest = Math.min(oldest, p.since);
+  const wait = Math.max(
+    0,
+    Math.min(w.options.quietMs ?? 500, oldest + (w.options.maxDelayMs ?? 5_000) - w.now()),
+  );
+  w.timer = setTimeout(() => void flushAll(w), wait).unref();
+}
 
-  function schedule(): void {
-    if (timer) clearTimeout(timer);
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const p of pending.values()) oldest = Math.min(oldest, p.since);
-    const wait = Math.max(0, Math.min(quietMs, oldest + maxDelayMs - now()));
-    timer = setTimeout(() => void flushAll(), wait).unref();
-  }
-
+export function createStateWriter(options: StateWriterOptions): StateWriter {
+  const w: Writer = {
+    options,
+    now: options.now ?? Date.now,
+    pending: new Map(),
+    written: new Map(),
+    frozenSaid: new Set(),
+    writing: Promise.resolve(),
+    timer: undefined,
+    busy: false,
+  };
+  const { metrics } = options;
   const ages = setInterval(() => {
-    for (const [partition, w] of written) {
-      metrics.stateCheckpointAge.set({ partition }, pending.has(partition) ? (now() - w.at) / 1000 : 0);
+    for (const [partition, at] of w.written) {
+      metrics.stateCheckpointAge.set({ partition }, w.pending.has(partition) ? (w.now() - at.at) / 1000 : 0);
     }
   }, 1_000).unref();
 
   return {
     applied(partition, next) {
-      const known = pending.get(partition);
-      pending.set(partition, { next, since: known?.since ?? now() });
-      const last = written.get(partition)?.offset ?? 0;
+      const known = w.pending.get(partition);
+      w.pending.set(partition, { next, since: known?.since ?? w.now() });
+      const last = w.written.get(partition)?.offset ?? 0;
       metrics.stateCheckpointLag.set({ partition }, Math.max(0, next - last));
-      if (next - last >= maxEvents && !busy) void flushAll();
-      else schedule();
+      if (next - last >= (options.maxEvents ?? 20_000) && !w.busy) void flushAll(w);
+      else schedule(w);
     },
     async stop() {
-      if (timer) clearTimeout(timer);
+      if (w.timer) clearTimeout(w.timer);
       clearInterval(ages);
-      await flushAll();
+      await flushAll(w);
     },
   };
 }
