@@ -154,7 +154,7 @@ export function createSelfMetrics(): SelfMetrics {
     }),
     retentionFinite: new Gauge({
       name: "kymaros_api_topic_retention_finite",
-      help: "1 when the events topic's retention is finite, so old runs would be lost from the metrics.",
+      help: "1 when the events topic's retention is finite: old runs then live on only in the state changelog, saved before retention deleted them.",
       labelNames: ["topic"],
       registers,
     }),
