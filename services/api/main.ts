@@ -149,7 +149,10 @@ async function startKafka(
       testIdentity: config.testIdentity,
     }),
     onHandled: (partition, next) => deadLetterGroup.handled(partition, next),
-    onCaughtUp: () => worker.publish("text"),
+    onCaughtUp: () => {
+      worker.publish("text");
+      stateWriter.caughtUp();
+    },
     onFatal: fatal("Kafka consumer stopped for good"),
     logger,
     metrics,

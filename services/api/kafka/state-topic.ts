@@ -34,6 +34,10 @@ async function create(admin: StateTopicAdmin, stateTopic: string, partitions: nu
             // Records stay until a newer one of their key replaces them: no time or size limit.
             { name: "retention.ms", value: "-1" },
             { name: "retention.bytes", value: "-1" },
+            // Compaction never touches the active segment: small segments let it keep the
+            // log (and so a restore's read) near the state's size.
+            { name: "segment.bytes", value: String(16 * 1024 * 1024) },
+            { name: "segment.ms", value: String(3_600_000) },
           ],
         },
       ],

@@ -26,6 +26,11 @@ export interface StateWriterOptions {
 export interface StateWriter {
   /** Everything of the partition before `next` is applied (on its owner). */
   applied(partition: number, next: number): void;
+  /**
+   * The replay caught up: writes from now on. Until then events only accumulate, so a full
+   * replay writes each identity once, not at every batch of events.
+   */
+  caughtUp(): void;
   /** Writes what is pending, then stops. */
   stop(): Promise<void>;
 }
@@ -47,6 +52,8 @@ interface Writer {
   timer: NodeJS.Timeout | undefined;
   /** A write is under way: more events wait for the next one rather than queue writes. */
   busy: boolean;
+  /** The replay caught up (see StateWriter.caughtUp). */
+  live: boolean;
 }
 
 function sayFrozen(w: Writer, partition: number): void {
@@ -79,6 +86,7 @@ async function write(w: Writer, partition: number, next: number): Promise<void> 
 
 function flushAll(w: Writer): Promise<void> {
   const due = [...w.pending.entries()];
+  if (due.length === 0) return w.writing;
   w.pending.clear();
   w.busy = true;
   w.writing = w.writing
@@ -115,6 +123,7 @@ export function createStateWriter(options: StateWriterOptions): StateWriter {
     writing: Promise.resolve(),
     timer: undefined,
     busy: false,
+    live: false,
   };
   const { metrics } = options;
   const ages = setInterval(() => {
@@ -129,8 +138,13 @@ export function createStateWriter(options: StateWriterOptions): StateWriter {
       w.pending.set(partition, { next, since: known?.since ?? w.now() });
       const last = w.written.get(partition)?.offset ?? 0;
       metrics.stateCheckpointLag.set({ partition }, Math.max(0, next - last));
+      if (!w.live) return;
       if (next - last >= (options.maxEvents ?? 20_000) && !w.busy) void flushAll(w);
       else schedule(w);
+    },
+    caughtUp() {
+      w.live = true;
+      void flushAll(w);
     },
     async stop() {
       if (w.timer) clearTimeout(w.timer);

@@ -34,6 +34,8 @@ test("each vector record encodes to its key and value and decodes back", () => {
     const raw = encodeRecord(v.record);
     assert.equal(raw.key.toString("utf8"), v.key, v.name);
     assert.equal(raw.value.toString("hex"), v.value, v.name);
-    assert.deepEqual(decodeRecord(Buffer.from(v.value, "hex")), v.record, v.name);
+    // As data: avsc hands records back as instances of its own classes.
+    const decoded = JSON.parse(JSON.stringify(decodeRecord(Buffer.from(v.value, "hex"))));
+    assert.deepEqual(decoded, v.record, v.name);
   }
 });

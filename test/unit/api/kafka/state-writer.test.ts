@@ -34,6 +34,7 @@ function fixture(frozen = false, maxEvents = 1000) {
     maxDelayMs: 200,
     maxEvents,
   });
+  writer.caughtUp();
   return { writer, metrics, flushes, sent, lines };
 }
 
@@ -81,4 +82,27 @@ test("a frozen partition's records are written, its lag keeps growing, and it is
   assert.equal(await value(f.metrics, "kymaros_api_state_checkpoint_lag", 2), 30);
   assert.equal(f.lines.filter((l) => l.includes("checkpoint no longer moves")).length, 1);
   await f.writer.stop();
+});
+
+test("during the replay events only accumulate: caught up, one write per partition", async () => {
+  const metrics = createSelfMetrics();
+  const flushes: [number, number][] = [];
+  const writer = createStateWriter({
+    flush: async (partition, next) => {
+      flushes.push([partition, next]);
+      return { records: [], frozen: false };
+    },
+    send: async () => {},
+    logger: createLogger("error", () => {}),
+    metrics,
+    quietMs: 10,
+    maxEvents: 5,
+  });
+  for (let next = 10; next <= 100; next += 10) writer.applied(0, next);
+  await sleep(40);
+  assert.deepEqual(flushes, [], "nothing before caught up");
+  writer.caughtUp();
+  await sleep(20);
+  assert.deepEqual(flushes, [[0, 100]]);
+  await writer.stop();
 });
