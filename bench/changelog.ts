@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { Kafka, logLevel } from "kafkajs";
 import { createProducer } from "../services/producer/index.ts";
 import { type RunningService, startService, waitFor, waitReady } from "../test/support/service.ts";
 import { type Dataset, makeRun } from "./data.ts";
@@ -92,8 +93,16 @@ export function changelogBench(o: ChangelogBenchOptions) {
 
   return {
     async rows(topic: string, d: Dataset, replayMs: number, kcatS: number, rounds: number): Promise<Row[]> {
-      // The changelog as a full replay writes it.
+      // The changelog as a full replay writes it, in a topic of its own this run (an earlier run's
+      // would hold that run's writes too).
       o.log("changelog: a rebuild writes it, then restarts restore it");
+      const admin = new Kafka({ brokers: o.brokers, clientId: "bench", logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [`${topic}.state`] }).catch(() => {});
+      await waitFor("the old changelog to be deleted", async () =>
+        (await admin.listTopics()).includes(`${topic}.state`) ? undefined : true,
+      );
+      await admin.disconnect();
       const writer = await timed(topic, { KYMAROS_STATE_REBUILD: "true" });
       await checkpointed(writer.service, d.partitions);
       await writer.service.stop();
