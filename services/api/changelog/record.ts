@@ -124,6 +124,31 @@ function bodyOf(wrapped: Record<string, Record<string, unknown>>): StateBody {
   return { kind: "runs", ...(fields as unknown as RunChunkRecord) };
 }
 
+/** A zigzag varint (Avro int or long) at `at`: its value and where the next field begins. */
+function varint(bytes: Buffer, at: number): [number, number] {
+  let n = 0;
+  let scale = 1;
+  for (let i = at; i < bytes.length && i < at + 10; i++) {
+    const b = bytes[i] as number;
+    n += (b & 0x7f) * scale;
+    scale *= 128;
+    if ((b & 0x80) === 0) return [n % 2 === 0 ? n / 2 : -(n + 1) / 2, i + 1];
+  }
+  throw new ChangelogError("undecodable state record: a truncated number");
+}
+
+/**
+ * A record's appliedThrough, read from its first bytes without decoding the rest: a restore
+ * decodes only the newest record of each key, not every version the log still holds.
+ */
+export function appliedThroughOf(value: Buffer | null): number {
+  if (value === null || value.length < HEADER.length || !value.subarray(0, HEADER.length).equals(HEADER)) {
+    return decodeRecord(value).appliedThrough; // throws what is wrong
+  }
+  const [, next] = varint(value, HEADER.length);
+  return varint(value, next)[0];
+}
+
 /** The record in `value`; a ChangelogError that says why when it is not one this version reads. */
 export function decodeRecord(value: Buffer | null): StateRecord {
   if (value === null) throw new ChangelogError("a tombstone (this version writes none)");

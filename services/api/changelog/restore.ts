@@ -12,6 +12,7 @@
 import { identityOf, markRuns } from "../core/identity.ts";
 import { isRetired, type Latest, type State } from "../core/index.ts";
 import {
+  appliedThroughOf,
   CHUNK_RUNS,
   ChangelogError,
   decodeRecord,
@@ -29,17 +30,22 @@ export interface ReadRecord {
 
 /** The newest record per key of a partition's changelog. */
 function newest(partition: number, records: Iterable<ReadRecord>): Map<string, StateRecord> {
-  const byKey = new Map<string, StateRecord>();
+  const latest = new Map<string, { at: number; value: Buffer | null }>();
   for (const raw of records) {
-    const record = decodeRecord(raw.value);
+    const at = appliedThroughOf(raw.value);
+    const key = raw.key.toString("utf8");
+    const known = latest.get(key);
+    if (known === undefined || at >= known.at) latest.set(key, { at, value: raw.value });
+  }
+  const byKey = new Map<string, StateRecord>();
+  for (const [key, { value }] of latest) {
+    const record = decodeRecord(value);
     if (record.sourcePartition !== partition) {
       throw new ChangelogError(
         `a record of source partition ${record.sourcePartition} in changelog partition ${partition}`,
       );
     }
-    const key = raw.key.toString("utf8");
-    const known = byKey.get(key);
-    if (known === undefined || record.appliedThrough >= known.appliedThrough) byKey.set(key, record);
+    byKey.set(key, record);
   }
   return byKey;
 }
