@@ -64,7 +64,8 @@ export async function openRegistryReplay(
         groupId: `bench-${randomUUID()}`,
         brokers: options.brokers,
         nodeArgs: options.nodeArgs,
-        env: { KYMAROS_SCHEMA_REGISTRY_URL: registry.url },
+        // A full replay each time, like the single-object row it is compared with.
+        env: { KYMAROS_SCHEMA_REGISTRY_URL: registry.url, KYMAROS_STATE_REBUILD: "true" },
       });
       try {
         await waitReady(service, 120_000);

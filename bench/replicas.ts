@@ -56,6 +56,8 @@ export function replicaBench(o: ReplicaBenchOptions) {
         const { service, readyMs } = await timedStart(topic, `bench-${randomUUID()}`, {
           KYMAROS_TOTAL_SHARDS: "2",
           KYMAROS_SHARD: "0",
+          // A full replay of the shard, as the unsharded figure it is compared with.
+          KYMAROS_STATE_REBUILD: "true",
         });
         readies.push(readyMs);
         await service.stop();

@@ -13,6 +13,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { createProducer } from "../services/producer/index.ts";
 import { type RunningService, startService, waitReady } from "../test/support/service.ts";
 import { bareKafkajsReplay, kcatReplay, promClientRender } from "./baselines.ts";
+import { changelogBench } from "./changelog.ts";
 import { type Dataset, ensureDataset, makeRun, topicSize } from "./data.ts";
 import { percentile, scrapeOnce } from "./http.ts";
 import { ingestComparison, openRegistryReplay } from "./registry.ts";
@@ -73,9 +74,16 @@ async function metricsText(url: string): Promise<string> {
  */
 async function startBuilt(
   topic: string,
+  env: Record<string, string> = {},
 ): Promise<{ service: RunningService; readyMs: number; replayMs: number }> {
   const began = performance.now();
-  const service = await startService({ topic, groupId: `bench-${randomUUID()}`, brokers, nodeArgs: [MAIN] });
+  const service = await startService({
+    topic,
+    groupId: `bench-${randomUUID()}`,
+    brokers,
+    nodeArgs: [MAIN],
+    env,
+  });
   await waitReady(service, 120_000);
   const readyMs = performance.now() - began;
   const replayMs =
@@ -267,7 +275,8 @@ async function main(): Promise<void> {
     // Before the single-object replay in rounds 1 and 3, after it in round 2 (its service stops
     // first then): neither kind always runs right after kcat.
     if (i !== 1) registryRuns.push(await framed.once());
-    const run = await startBuilt(bigTopic);
+    // A full replay, as every start did before the state changelog (its rows come below).
+    const run = await startBuilt(bigTopic, { KYMAROS_STATE_REBUILD: "true" });
     readies.push(run.readyMs);
     replays.push(run.replayMs);
     if (i < 2) await run.service.stop();
@@ -286,7 +295,7 @@ async function main(): Promise<void> {
   );
   const oursRate = events / (replayMs / 1000);
   rows.push({
-    figure: `restart to ready, ${events} events (median of 3)`,
+    figure: `restart to ready, full replay of ${events} events (median of 3)`,
     ours: `${fmt(readyMs / 1000, 2)} s`,
     baseline: `${fmt(bareS, 2)} s (kafkajs)`,
     ratio: fmt(readyMs / 1000 / bareS, 2),
@@ -342,6 +351,16 @@ async function main(): Promise<void> {
     )),
   );
   await service.stop();
+
+  rows.push(
+    ...(await changelogBench({
+      brokers,
+      nodeArgs: [MAIN],
+      log,
+      metrics: (s) => metricsText(`${s.url}/metrics`),
+      rssMb,
+    }).rows(bigTopic, P.big, readyMs, kcatS, full ? 3 : 1)),
+  );
 
   log("replicas and shards: one shard of two, restart after SIGKILL, rolling restart");
   const replicas = replicaBench({ brokers, nodeArgs: [MAIN], log });

@@ -155,6 +155,7 @@ export function createBatchHandler(parts: BatchHandlerParts): BatchHandler {
 
   // Not async: the batch must not be captured by anything that waits.
   const gate = parts.gate;
-  if (!gate) return (batch) => finish(ingestBatch(batch.messages), originOf(batch));
-  return (batch) => gate.pass(batch, () => finish(ingestBatch(batch.messages), originOf(batch)));
+  if (!gate) return (batch) => finish(ingestBatch(batch.messages, batch.partition), originOf(batch));
+  return (batch) =>
+    gate.pass(batch, () => finish(ingestBatch(batch.messages, batch.partition), originOf(batch)));
 }

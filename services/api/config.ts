@@ -14,6 +14,9 @@ export interface Config {
   kafka: KafkaSettings;
   topic: string;
   dlqTopic: string;
+  /** The state changelog (docs/changelog.md), and whether this start ignores it and writes it anew. */
+  stateTopic: string;
+  stateRebuild: boolean;
   groupId: string;
   port: number;
   host: string;
@@ -31,6 +34,14 @@ export function readConfig(env: Env): Config {
   const topic = readTopic(env);
   const dlqTopic = checkTopic(env.KYMAROS_DLQ_TOPIC ?? `${topic}.dlq`, "KYMAROS_DLQ_TOPIC");
   if (dlqTopic === topic) throw new ConfigError("KYMAROS_DLQ_TOPIC", "must differ from KYMAROS_TOPIC");
+  const stateTopic = checkTopic(env.KYMAROS_STATE_TOPIC ?? `${topic}.state`, "KYMAROS_STATE_TOPIC");
+  if (stateTopic === topic || stateTopic === dlqTopic) {
+    throw new ConfigError("KYMAROS_STATE_TOPIC", "must differ from KYMAROS_TOPIC and KYMAROS_DLQ_TOPIC");
+  }
+  const rebuild = env.KYMAROS_STATE_REBUILD ?? "false";
+  if (rebuild !== "true" && rebuild !== "false") {
+    throw new ConfigError("KYMAROS_STATE_REBUILD", `"${rebuild}" is not true or false`);
+  }
   const groupId = env.KYMAROS_GROUP_ID ?? "kymaros-api";
   if (!/^[A-Za-z0-9._-]{1,235}$/.test(groupId)) {
     throw new ConfigError(
@@ -53,6 +64,8 @@ export function readConfig(env: Env): Config {
     kafka: readKafkaSettings(env, "kymaros-api"),
     topic,
     dlqTopic,
+    stateTopic,
+    stateRebuild: rebuild === "true",
     groupId,
     port: readPort(env, "KYMAROS_PORT", 8080),
     host,

@@ -9,7 +9,7 @@
  * dead-letter group is seeded with that and the reader follows the topic.
  */
 import { randomBytes } from "node:crypto";
-import type { Admin } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import type { Readiness } from "../http/probes.ts";
 import { type HttpServer, startHttpServer } from "../http/server.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
@@ -26,8 +26,13 @@ import { createDeadLetterGroup, type DeadLetterGroup, GROUP_SESSION_MS } from ".
 import { DeadLetterOwnership } from "./kafka/dead-letter-ownership.ts";
 import { createDeadLetterSink, type DeadLetterSink } from "./kafka/dead-letters.ts";
 import { explainDenied } from "./kafka/denied.ts";
+import { checkReplication } from "./kafka/replication.ts";
+import { restoreState } from "./kafka/restore-state.ts";
 import { retrying } from "./kafka/retry.ts";
 import { createKafkaSource, type KafkaSource } from "./kafka/source.ts";
+import { createStateProducer, type StateProducer } from "./kafka/state-producer.ts";
+import { prepareStateTopic } from "./kafka/state-topic.ts";
+import { createStateWriter, type StateWriter } from "./kafka/state-writer.ts";
 import { prepareTopics } from "./kafka/topics.ts";
 import { createSelfMetrics, type SelfMetrics } from "./metrics/serve/self.ts";
 import { createMetricsView } from "./metrics/serve/view.ts";
@@ -42,6 +47,8 @@ const BINARY = "kymaros-api";
 interface Parts {
   source?: KafkaSource;
   deadLetterGroup?: DeadLetterGroup;
+  stateWriter?: StateWriter;
+  stateProducer?: StateProducer;
   admin?: Admin;
   sink?: DeadLetterSink;
   http?: HttpServer;
@@ -53,11 +60,52 @@ async function closeAll(parts: Parts, worker: IngestWorker, logger: Logger): Pro
   await parts.source?.stop();
   logger.debug("source stopped");
   await parts.deadLetterGroup?.stop();
+  await parts.stateWriter?.stop();
+  await parts.stateProducer?.close();
   await parts.admin?.disconnect();
   await parts.sink?.close();
   logger.debug("dead-letter producer closed");
   await parts.http?.close();
   await worker.close();
+}
+
+/**
+ * The state changelog: its topic checked, this shard's part restored into the worker (where the
+ * source reads on from), and its writer, which the dead-letter group's owner drives.
+ */
+async function startStateChangelog(
+  config: Config,
+  parts: Parts,
+  worker: IngestWorker,
+  io: { kafka: Kafka; admin: Admin; logger: Logger; metrics: SelfMetrics },
+): Promise<{ resumeFrom: Map<number, number>; stateWriter: StateWriter }> {
+  const { kafka, admin, logger, metrics } = io;
+  await prepareStateTopic(admin, config, logger);
+  await retrying(logger, "describe the state topic's replication", () =>
+    checkReplication(admin, [config.stateTopic], logger, metrics),
+  );
+  const resumeFrom = await restoreState({
+    consumers: kafkaReaders(kafka, config.shard),
+    admin,
+    worker,
+    topic: config.topic,
+    stateTopic: config.stateTopic,
+    rebuild: config.stateRebuild,
+    groupId: `${config.groupId}.restore.${randomBytes(6).toString("hex")}`,
+    shard: config.shard,
+    logger,
+    metrics,
+  });
+  const stateProducer = await createStateProducer(kafka, config.stateTopic, logger);
+  parts.stateProducer = stateProducer;
+  const stateWriter = createStateWriter({
+    send: (partition, records) => stateProducer.send(partition, records),
+    flush: (partition, next) => worker.flush(partition, next),
+    logger,
+    metrics,
+  });
+  parts.stateWriter = stateWriter;
+  return { resumeFrom, stateWriter };
 }
 
 /** The Kafka side, from the topics to the replay; `parts` learns each piece as it starts. */
@@ -80,6 +128,12 @@ async function startKafka(
   // broker of the list away must pick another.
   await retrying(logger, "connect to Kafka", () => admin.connect());
   await prepareTopics(admin, config, logger, metrics);
+  const { resumeFrom, stateWriter } = await startStateChangelog(config, parts, worker, {
+    kafka,
+    admin,
+    logger,
+    metrics,
+  });
 
   const sink = await createDeadLetterSink(kafka, config.dlqTopic, logger);
   parts.sink = sink;
@@ -94,6 +148,8 @@ async function startKafka(
     logger,
     metrics,
     onFatal: fatal("Kafka dead-letter group stopped for good"),
+    // The partition's owner alone writes its state changelog, as it writes its dead letters.
+    ownerApplied: (partition, next) => stateWriter.applied(partition, next),
   });
   parts.deadLetterGroup = deadLetterGroup;
   if (config.registry) {
@@ -107,8 +163,9 @@ async function startKafka(
     groupId: config.groupId,
     readerGroupId: `${config.groupId}.reader.${randomBytes(6).toString("hex")}`,
     shard: config.shard,
+    resumeFrom,
     handle: createBatchHandler({
-      ingestBatch: (messages) => worker.ingestBatch(messages),
+      ingestBatch: (messages, partition) => worker.ingestBatch(messages, partition),
       deadLetters: deadLetterGroup,
       metrics,
       logger,
@@ -117,7 +174,10 @@ async function startKafka(
       ...(parts.gate ? { gate: parts.gate } : {}),
     }),
     onHandled: (partition, next) => deadLetterGroup.handled(partition, next),
-    onCaughtUp: () => worker.publish("text"),
+    onCaughtUp: () => {
+      worker.publish("text");
+      stateWriter.caughtUp();
+    },
     onFatal: fatal("Kafka consumer stopped for good"),
     logger,
     metrics,

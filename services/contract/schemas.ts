@@ -30,3 +30,12 @@ export function retirementSchemaPath(): string {
 export function loadRetirementSchema(): unknown {
   return JSON.parse(readFileSync(retirementSchemaPath(), "utf8"));
 }
+
+/** The state changelog's record (services/api/changelog): version 1 so far. */
+export function stateRecordSchemaPath(version: 1): string {
+  return `${dir}state-record.v${version}.avsc`;
+}
+
+export function loadStateRecordSchema(version: 1): unknown {
+  return JSON.parse(readFileSync(stateRecordSchemaPath(version), "utf8"));
+}

@@ -24,12 +24,7 @@ export function stderrLogger(clientLog: ClientLogLevel, write: LineWriter = writ
 /**
  * kafkajs warns whenever an idempotent producer has a retry limit. The limit is deliberate:
  * a publish that cannot get through fails with a PublishError instead of retrying forever, and
-<<<<<<< HEAD
- * a resend after such a failure is harmless because consumers dedupe on runId (docs/metrics.md,
- * "What the values are").
-=======
  * a resend after such a failure is harmless because consumers dedupe on runId.
->>>>>>> i-producer
  */
 export const EXPECTED_CLIENT_WARNINGS: readonly string[] = [
   "Limiting retries for the idempotent producer may invalidate EoS guarantees",

@@ -517,6 +517,7 @@ for (const replicas of [1, 2] as const)
           "kymaros-operational/KymarosApiShardDown",
           "kymaros-operational/KymarosApiAbsent",
           "kymaros-operational/KymarosApiConsumerLag",
+          "kymaros-operational/KymarosApiStateGap",
           "kymaros-operational/KymarosBridgeNotReady",
           "kymaros-operational/KymarosBridgeReportPending",
         ],

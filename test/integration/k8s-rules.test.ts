@@ -195,6 +195,8 @@ describe("PrometheusRule under promtool", { timeout: 120_000 }, () => {
       "no job matcher (Kymaros's controller's series too)",
       (r) => (r.expr = r.expr.replace('{job=~"kymaros|kymaros-api"}', "")),
     ],
+    ["KymarosApiStateGap", "one alert per pod", (r) => (r.expr = "kymaros_api_state_gaps_total > 0")],
+    ["KymarosApiStateGap", "any job", (r) => (r.expr = r.expr.replace('{job=~"kymaros|kymaros-api"}', ""))],
     ["KymarosBridgeAbsent", "for 10m -> 30m", (r) => (r.for = "30m")],
     ["KymarosBridgeAbsent", "any job", (r) => (r.expr = "absent(up)")],
     [

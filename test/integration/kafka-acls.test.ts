@@ -157,11 +157,16 @@ describe("on a broker that denies by default, with the documented grants", { tim
       topics: [
         { topic, numPartitions: 3 },
         { topic: dlqTopic, numPartitions: 1 },
+        {
+          topic: `${topic}.state`,
+          numPartitions: 3,
+          configEntries: [{ name: "cleanup.policy", value: "compact" }],
+        },
       ],
       waitForLeaders: true,
     });
     const rename = (name: string) =>
-      name === "kymaros.run-completed" ? topic : name === "kymaros.run-completed.dlq" ? dlqTopic : groupId;
+      name === "kymaros-api" ? groupId : `${topic}${name.slice("kymaros.run-completed".length)}`;
     const acl: AclEntry[] = documentedGrants().flatMap((g) =>
       g.operations.map((op) => ({
         resourceType: RESOURCE[g.type],

@@ -372,6 +372,7 @@ describe("k8s manifests: monitoring (against the metrics reference)", () => {
         "KymarosApiConsumerLag",
         "KymarosApiKafkaUnreachable",
         "KymarosApiPartitionStale",
+        "KymarosApiStateGap",
         "KymarosBridgeNotReady",
         "KymarosBridgeReportPending",
       ],

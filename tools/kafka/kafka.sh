@@ -107,6 +107,9 @@ transaction.state.log.min.isr=$KAFKA_MIN_ISR
 share.coordinator.state.topic.replication.factor=$KAFKA_REPLICATION
 share.coordinator.state.topic.min.isr=$KAFKA_MIN_ISR
 group.initial.rebalance.delay.ms=0
+# Retention deletes a topic's expired segments within a second (the changelog test lets the
+# broker itself delete old events); topics without a finite retention are not affected.
+log.retention.check.interval.ms=1000
 PROPS
   [ -z "$KAFKA_EXTRA_PROPS" ] || printf '%s\n' "$KAFKA_EXTRA_PROPS" >>"$props"
   if [ "$KAFKA_AUTHORIZER" = 1 ]; then

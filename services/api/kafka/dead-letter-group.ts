@@ -172,6 +172,9 @@ async function adopt(
     const published = await write(m, ownership.takePending(partition, now()));
     if (published > 0) metrics.deadLetters.inc({ result: "published" }, published);
     ownership.resume(partition, now());
+    // A gained partition's changelog is written from what was applied before it was owned.
+    const next = ownership.handledOffset(partition);
+    if (next !== undefined) options.ownerApplied?.(partition, next);
   }
 }
 

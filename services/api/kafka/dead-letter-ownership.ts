@@ -120,6 +120,11 @@ export class DeadLetterOwnership {
     return kept;
   }
 
+  /** The offset before which this instance has handled everything of the partition, if any. */
+  handledOffset(partition: number): number | undefined {
+    return this.handledHere.get(partition);
+  }
+
   /** Everything before `next` in the partition was handled here: commit it if we own it. */
   handled(partition: number, next: number, now: number): void {
     this.handledHere.set(partition, Math.max(next, this.handledHere.get(partition) ?? -1));

@@ -112,6 +112,8 @@ export interface SourceOptions {
   onFatal: (error: Error) => void;
   logger: Logger;
   metrics: SelfMetrics;
+  /** Where a partition is read on from instead of its log start (the state changelog's checkpoints). */
+  resumeFrom?: ReadonlyMap<number, number>;
   /** Without a fetch or heartbeat for this long, the source counts as disconnected. */
   contactTimeoutMs?: number;
   now?: () => number;
@@ -162,7 +164,12 @@ async function readStart(options: SourceOptions): Promise<ReplayStart> {
   return {
     offsets: ends
       .filter(({ partition }) => mine.has(partition))
-      .map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) }))
+      .map(({ partition, low, high }) => ({
+        partition,
+        // Never before the log start: a checkpoint behind it is a gap (restore-state.ts says so).
+        low: Math.min(Number(high), Math.max(Number(low), options.resumeFrom?.get(partition) ?? 0)),
+        high: Number(high),
+      }))
       .sort((a, b) => a.partition - b.partition),
     committedAtStart: new Map(
       commits.filter((c) => mine.has(c.partition)).map((c) => [c.partition, Number(c.offset)] as const),

@@ -108,9 +108,12 @@ export async function prepareTopics(
   );
   metrics.retentionFinite.set({ topic }, retention.finite ? 1 : 0);
   if (retention.finite) {
-    logger.warn("events topic retention is finite: runs older than it will vanish from the metrics", {
-      topic,
-      ...retention,
-    });
+    logger.warn(
+      "events topic retention is finite: runs older than it live on only in the state changelog (a replica down longer than it leaves a gap)",
+      {
+        topic,
+        ...retention,
+      },
+    );
   }
 }

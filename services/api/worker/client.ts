@@ -13,15 +13,47 @@ import {
   type BatchOutcome,
   type FromWorker,
   type IngestBatch,
+  KEY_LENGTH,
+  KEY_START,
+  MESSAGE_FIELDS,
+  type PackedBatch,
   pack,
+  type RawMessage,
+  type RestoreOutcome,
   type ToWorker,
+  VALUE_LENGTH,
+  VALUE_START,
   type WorkerSettings,
 } from "./protocol.ts";
+
+/** A packed batch's messages again, each key and value a view of the one buffer. */
+function unpack({ data, index }: PackedBatch): RawMessage[] {
+  const bytes = Buffer.from(data);
+  const view = (start: number, length: number) => (length < 0 ? null : bytes.subarray(start, start + length));
+  const out: RawMessage[] = [];
+  for (let at = 0; at < index.length; at += MESSAGE_FIELDS) {
+    out.push({
+      key: view(index[at + KEY_START] as number, index[at + KEY_LENGTH] as number),
+      value: view(index[at + VALUE_START] as number, index[at + VALUE_LENGTH] as number),
+    });
+  }
+  return out;
+}
+
+/** A partition's changelog records; frozen: without a checkpoint (see changelog/tracker.ts). */
+export interface FlushOutcome {
+  records: RawMessage[];
+  frozen: boolean;
+}
 
 export interface IngestWorker {
   ingestBatch: IngestBatch;
   /** A registry id's writer schema, for the batches posted after it. */
   teach(entry: RegistrySchema): void;
+  /** Loads a partition's changelog records into the state (before its first batch). */
+  restore(partition: number, records: readonly RawMessage[]): Promise<RestoreOutcome>;
+  /** The changelog records that bring the partition up to date, checkpoint at appliedThrough. */
+  flush(partition: number, appliedThrough: number): Promise<FlushOutcome>;
   /** The replay caught up: make the domain metrics visible, in this format to begin with. */
   publish(format: ExpositionFormat): void;
   readonly snapshots: SnapshotSource;
@@ -57,6 +89,7 @@ export function startIngestWorker(
   const worker = spawnWorker(labels, registry);
   const pending = new Map<number, (outcome: BatchOutcome) => void>();
   const pages = new Map<number, (page: TestsPage) => void>();
+  const answers = new Map<number, (message: FromWorker) => void>();
   let nextId = 0;
   let closing = false;
 
@@ -75,6 +108,11 @@ export function startIngestWorker(
       pending.delete(id);
       return;
     }
+    if (message.type === "restored" || message.type === "flushed") {
+      answers.get(message.id)?.(message);
+      answers.delete(message.id);
+      return;
+    }
     const snapshot = { revision: message.revision, body: Buffer.from(message.body) };
     snapshots.put(message.format, message.gzip ? "gzip" : "plain", snapshot);
   });
@@ -84,12 +122,32 @@ export function startIngestWorker(
   });
 
   return {
-    ingestBatch(messages) {
+    ingestBatch(messages, partition) {
       const id = nextId++;
       const packed = pack(messages);
       return new Promise((resolve) => {
         pending.set(id, resolve);
-        send({ type: "batch", id, ...packed }, [packed.data, packed.index.buffer as ArrayBuffer]);
+        send({ type: "batch", id, partition, ...packed }, [packed.data, packed.index.buffer as ArrayBuffer]);
+      });
+    },
+    restore(partition, records) {
+      const id = nextId++;
+      const { data, index } = pack(records);
+      return new Promise((resolve) => {
+        answers.set(id, (m) => {
+          if (m.type === "restored")
+            resolve({ checkpoint: m.checkpoint, identities: m.identities, error: m.error });
+        });
+        send({ type: "restore", id, partition, data, index }, [data, index.buffer as ArrayBuffer]);
+      });
+    },
+    flush(partition, appliedThrough) {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        answers.set(id, (m) => {
+          if (m.type === "flushed") resolve({ records: unpack(m), frozen: m.frozen });
+        });
+        send({ type: "flush", id, partition, appliedThrough });
       });
     },
     teach: (entry) => send({ type: "schema", entry }),

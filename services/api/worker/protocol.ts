@@ -83,10 +83,22 @@ export interface NameCollision {
  * The main thread's view of the worker: hands a batch over, resolves with its outcome. Takes
  * what it needs from the messages before it returns: they are not kept.
  */
-export type IngestBatch = (messages: readonly RawMessage[]) => Promise<BatchOutcome>;
+export type IngestBatch = (messages: readonly RawMessage[], partition: number) => Promise<BatchOutcome>;
+
+/** A partition's changelog restored into the state: where the source goes on from. */
+export interface RestoreOutcome {
+  checkpoint: number;
+  identities: number;
+  /** Why the records could not be loaded (the state then holds nothing of the partition). */
+  error: string | null;
+}
 
 export type ToWorker =
-  | ({ type: "batch"; id: number } & PackedBatch)
+  | ({ type: "batch"; id: number; partition: number } & PackedBatch)
+  /** The partition's changelog records, packed as a batch is (key and value). */
+  | ({ type: "restore"; id: number; partition: number } & PackedBatch)
+  /** The records that bring the partition's changelog up to date, its checkpoint at appliedThrough. */
+  | { type: "flush"; id: number; partition: number; appliedThrough: number }
   /** Render this format from now on (the first call makes the domain metrics visible). */
   | { type: "render"; format: ExpositionFormat }
   /** A page of the status page's tests table, from the rows of the last snapshot sent. */
@@ -98,6 +110,8 @@ export type ToWorker =
 export type FromWorker =
   | ({ type: "done"; id: number } & BatchOutcome)
   | { type: "tests"; id: number; page: TestsPage }
+  | ({ type: "restored"; id: number } & RestoreOutcome)
+  | ({ type: "flushed"; id: number; frozen: boolean } & PackedBatch)
   | {
       type: "snapshot";
       format: ExpositionFormat;

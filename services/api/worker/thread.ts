@@ -5,10 +5,12 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createCodec, createRegistryReader } from "../../contract/index.ts";
+import { ChangeTracker } from "../changelog/tracker.ts";
 import { createState } from "../core/index.ts";
 import { createDomainView } from "../metrics/render/domain.ts";
 import { createSnapshots } from "../metrics/render/snapshots.ts";
 import { createTestsTable } from "../status/tests.ts";
+import { flushPartition, restorePacked } from "./changelog.ts";
 import { ingestBatch } from "./ingest-batch.ts";
 import { type FromWorker, ownBuffer, type ToWorker, type WorkerSettings } from "./protocol.ts";
 
@@ -20,6 +22,7 @@ const settings = workerData as WorkerSettings | null;
 const registry = createRegistryReader(createCodec(), { configured: settings?.registry === true });
 const read = registry.read;
 const state = createState();
+const tracker = new ChangeTracker(state);
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const labels = settings?.labels ?? "test";
 /**
@@ -55,12 +58,19 @@ port.on("message", (message: ToWorker) => {
   if (message.type === "batch") {
     const before = state.revision;
     const outcome = ingestBatch(read, state, message);
+    tracker.note(message.partition);
     post({ type: "done", id: message.id, ...outcome });
     if (state.revision !== before) snapshots.changed();
   } else if (message.type === "tests") {
     post({ type: "tests", id: message.id, page: table.select(message.query) });
   } else if (message.type === "schema") {
     registry.learn(message.entry);
+  } else if (message.type === "restore") {
+    post({ type: "restored", id: message.id, ...restorePacked(state, tracker, message) });
+    snapshots.changed();
+  } else if (message.type === "flush") {
+    const packed = flushPartition(tracker, message.partition, message.appliedThrough);
+    post({ type: "flushed", id: message.id, ...packed }, [packed.data, packed.index.buffer as ArrayBuffer]);
   } else {
     snapshots.request(message.format);
   }

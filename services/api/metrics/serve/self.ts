@@ -39,6 +39,12 @@ export interface SelfMetrics {
   readonly topicReplicationWeak: Gauge<"topic">;
   /** From now on, the Kafka gauges read `source` (of `topic`) at each scrape. */
   observeKafka(topic: string, source: KafkaObservation): void;
+  readonly stateRecordsRestored: Gauge;
+  readonly stateRestoreSeconds: Gauge;
+  readonly stateCheckpointLag: Gauge<"partition">;
+  readonly stateCheckpointAge: Gauge<"partition">;
+  readonly stateBytesWritten: Counter;
+  readonly stateGaps: Counter<"partition">;
 }
 
 /**
@@ -181,7 +187,7 @@ export function createSelfMetrics(): SelfMetrics {
     }),
     retentionFinite: new Gauge({
       name: "kymaros_api_topic_retention_finite",
-      help: "1 when the events topic's retention is finite, so old runs would be lost from the metrics.",
+      help: "1 when the events topic's retention is finite: old runs then live on only in the state changelog, saved before retention deleted them.",
       labelNames: ["topic"],
       registers,
     }),
@@ -216,6 +222,37 @@ export function createSelfMetrics(): SelfMetrics {
       text,
       openMetrics,
     ),
+    stateRecordsRestored: new Gauge({
+      name: "kymaros_api_state_records_restored",
+      help: "State changelog records read at start (this shard's partitions).",
+      registers,
+    }),
+    stateRestoreSeconds: new Gauge({
+      name: "kymaros_api_state_restore_duration_seconds",
+      help: "How long reading and loading the state changelog took at start.",
+      registers,
+    }),
+    stateCheckpointLag: new Gauge({
+      name: "kymaros_api_state_checkpoint_lag",
+      help: "Events applied beyond the partition's last checkpoint written (on the replica that writes the partition's changelog).",
+      labelNames: ["partition"],
+      registers,
+    }),
+    stateCheckpointAge: new Gauge({
+      name: "kymaros_api_state_checkpoint_age_seconds",
+      help: "Seconds since the partition's last checkpoint was written by this replica, while events wait for one (0 when none waits).",
+      labelNames: ["partition"],
+      registers,
+    }),
+    stateBytesWritten: counter(
+      {
+        name: "kymaros_api_state_changelog_bytes_written_total",
+        help: "Bytes of state changelog records written (keys and values).",
+        labelNames: [],
+      },
+      text,
+      openMetrics,
+    ),
     topicReplicationWeak: new Gauge({
       name: "kymaros_api_topic_replication_weak",
       help: "1 when a topic of the service has fewer than 3 replicas or min.insync.replicas below 2 on a cluster of 3 brokers or more: one broker's loss could lose acknowledged runs.",
@@ -225,6 +262,15 @@ export function createSelfMetrics(): SelfMetrics {
     observeKafka(topic, source) {
       observed = { topic, source };
     },
+    stateGaps: counter(
+      {
+        name: "kymaros_api_state_gaps_total",
+        help: "Starts at which the events topic's log start lay beyond the partition's checkpoint: events were deleted before the changelog held them.",
+        labelNames: ["partition"],
+      },
+      text,
+      openMetrics,
+    ),
   };
 }
 

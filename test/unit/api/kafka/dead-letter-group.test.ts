@@ -175,7 +175,15 @@ test("a gained partition: sought to its end, its pending letters written, then i
   // (The one-second commit tick may have committed the earlier offset first.)
   assert.deepEqual(f.commits.flat().at(-1), { partition: 0, offset: "30", metadata: "partitions=6" });
   assert.ok(f.commits.flat().every((c) => c.partition === 0 && c.metadata === "partitions=6"));
-  assert.deepEqual(f.applied, [[0, 30]], "only the owner learns its partition's batches were applied");
+  // On gaining it, the owner learns what was applied before (a changelog writer catches up), then each batch.
+  assert.deepEqual(
+    f.applied,
+    [
+      [0, 20],
+      [0, 30],
+    ],
+    "only the owner learns its partition's batches were applied",
+  );
 
   await f.group.stop();
   assert.equal(f.disconnected, true);
