@@ -517,6 +517,8 @@ for (const replicas of [1, 2] as const)
           "kymaros-operational/KymarosApiShardDown",
           "kymaros-operational/KymarosApiAbsent",
           "kymaros-operational/KymarosApiConsumerLag",
+          "kymaros-operational/KymarosApiKafkaUnreachable",
+          "kymaros-operational/KymarosApiPartitionStale",
           "kymaros-operational/KymarosApiStateGap",
           "kymaros-operational/KymarosBridgeNotReady",
           "kymaros-operational/KymarosBridgeReportPending",
