@@ -322,7 +322,14 @@ describe("the service with a schema registry", () => {
   });
 
   test("Confluent-framed messages without a registry configured are dead-lettered as registry_not_configured", async () => {
-    const s = await startService({ topic, groupId: `${topic}.noreg`, dlqTopic: `${topic}.noreg.dlq` });
+    // A state topic of its own: the default one holds the state of the service with a registry,
+    // which read those messages, and a start restores it instead of reading the topic again.
+    const s = await startService({
+      topic,
+      groupId: `${topic}.noreg`,
+      dlqTopic: `${topic}.noreg.dlq`,
+      env: { KYMAROS_STATE_TOPIC: `${topic}.noreg.state` },
+    });
     running.push(s);
     await waitReady(s, 60_000);
     const framed = (await readTopic(kafka, topic)).filter(
