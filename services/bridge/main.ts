@@ -43,9 +43,9 @@ async function main(): Promise<void> {
       // The client's log in the bridge's own records, on the bridge's one stream.
       logger,
       // Fewer than the SDK's default (about 45 s): the outbox keeps every event and retries a
-      // failed publish itself, so a failed attempt after about 15 s only says sooner that
-      // Kafka is away (readiness, kymaros_bridge_errors_total).
-      retries: 5,
+      // failed publish itself with its own backoff, so an attempt that gives up after a few
+      // seconds only says sooner that Kafka is away (readiness, kymaros_bridge_errors_total).
+      retries: 3,
     }),
   );
   const probe = createKafkaProbe(readKafkaSettings(process.env, "kymaros-bridge"), config.topic);
