@@ -52,6 +52,17 @@ interface Hostile {
 const codec = createCodec();
 
 /** A run that passes validation, for mutating one field of. */
+/**
+ * What a message that does not start with C3 01 is refused as, by its first byte, with no schema
+ * registry configured: 01 is the newer Confluent framing (16-byte id), 00 the Confluent framing
+ * (a 5-byte header: shorter is truncated), anything else is not a framing at all.
+ */
+function magicReason(bytes: Buffer): string {
+  if (bytes[0] === 0x01) return "unsupported_framing";
+  if (bytes[0] === 0x00) return bytes.length < 5 ? "truncated" : "registry_not_configured";
+  return "bad_magic";
+}
+
 function base(random: Random): RunCompleted {
   return validRun({ runId: `fuzz-${random.int(0, 2 ** 30)}`, test: `fuzz-test-${random.int(0, 9)}` });
 }
@@ -99,14 +110,14 @@ function hostile(random: Random, tests: readonly string[]): Hostile {
         kind: "random bytes",
         key: random.bytes(random.int(0, 20)),
         value: bytes,
-        reason: "bad_magic",
+        reason: magicReason(bytes),
       };
     }
     case 1: {
       const bytes = Buffer.from(value);
       if (random.chance(0.5)) bytes[0] = random.pick([0x00, 0xc2, 0xc4, 0xff, 0x01]);
       else bytes[1] = random.pick([0x00, 0x02, 0xff]);
-      return { kind: "wrong magic", key: good.key, value: bytes, reason: "bad_magic" };
+      return { kind: "wrong magic", key: good.key, value: bytes, reason: magicReason(bytes) };
     }
     case 2:
       return {

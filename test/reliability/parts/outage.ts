@@ -1,7 +1,7 @@
 /**
  * Broker outage: the service's own broker (never the shared one) is stopped for a while under
- * live publishing, then started again. The service stays up, /healthz stays 200, /readyz turns
- * 503 during the outage and 200 after it, /metrics keeps serving the last good view, and after
+ * live publishing, then started again. The service stays up, /healthz and /readyz stay 200
+ * (it caught up before the outage), /metrics keeps serving the last good view, and after
  * recovery the domain exposition equals the truth of every published event: nothing missing,
  * nothing counted twice.
  */
@@ -196,7 +196,9 @@ export const outagePart: Part = async (ctx) => {
     if (!alive(s) || probes.some((x) => !x.alive))
       failures.push(`the service exited: ${s.output().slice(-2000)}`);
     if (badHealth > 0) failures.push(`/healthz was not 200 on ${badHealth} of ${probes.length} probes`);
-    if (!firstNotReady) failures.push(`/readyz stayed 200 during the ${p.seconds} s outage`);
+    // Once caught up, an instance stays ready through an outage: its view is exact as of what it
+    // read, and the outage shows in kymaros_api_kafka_connected, not as every replica unready.
+    if (firstNotReady) failures.push(`/readyz answered ${firstNotReady.readyz} during the outage`);
     if (!readyAgain) {
       const last = after.at(-1);
       failures.push(
