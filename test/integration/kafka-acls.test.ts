@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -20,6 +19,7 @@ import { createProducer, PublishError, type RunProducer } from "../../services/p
 import { domainSamples } from "../support/exposition.ts";
 import { uniqueTopic } from "../support/kafka.ts";
 import { expectedSamples, numericSamples } from "../support/model.ts";
+import { consecutiveFreePorts } from "../support/ports.ts";
 import { runArb } from "../support/runs.ts";
 import {
   type RunningService,
@@ -71,24 +71,6 @@ function documentedGrants(): Grant[] {
   });
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** Three consecutive free ports below the ephemeral range (see kafka-secure.test.ts). */
-async function brokerPorts(): Promise<[number, number, number]> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 26_000 + Math.floor(Math.random() * 1_000) * 3;
-    const ports: [number, number, number] = [base, base + 1, base + 2];
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return ports;
-  }
-  throw new Error("no three free ports in 26000-28999");
-}
-
 function runs(count: number, seed: number): RunCompleted[] {
   return fc
     .sample(runArb(), { numRuns: count, seed })
@@ -128,7 +110,11 @@ describe("on a broker that denies by default, with the documented grants", { tim
   };
 
   before(async () => {
-    const [port, controller, secure] = await brokerPorts();
+    const [port, controller, secure] = (await consecutiveFreePorts(3, 26_000, 29_000)) as [
+      number,
+      number,
+      number,
+    ];
     dir = join(ROOT, ".kafka-secure", `acl-${process.pid}-${secure}`);
     kafkaEnv = {
       KAFKA_SECURE: "1",

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -16,6 +15,7 @@ import { Kafka, logLevel } from "kafkajs";
 import type { Env } from "../../services/config/errors.ts";
 import { kafkaSecurity, readKafkaSettings } from "../../services/config/kafka.ts";
 import { createProducer, type RunProducer } from "../../services/producer/index.ts";
+import { consecutiveFreePorts } from "../support/ports.ts";
 import { run } from "../support/runs.ts";
 import {
   type RunningService,
@@ -46,27 +46,6 @@ async function kafkaSh(command: string): Promise<void> {
   await promisify(execFile)(KAFKA_SH, [command], { env: { ...process.env, ...kafkaEnv }, timeout: 120_000 });
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * Three consecutive free ports below the ephemeral range (32768+ on Linux): a port the kernel
- * may hand to any outgoing connection in the seconds before the broker binds it is a flake.
- */
-async function brokerPorts(): Promise<[number, number, number]> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 19_100 + Math.floor(Math.random() * 300) * 3;
-    const ports: [number, number, number] = [base, base + 1, base + 2];
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return ports;
-  }
-  throw new Error("no three free ports in 19100-19999");
-}
-
 function logTail(name: string): string {
   try {
     return readFileSync(join(dir, "logs", name), "utf8")
@@ -79,7 +58,11 @@ function logTail(name: string): string {
 }
 
 before(async () => {
-  const [port, controller, secure] = await brokerPorts();
+  const [port, controller, secure] = (await consecutiveFreePorts(3, 19_100, 20_000)) as [
+    number,
+    number,
+    number,
+  ];
   dir = join(ROOT, ".kafka-secure", `test-${process.pid}-${secure}`);
   kafkaEnv = {
     KAFKA_SECURE: "1",

@@ -5,11 +5,11 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { consecutiveFreePorts } from "./ports.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,30 +28,9 @@ export interface KafkaCluster {
   clean(): Promise<void>;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * Three pairs of free ports (a node's client port and its controller port, + 1) below the
- * ephemeral range (32768+ on Linux): a port the kernel may hand to any outgoing connection in the
- * seconds before a broker binds it would fail that broker's start.
- */
-async function portPairs(): Promise<number[]> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 1_000) * 6;
-    const all = Array.from({ length: 6 }, (_, i) => base + i);
-    if ((await Promise.all(all.map(portFree))).every(Boolean)) return [base, base + 2, base + 4];
-  }
-  throw new Error("no six free ports in 20000-25999");
-}
-
 export async function kafkaCluster(): Promise<KafkaCluster> {
-  const ports = await portPairs();
+  // A client port and its controller port (+ 1) per node.
+  const ports = (await consecutiveFreePorts(6, 20_000, 26_000)).filter((_, i) => i % 2 === 0);
   const dir = mkdtempSync(join(tmpdir(), "kymaros-cluster-"));
   const env = {
     ...process.env,

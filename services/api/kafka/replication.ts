@@ -10,7 +10,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
 
 // kafkajs is CommonJS and Node's ESM loader cannot see this export: the protocol value of TOPIC.
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+export const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** What a production cluster runs: one broker may fail with no acknowledged write lost. */
 export const RECOMMENDED = { replicationFactor: 3, minInsyncReplicas: 2 } as const;

@@ -4,13 +4,11 @@
  * one is checked (a delete policy, or more partitions than the topic, stops the start with the
  * fix), and grown when the events topic grew.
  */
-import type { Admin, ConfigResourceTypes } from "kafkajs";
+import type { Admin } from "kafkajs";
 import { ConfigError } from "../../config/errors.ts";
 import type { Logger } from "../../log/logger.ts";
-import { creationFields, type ReplicationSettings } from "./replication.ts";
+import { creationFields, type ReplicationSettings, TOPIC_RESOURCE } from "./replication.ts";
 import { retrying } from "./retry.ts";
-
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 export type StateTopicAdmin = Pick<
   Admin,

@@ -3,7 +3,7 @@
  * topics when missing (with the replication settings), and checks (and exports) the events
  * topic's retention and both topics' replication.
  */
-import type { Admin, ConfigResourceTypes } from "kafkajs";
+import type { Admin } from "kafkajs";
 import type { Logger } from "../../log/logger.ts";
 import type { SelfMetrics } from "../metrics/serve/self.ts";
 import {
@@ -11,11 +11,9 @@ import {
   creationFields,
   type ReplicationAdmin,
   type ReplicationSettings,
+  TOPIC_RESOURCE,
 } from "./replication.ts";
 import { retrying } from "./retry.ts";
-
-// kafkajs is CommonJS and Node's ESM loader cannot see this export: the protocol value of TOPIC.
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** What topic setup asks of the admin client. */
 export type TopicAdmin = Pick<Admin, "listTopics" | "createTopics" | "describeConfigs"> & ReplicationAdmin;
